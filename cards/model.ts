@@ -1,0 +1,35 @@
+/**
+ * The platform-neutral card. Commands build these; each platform renders them (design.md §1.7).
+ * Text in a card is plain text: renderers escape it for their markup. `markdown` blocks allow only
+ * **bold** and `code`, which every platform has.
+ */
+export type Tone = 'info' | 'success' | 'warning' | 'danger';
+
+export interface Card {
+  title: string;
+  tone: Tone;
+  blocks: Block[];
+  buttons?: Button[];
+  footer?: string;
+}
+
+export type Block =
+  | { type: 'markdown'; text: string }
+  | { type: 'fields'; items: Field[] }
+  | { type: 'table'; columns: string[]; rows: string[][]; omitted?: number; note?: string }
+  | { type: 'code'; text: string; omittedLines?: number; note?: string }
+  | { type: 'divider' };
+
+export interface Field {
+  label: string;
+  value: string;
+}
+
+export interface Button {
+  label: string;
+  style: 'primary' | 'danger' | 'default';
+  /** A signed payload (src/core/payload.ts); never a command text. */
+  value: string;
+}
+
+export const TONE_EMOJI: Record<Tone, string> = { info: '🔵', success: '🟢', warning: '🟠', danger: '🔴' };

@@ -1,0 +1,111 @@
+import type { CoreV1Event, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { Block, Card, Field } from '../cards/model.js';
+import { imageTag, table } from '../cards/util.js';
+import { type CommandContext, defineCommand, nsOf } from '../src/core/command.js';
+import { formatAge } from '../src/core/duration.js';
+import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
+import { REVISION_ANNOTATION } from '../src/kube/client.js';
+import { summarizePod } from '../src/kube/pod-status.js';
+import { resolvePod } from '../src/kube/resolve.js';
+
+const KINDS = { pod: 'pod', po: 'pod', pods: 'pod', deploy: 'deployment', deployment: 'deployment', deployments: 'deployment' } as const;
+
+export default defineCommand({
+  name: 'describe',
+  summary: { en: 'Details and recent events of a pod or deployment', zh: '查看 Pod / Deployment 详情与事件' },
+  examples: ['/describe pod order-service-546bjxrdr2-dprhd -n production', '/describe deploy api-gateway -n production'],
+  args: z.strictObject({
+    kind: z.enum(Object.keys(KINDS) as [keyof typeof KINDS, ...(keyof typeof KINDS)[]]).describe('pod or deploy'),
+    name: dnsSubdomain.describe('Name of the pod or deployment'),
+    namespace: dnsLabel.optional().describe('Namespace'),
+  }),
+  positionals: ['kind', 'name'],
+  flags: { namespace: ['-n', '--namespace'] },
+  mutating: false,
+  async run(ctx, a) {
+    const ns = nsOf(ctx, a);
+    if (KINDS[a.kind] === 'pod') {
+      const { pod, note } = await resolvePod(ctx.kube, ns, a.name, ctx.signal);
+      const events = await ctx.kube.listEvents(ns, { kind: 'Pod', name: pod.metadata?.name as string }, { signal: ctx.signal });
+      return describePod(ctx, pod, events, note);
+    }
+    const dep = await ctx.kube.readDeployment(ns, a.name, { signal: ctx.signal });
+    const events = await ctx.kube.listEvents(ns, { kind: 'Deployment', name: a.name }, { signal: ctx.signal });
+    return describeDeployment(ctx, dep, events);
+  },
+});
+
+function describePod(ctx: CommandContext, pod: V1Pod, events: CoreV1Event[], note?: string): Card {
+  const now = ctx.now();
+  const s = summarizePod(pod);
+  const fields: Field[] = [
+    { label: 'Status', value: s.status + (s.detail ? ` — ${s.detail}` : '') },
+    { label: 'Ready', value: `${s.ready}/${s.total}` },
+    { label: 'Restarts', value: s.restarts ? `${s.restarts} (last ${formatAge(now - (s.lastRestartAt ?? now))} ago${s.lastTerminationReason ? `, ${s.lastTerminationReason}` : ''})` : '0' },
+    { label: 'Node', value: pod.spec?.nodeName ?? '(not scheduled)' },
+    { label: 'IP', value: pod.status?.podIP ?? '—' },
+    { label: 'Age', value: formatAge(now - new Date(pod.metadata?.creationTimestamp ?? now).getTime()) },
+  ];
+  const owner = pod.metadata?.ownerReferences?.[0];
+  if (owner) fields.push({ label: 'Controlled by', value: `${owner.kind}/${owner.name}` });
+  const blocks: Block[] = [{ type: 'fields', items: fields }];
+  const rows = (pod.spec?.containers ?? []).map((c) => {
+    const st = pod.status?.containerStatuses?.find((x) => x.name === c.name);
+    const state = st?.state?.running ? 'running' : st?.state?.waiting ? `waiting: ${st.state.waiting.reason}` : st?.state?.terminated ? `terminated: ${st.state.terminated.reason}` : 'unknown';
+    const last = st?.lastState?.terminated ? `${st.lastState.terminated.reason} (exit ${st.lastState.terminated.exitCode})` : '—';
+    const res = c.resources;
+    const cpu = `${res?.requests?.['cpu'] ?? '-'}/${res?.limits?.['cpu'] ?? '-'}`;
+    const mem = `${res?.requests?.['memory'] ?? '-'}/${res?.limits?.['memory'] ?? '-'}`;
+    return [c.name, imageTag(c.image), state, last, `cpu ${cpu} mem ${mem}`];
+  });
+  blocks.push(table(['Container', 'Image', 'State', 'Last exit', 'Requests/limits'], rows));
+  blocks.push(...eventsBlock(events, now));
+  return {
+    title: `Pod ${pod.metadata?.namespace}/${pod.metadata?.name}`,
+    tone: s.health === 'failing' ? 'danger' : s.health === 'ok' || s.health === 'done' ? 'info' : 'warning',
+    blocks,
+    ...(note ? { footer: note } : {}),
+  };
+}
+
+function describeDeployment(ctx: CommandContext, dep: V1Deployment, events: CoreV1Event[]): Card {
+  const now = ctx.now();
+  const want = dep.spec?.replicas ?? 1;
+  const st = dep.status ?? {};
+  const ready = st.readyReplicas ?? 0;
+  const fields: Field[] = [
+    { label: 'Replicas', value: `${want} desired · ${st.updatedReplicas ?? 0} updated · ${ready} ready · ${st.availableReplicas ?? 0} available` },
+    { label: 'Revision', value: dep.metadata?.annotations?.[REVISION_ANNOTATION] ?? '—' },
+    { label: 'Strategy', value: dep.spec?.strategy?.type ?? 'RollingUpdate' },
+    { label: 'Selector', value: Object.entries(dep.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+    { label: 'Age', value: formatAge(now - new Date(dep.metadata?.creationTimestamp ?? now).getTime()) },
+  ];
+  const blocks: Block[] = [{ type: 'fields', items: fields }];
+  blocks.push(table(['Container', 'Image'], (dep.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? '?'])));
+  const conds = (st.conditions ?? []).filter((c) => c.status !== 'True' || c.type === 'Progressing');
+  if (conds.length) blocks.push({ type: 'markdown', text: conds.map((c) => `${c.status === 'True' ? '✓' : '✗'} ${c.type}: ${c.message ?? c.reason ?? ''}`).join('\n') });
+  blocks.push(...eventsBlock(events, now));
+  return {
+    title: `Deployment ${dep.metadata?.namespace}/${dep.metadata?.name} · ${ready}/${want} ready`,
+    tone: ready >= want ? 'info' : ready === 0 && want > 0 ? 'danger' : 'warning',
+    blocks,
+  };
+}
+
+function eventsBlock(events: CoreV1Event[], now: number): Block[] {
+  if (!events.length) return [{ type: 'markdown', text: 'No recent events.' }];
+  const sorted = [...events].sort((a, b) => time(b) - time(a)).slice(0, 6);
+  return [
+    table(
+      ['Age', 'Type', 'Reason', 'Message'],
+      sorted.map((e) => [formatAge(now - time(e)), e.type === 'Warning' ? '⚠️' : '·', e.reason ?? '', `${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (×${e.count})` : ''}`]),
+      { maxRows: 6 },
+    ),
+  ];
+}
+
+export function time(e: CoreV1Event): number {
+  const t = e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp;
+  return t ? new Date(t).getTime() : 0;
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { plural, table } from '../cards/util.js';
+import { defineCommand } from '../src/core/command.js';
+import { formatAge } from '../src/core/duration.js';
+import { dnsLabel } from '../src/core/names.js';
+import { time } from './describe.js';
+
+export default defineCommand({
+  name: 'events',
+  aliases: ['ev'],
+  summary: { en: 'Recent events in a namespace, newest first', zh: '查看命名空间最近事件' },
+  examples: ['/events production', '/events production --warnings'],
+  args: z.strictObject({
+    namespace: dnsLabel.optional().describe('Namespace'),
+    warnings: z.boolean().optional().describe('Only warnings'),
+  }),
+  positionals: ['namespace'],
+  flags: { namespace: ['-n', '--namespace'], warnings: ['-w', '--warnings'] },
+  mutating: false,
+  async run(ctx, a) {
+    const now = ctx.now();
+    const ns = a.namespace ?? ctx.defaultNamespace;
+    let events = await ctx.kube.listEvents(ns, undefined, { signal: ctx.signal });
+    const warnings = events.filter((e) => e.type === 'Warning').length;
+    if (a.warnings) events = events.filter((e) => e.type === 'Warning');
+    events.sort((x, y) => time(y) - time(x));
+    const what = a.warnings ? 'warning' : 'event';
+    if (!events.length) return { title: `${ns} · no ${what}s`, tone: 'success', blocks: [{ type: 'markdown', text: `No ${what}s in **${ns}** (events are kept about an hour).` }] };
+    return {
+      title: `${ns} · ${plural(events.length, what)}${a.warnings ? '' : ` · ${plural(warnings, 'warning')}`}`,
+      tone: warnings ? 'warning' : 'info',
+      blocks: [
+        table(
+          ['Age', '', 'Reason', 'Object', 'Message'],
+          events.map((e) => [
+            formatAge(now - time(e)),
+            e.type === 'Warning' ? '⚠️' : '·',
+            e.reason ?? '',
+            `${(e.involvedObject.kind ?? '').toLowerCase()}/${e.involvedObject.name ?? ''}`,
+            `${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (×${e.count})` : ''}`,
+          ]),
+          { keepFirstColumn: false },
+        ),
+      ],
+    };
+  },
+});

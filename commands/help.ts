@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import type { Card } from '../cards/model.js';
+import { defineCommand } from '../src/core/command.js';
+import { UsageError } from '../src/core/errors.js';
+import { usageLine } from '../src/core/slash-parser.js';
+import { mayRun } from '../src/core/authz.js';
+
+export default defineCommand({
+  name: 'help',
+  aliases: ['h', '?', '帮助'],
+  summary: { en: 'List commands, or explain one', zh: '命令列表与用法' },
+  examples: ['/help', '/help logs'],
+  args: z.strictObject({ command: z.string().max(40).optional().describe('A command to explain') }),
+  positionals: ['command'],
+  mutating: false,
+  async run(ctx, a): Promise<Card> {
+    if (a.command) {
+      const name = a.command.replace(/^[/／]/, '').toLowerCase();
+      const spec = ctx.commands.find((c) => c.name === name || c.aliases?.includes(name));
+      if (!spec) throw new UsageError(`unknown command /${name}`, 'Send /help for the list of commands.');
+      const shape = spec.args.shape as Record<string, z.ZodType>;
+      const fields = Object.entries(shape).map(([k, f]) => ({ label: k, value: f.description ?? '' }));
+      return {
+        title: `/${spec.name} — ${spec.summary.en}`,
+        tone: 'info',
+        blocks: [
+          { type: 'markdown', text: `${spec.summary.zh}\n\`${usageLine(spec)}\`` },
+          ...(fields.length ? [{ type: 'fields' as const, items: fields }] : []),
+          ...(spec.examples?.length ? [{ type: 'code' as const, text: spec.examples.join('\n') }] : []),
+        ],
+        footer: spec.mutating ? `Changes the cluster: needs approval (risk ${spec.mutating.risk})` : 'Read-only',
+      };
+    }
+    const mine = ctx.commands.filter((c) => mayRun(ctx.policy, ctx.person, c.name));
+    const line = (c: (typeof mine)[number]) => `\`/${c.name}\` ${ctx.lang === 'zh' ? c.summary.zh : c.summary.en}`;
+    const reads = mine.filter((c) => !c.mutating);
+    const writes = mine.filter((c) => c.mutating);
+    return {
+      title: 'opsbot commands · 命令',
+      tone: 'info',
+      blocks: [
+        { type: 'markdown', text: `**Read-only · 只读**\n${reads.map(line).join('\n')}` },
+        ...(writes.length ? [{ type: 'markdown' as const, text: `**Changes (need approval) · 变更（需审批）**\n${writes.map(line).join('\n')}` }] : []),
+      ],
+      footer: `/help <command> for options · you are ${ctx.person.name} (${ctx.person.roles.join(', ')}) · namespaces: ${ctx.namespaces.join(', ')}`,
+    };
+  },
+});

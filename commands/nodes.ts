@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { plural, table } from '../cards/util.js';
+import { defineCommand } from '../src/core/command.js';
+import { formatAge } from '../src/core/duration.js';
+
+/** CPU quantity in cores: `500m` → 0.5. */
+export function cores(q: string | undefined): number {
+  if (!q) return 0;
+  return q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q);
+}
+
+export default defineCommand({
+  name: 'nodes',
+  aliases: ['no', 'node'],
+  summary: { en: 'Nodes: readiness, pressure, pods and CPU requested', zh: '查看节点状态与资源' },
+  examples: ['/nodes'],
+  args: z.strictObject({}),
+  positionals: [],
+  mutating: false,
+  async run(ctx) {
+    const now = ctx.now();
+    const [nodes, pods] = await Promise.all([ctx.kube.listNodes({ signal: ctx.signal }), ctx.kube.listPods(undefined, undefined, { signal: ctx.signal })]);
+    const perNode = new Map<string, { pods: number; cpu: number }>();
+    for (const p of pods) {
+      const n = p.spec?.nodeName;
+      if (!n || p.metadata?.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+      const e = perNode.get(n) ?? { pods: 0, cpu: 0 };
+      e.pods++;
+      e.cpu += (p.spec?.containers ?? []).reduce((s, c) => s + cores(c.resources?.requests?.['cpu']), 0);
+      perNode.set(n, e);
+    }
+    let notReady = 0;
+    const rows = nodes.map((n) => {
+      const conds = n.status?.conditions ?? [];
+      const ready = conds.find((c) => c.type === 'Ready')?.status === 'True';
+      const pressure = conds.filter((c) => c.type !== 'Ready' && c.status === 'True').map((c) => c.type);
+      if (!ready) notReady++;
+      const use = perNode.get(n.metadata?.name ?? '') ?? { pods: 0, cpu: 0 };
+      const alloc = cores(n.status?.allocatable?.['cpu']);
+      const status = (ready ? 'Ready' : 'NotReady') + (n.spec?.unschedulable ? ',Cordoned' : '') + (pressure.length ? `,${pressure.join(',')}` : '');
+      return [ready && !pressure.length ? '✅' : '❌', n.metadata?.name ?? '', status, String(use.pods), alloc ? `${Math.round((use.cpu / alloc) * 100)}%` : '?', n.status?.nodeInfo?.kubeletVersion ?? '', formatAge(now - new Date(n.metadata?.creationTimestamp ?? now).getTime())];
+    });
+    return {
+      title: `${plural(nodes.length, 'node')} · ${notReady ? `${notReady} not ready` : 'all ready'}`,
+      tone: notReady ? 'danger' : 'success',
+      blocks: [table(['', 'Node', 'Status', 'Pods', 'CPU req', 'Version', 'Age'], rows)],
+    };
+  },
+});

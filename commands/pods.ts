@@ -1,0 +1,80 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { Block, Button } from '../cards/model.js';
+import { plural, table } from '../cards/util.js';
+import { defineCommand } from '../src/core/command.js';
+import { formatAge } from '../src/core/duration.js';
+import { dnsLabel, labelSelector } from '../src/core/names.js';
+import { type PodSummary, summarizePod } from '../src/kube/pod-status.js';
+
+const ICON: Record<PodSummary['health'], string> = { failing: '❌', pending: '⏳', terminating: '⌛', done: '☑️', ok: '✅' };
+const RANK: Record<PodSummary['health'], number> = { failing: 0, pending: 1, terminating: 2, done: 3, ok: 4 };
+
+export default defineCommand({
+  name: 'pods',
+  aliases: ['po', 'pod'],
+  summary: { en: 'List pods, problems first', zh: '查看 Pod 列表（异常优先）' },
+  examples: ['/pods', '/pods production', '/pods -n production -l app=order-service', '/pods -A'],
+  args: z.strictObject({
+    namespace: dnsLabel.optional().describe('Namespace (default: the policy default)'),
+    selector: labelSelector.optional().describe('Label selector, e.g. app=api-gateway'),
+    all: z.boolean().optional().describe('All namespaces you may see'),
+  }),
+  positionals: ['namespace'],
+  flags: { namespace: ['-n', '--namespace'], selector: ['-l', '--selector'], all: ['-A', '--all-namespaces'] },
+  mutating: false,
+  async run(ctx, a) {
+    const now = ctx.now();
+    const ns = a.all ? undefined : (a.namespace ?? ctx.defaultNamespace);
+    let pods = await ctx.kube.listPods(ns, a.selector, { signal: ctx.signal });
+    if (!ns) pods = pods.filter((p) => ctx.namespaces.includes(p.metadata?.namespace ?? ''));
+    const where = ns ?? `${plural(ctx.namespaces.length, 'namespace')}`;
+    const sel = a.selector ? ` · ${a.selector}` : '';
+    if (!pods.length) {
+      return { title: `${where}${sel} · no pods`, tone: 'info', blocks: [{ type: 'markdown', text: `No pods match in ${ns ? `namespace **${ns}**` : 'your namespaces'}.` }] };
+    }
+    const rows = pods
+      .map((p) => ({ p, s: summarizePod(p) }))
+      .sort((x, y) => RANK[x.s.health] - RANK[y.s.health] || (x.p.metadata?.name ?? '').localeCompare(y.p.metadata?.name ?? ''));
+    const problems = rows.filter((r) => r.s.health !== 'ok' && r.s.health !== 'done');
+    const failing = problems.filter((r) => r.s.health === 'failing').length;
+    const title = `${where}${sel} · ${plural(pods.length, 'pod')}` + (problems.length ? ` · ${problems.length} need${problems.length === 1 ? 's' : ''} attention` : ' · all healthy');
+    const blocks: Block[] = [];
+    const name = (p: V1Pod) => (ns ? '' : `${p.metadata?.namespace}/`) + (p.metadata?.name ?? '');
+    blocks.push(
+      table(
+        ['', 'Pod', 'Ready', 'Status', 'Restarts', 'Age'],
+        rows.map(({ p, s }) => [
+          ICON[s.health],
+          name(p),
+          `${s.ready}/${s.total}`,
+          s.lastTerminationReason && s.health === 'failing' ? `${s.status} (${s.lastTerminationReason})` : s.status,
+          s.restarts ? `${s.restarts}${s.lastRestartAt ? ` (${formatAge(now - s.lastRestartAt)} ago)` : ''}` : '0',
+          formatAge(now - new Date(p.metadata?.creationTimestamp ?? now).getTime()),
+        ]),
+      ),
+    );
+    const details = problems.filter((r) => r.s.detail).slice(0, 3);
+    if (details.length) blocks.push({ type: 'markdown', text: details.map((r) => `⏳ **${r.p.metadata?.name}**: ${r.s.detail}`).join('\n') });
+    const healthy = rows.filter((r) => r.s.health === 'ok');
+    if (healthy.length) {
+      const ages = healthy.map((r) => now - new Date(r.p.metadata?.creationTimestamp ?? now).getTime());
+      blocks.push({ type: 'markdown', text: `✅ ${healthy.length} Running · oldest ${formatAge(Math.max(...ages))} · newest ${formatAge(Math.min(...ages))}` });
+    }
+    const buttons: Button[] = [];
+    const worst = problems[0];
+    if (worst) {
+      const podNs = worst.p.metadata?.namespace as string;
+      const podName = worst.p.metadata?.name as string;
+      if (worst.s.health === 'failing') buttons.push(ctx.button(`Logs ${shortName(podName)}`, 'logs', { pod: podName, namespace: podNs, ...(worst.s.restarts > 0 ? { previous: true } : {}) }));
+      buttons.push(ctx.button(`Describe ${shortName(podName)}`, 'describe', { kind: 'pod', name: podName, namespace: podNs }));
+      buttons.push(ctx.button('Events', 'events', { namespace: podNs, warnings: true }));
+    }
+    return { title, tone: failing ? 'danger' : problems.length ? 'warning' : 'success', blocks, ...(buttons.length ? { buttons } : {}) };
+  },
+});
+
+/** Button labels are short on a phone: the deployment part of a pod name. */
+function shortName(pod: string): string {
+  return pod.length > 24 ? pod.replace(/-[a-z0-9]{8,10}-[a-z0-9]{5}$/, '') : pod;
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { defineCommand, nsOf } from '../src/core/command.js';
+import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
+import { rolloutCard } from './rollout-result.js';
+
+export default defineCommand({
+  name: 'restart',
+  summary: { en: 'Rolling restart of a deployment (kubectl rollout restart)', zh: '滚动重启 Deployment' },
+  examples: ['/restart order-service -n production'],
+  args: z.strictObject({
+    deployment: dnsSubdomain.describe('Deployment name'),
+    namespace: dnsLabel.optional().describe('Namespace'),
+  }),
+  positionals: ['deployment'],
+  flags: { namespace: ['-n', '--namespace'] },
+  mutating: { risk: 'medium' },
+  async preview(ctx, a) {
+    const ns = nsOf(ctx, a);
+    const dep = await ctx.kube.readDeployment(ns, a.deployment, { signal: ctx.signal });
+    await ctx.kube.restartDeployment(ns, a.deployment, new Date(ctx.now()), { signal: ctx.signal, dryRun: true });
+    const n = dep.spec?.replicas ?? 1;
+    return { target: `${ns}/${a.deployment}`, change: `rolling restart of ${n} pod${n === 1 ? '' : 's'}`, before: dep.status?.readyReplicas ?? 0 };
+  },
+  async run(ctx, a) {
+    const ns = nsOf(ctx, a);
+    await ctx.kube.restartDeployment(ns, a.deployment, new Date(ctx.now()), { signal: ctx.signal });
+    const r = await ctx.kube.waitForRollout(ns, a.deployment, 120_000, { signal: ctx.signal });
+    return rolloutCard(`restarted ${ns}/${a.deployment}`, r);
+  },
+});

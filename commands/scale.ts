@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { defineCommand, nsOf } from '../src/core/command.js';
+import { UsageError } from '../src/core/errors.js';
+import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
+import { rolloutCard } from './rollout-result.js';
+
+export default defineCommand({
+  name: 'scale',
+  summary: { en: 'Set the replica count of a deployment', zh: '调整 Deployment 副本数' },
+  examples: ['/scale api-gateway 5 -n production', '/scale deploy/order-service 2 -n staging'],
+  args: z.strictObject({
+    deployment: dnsSubdomain.describe('Deployment name, e.g. api-gateway'),
+    replicas: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must be 0 or more').describe('Desired replica count'),
+    namespace: dnsLabel.optional().describe('Namespace'),
+  }),
+  positionals: ['deployment', 'replicas'],
+  flags: { namespace: ['-n', '--namespace'], replicas: ['--replicas'] },
+  mutating: { risk: 'medium' },
+  check(ctx, a) {
+    const { min, max } = ctx.policy.limits.scale;
+    if (a.replicas < min || a.replicas > max) throw new UsageError(`replicas: must be between ${min} and ${max} (policy limits.scale), got ${a.replicas}`);
+  },
+  async preview(ctx, a) {
+    const ns = nsOf(ctx, a);
+    const dep = await ctx.kube.readDeployment(ns, a.deployment, { signal: ctx.signal });
+    const before = dep.spec?.replicas ?? 1;
+    await ctx.kube.scaleDeployment(ns, a.deployment, a.replicas, { signal: ctx.signal, dryRun: true });
+    return { target: `${ns}/${a.deployment}`, change: `replicas ${before} → ${a.replicas}`, before };
+  },
+  async run(ctx, a) {
+    const ns = nsOf(ctx, a);
+    const before = (await ctx.kube.readDeployment(ns, a.deployment, { signal: ctx.signal })).spec?.replicas ?? 1;
+    await ctx.kube.scaleDeployment(ns, a.deployment, a.replicas, { signal: ctx.signal });
+    const r = await ctx.kube.waitForRollout(ns, a.deployment, 60_000, { signal: ctx.signal });
+    return rolloutCard(`scaled ${ns}/${a.deployment} ${before} → ${a.replicas}`, r);
+  },
+});

@@ -1,0 +1,177 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+import { Secret } from './secret.js';
+
+/**
+ * Everything opsbot reads from the environment, typed. This is the only module that knows variable
+ * names; `main.ts` hands it `process.env` and every other module receives a `Config`.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Run the embedded demo Kubernetes API instead of a real cluster. */
+  demo: boolean;
+  demoPort: number;
+  /** Path of the policy YAML; `undefined` only in tests that pass a policy object. */
+  policyPath: string;
+  policyIsExample: boolean;
+  dataDir: string;
+  store: string;
+  kube: KubeConfigSource;
+  kubeTimeoutMs: number;
+  consoleToken?: Secret;
+  signingKey?: Secret;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+  llm: { baseUrl?: string; apiKey?: Secret; model?: string };
+}
+
+export type KubeConfigSource =
+  | { kind: 'demo' }
+  | { kind: 'kubeconfig'; path: string; context?: string }
+  | { kind: 'in-cluster' };
+
+export type ConfigResult = { ok: true; config: Config; notes: string[] } | { ok: false; problems: string[] };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = z
+  .string()
+  .regex(/^\d+$/, 'must be a port number (0-65535)')
+  .transform(Number)
+  .refine((n) => n <= 65535, 'must be a port number (0-65535)');
+
+const url = z.string().refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+}, 'must be an http(s) URL');
+
+/** Reads and validates the environment. Never throws: problems come back one line each. */
+export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: string } = {}): ConfigResult {
+  const cwd = opts.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  function check<T>(name: string, schema: z.ZodType<T>, fallback: T): T {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const r = schema.safeParse(raw);
+    if (r.success) return r.data;
+    problems.push(`${name}: ${r.error.issues[0]?.message ?? 'invalid value'} (got "${shorten(raw)}")`);
+    return fallback;
+  }
+  const secret = (name: string, minLength = 1): Secret | undefined => {
+    const raw = get(name);
+    if (raw === undefined) return undefined;
+    if (raw.length < minLength) problems.push(`${name}: must be at least ${minLength} characters long`);
+    return new Secret(raw);
+  };
+
+  const demoFlag = check('OPSBOT_DEMO', z.enum(['0', '1', 'true', 'false'], { message: 'must be 1 or 0' }), '0');
+  const kubeconfig = get('KUBECONFIG');
+  const context = get('KUBE_CONTEXT');
+  const tokenPath = opts.inClusterTokenPath ?? SERVICE_ACCOUNT_TOKEN;
+  let kube: KubeConfigSource;
+  if (demoFlag === '1' || demoFlag === 'true') {
+    kube = { kind: 'demo' };
+  } else if (kubeconfig) {
+    // KUBECONFIG may list several files separated by ':'; the first must exist.
+    const first = resolve(cwd, kubeconfig.split(':')[0] as string);
+    if (!existsSync(first)) problems.push(`KUBECONFIG: file not found: ${first}`);
+    kube = { kind: 'kubeconfig', path: kubeconfig, ...(context ? { context } : {}) };
+  } else if (context) {
+    problems.push('KUBE_CONTEXT: set KUBECONFIG too (the file that holds this context)');
+    kube = { kind: 'demo' };
+  } else if (get('KUBERNETES_SERVICE_HOST') && existsSync(tokenPath)) {
+    kube = { kind: 'in-cluster' };
+  } else {
+    // Deliberately not ~/.kube/config: a laptop's production context is never used without being asked for.
+    kube = { kind: 'demo' };
+  }
+  const demo = kube.kind === 'demo';
+
+  const dataDir = resolve(cwd, get('OPSBOT_DATA_DIR') ?? 'data');
+  let policyPath = get('OPSBOT_CONFIG');
+  let policyIsExample = false;
+  if (policyPath) {
+    policyPath = resolve(cwd, policyPath);
+    if (!existsSync(policyPath)) problems.push(`OPSBOT_CONFIG: policy file not found: ${policyPath}`);
+  } else if (existsSync(resolve(cwd, 'opsbot.yaml'))) {
+    policyPath = resolve(cwd, 'opsbot.yaml');
+  } else if (demo) {
+    policyPath = resolve(cwd, 'opsbot.example.yaml');
+    policyIsExample = true;
+    notes.push('using the example policy opsbot.example.yaml (demo users alice, bob, carol)');
+  } else {
+    policyPath = resolve(cwd, 'opsbot.yaml');
+    problems.push('OPSBOT_CONFIG: no policy file; copy opsbot.example.yaml to opsbot.yaml and edit it, or set OPSBOT_CONFIG');
+  }
+
+  const store = get('OPSBOT_STORE') ?? `sqlite:${resolve(dataDir, 'opsbot.db')}`;
+  if (!/^(sqlite:|redis:\/\/|memory:)/.test(store)) {
+    problems.push(`OPSBOT_STORE: must start with sqlite: or redis:// (got "${shorten(store)}")`);
+  }
+
+  const llmBase = check('LLM_BASE_URL', url, undefined as string | undefined);
+  const llmKey = secret('LLM_API_KEY');
+  const llmModel = get('LLM_MODEL');
+  if ((llmBase || llmKey) && !llmModel) problems.push('LLM_MODEL: required when LLM_BASE_URL or LLM_API_KEY is set (e.g. gpt-4o-mini, deepseek-chat, qwen-plus)');
+
+  const timeout = check(
+    'KUBE_TIMEOUT',
+    z.string().transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms < 100 || ms > 300_000) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration between 100ms and 5m, e.g. 10s' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    10_000,
+  );
+
+  const consoleToken = secret('CONSOLE_TOKEN', 16);
+  const signingKey = secret('OPSBOT_SECRET', 32);
+  const host = get('HOST') ?? (demo ? '127.0.0.1' : '0.0.0.0');
+  const config: Config = {
+    port: check('PORT', port, 3000),
+    host,
+    demo,
+    demoPort: check('OPSBOT_DEMO_PORT', port, 0),
+    policyPath,
+    policyIsExample,
+    dataDir,
+    store,
+    kube,
+    kubeTimeoutMs: timeout,
+    ...(consoleToken ? { consoleToken } : {}),
+    ...(signingKey ? { signingKey } : {}),
+    logLevel: check('LOG_LEVEL', z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
+    logFormat: check('LOG_FORMAT', z.enum(['json', 'pretty'], { message: 'must be json or pretty' }), demo ? 'pretty' : 'json'),
+    llm: { ...(llmBase ? { baseUrl: llmBase } : {}), ...(llmKey ? { apiKey: llmKey } : {}), ...(llmModel ? { model: llmModel } : {}) },
+  };
+  if (!isLoopback(host) && !config.consoleToken) {
+    notes.push(`the console is disabled: HOST=${host} is not loopback and CONSOLE_TOKEN is not set`);
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, config, notes };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function shorten(v: string): string {
+  return v.length > 60 ? v.slice(0, 57) + '...' : v;
+}

@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+import { dnsLabel } from '../core/names.js';
+
+/**
+ * The policy file: who the people are on each platform, what each role may run where, the bounds of
+ * mutating commands, and how approvals work. Loaded once at startup; any problem stops the bot with
+ * the YAML path of the offending value.
+ */
+export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
+export type Risk = (typeof RISK_LEVELS)[number];
+export const PLATFORM_IDS = ['console', 'feishu', 'dingtalk', 'wecom'] as const;
+export type PlatformId = (typeof PLATFORM_IDS)[number];
+
+const duration = z.string().transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 30s, 10m, 1h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+const nsPattern = z.union([z.literal('*'), dnsLabel]);
+const name = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, - and _');
+
+const roleSchema = z.strictObject({
+  description: z.string().optional(),
+  /** Command names this role may run (or request, for mutating ones); `*` for all. */
+  commands: z.array(z.string()).min(1),
+  /** Namespaces the role may act in; `*` for every namespace of the allow-list. */
+  namespaces: z.array(nsPattern).default(['*']),
+});
+
+const personSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  roles: z.array(name).min(1),
+  ids: z
+    .strictObject({
+      console: z.string().min(1).optional(),
+      feishu: z.string().min(1).optional(),
+      dingtalk: z.string().min(1).optional(),
+      wecom: z.string().min(1).optional(),
+    })
+    .refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, feishu, dingtalk or wecom)'),
+});
+
+const stepSchema = z.strictObject({ role: name, timeout: duration.default(15 * 60_000) });
+
+const policySchema = z.strictObject({
+  /** IANA time zone for times shown in cards. */
+  timezone: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'unknown time zone (use an IANA name such as Asia/Shanghai)'),
+  namespaces: z.strictObject({
+    /** The only namespaces opsbot touches. Others are refused before any API call. */
+    allow: z.array(dnsLabel).min(1),
+    default: dnsLabel.default('default'),
+  }),
+  roles: z.record(name, roleSchema),
+  people: z.record(name, personSchema),
+  limits: z
+    .strictObject({
+      scale: z.strictObject({ min: z.number().int().min(0).default(0), max: z.number().int().min(1).default(50) }).default({ min: 0, max: 50 }),
+      logTail: z.number().int().min(1).max(5000).default(200),
+    })
+    .default({ scale: { min: 0, max: 50 }, logTail: 200 }),
+  approvals: z
+    .strictObject({
+      expiry: duration.default(15 * 60_000),
+      allowSelfApproval: z.boolean().default(false),
+      risk: z.partialRecord(z.enum(RISK_LEVELS), z.strictObject({ steps: z.array(stepSchema).min(1) })).default({}),
+      autoApprove: z
+        .array(
+          z.strictObject({
+            command: z.string(),
+            namespaces: z.array(nsPattern).default(['*']),
+            maxReplicas: z.number().int().min(0).optional(),
+          }),
+        )
+        .default([]),
+    })
+    .default({ expiry: 15 * 60_000, allowSelfApproval: false, risk: {}, autoApprove: [] }),
+  alerts: z.strictObject({ routes: z.array(z.unknown()).default([]) }).default({ routes: [] }),
+});
+
+export type Policy = z.infer<typeof policySchema>;
+export type Person = { id: string; name: string; roles: string[]; ids: Partial<Record<PlatformId, string>> };
+
+export type PolicyResult = { ok: true; policy: Policy } | { ok: false; problems: string[] };
+
+/** Parses and cross-checks a policy. `knownCommands` are the registry's names, for typo detection. */
+export function parsePolicy(text: string, file: string, knownCommands: readonly string[]): PolicyResult {
+  const label = basename(file);
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    return { ok: false, problems: doc.errors.map((e) => `${label}: ${e.message.split('\n')[0]}`) };
+  }
+  const parsed = policySchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((i) => `${label}: ${pathOf(i.path)}: ${i.message}`) };
+  }
+  const policy = parsed.data;
+  const problems = crossCheck(policy, knownCommands).map((p) => `${label}: ${p}`);
+  return problems.length ? { ok: false, problems } : { ok: true, policy };
+}
+
+export function loadPolicyFile(file: string, knownCommands: readonly string[]): PolicyResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return { ok: false, problems: [`OPSBOT_CONFIG: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`] };
+  }
+  return parsePolicy(text, file, knownCommands);
+}
+
+function crossCheck(p: Policy, knownCommands: readonly string[]): string[] {
+  const out: string[] = [];
+  const roles = Object.keys(p.roles);
+  const knownRole = (r: string, path: string) => {
+    if (!p.roles[r]) out.push(`${path}: unknown role "${r}" (known: ${roles.join(', ') || 'none'})`);
+  };
+  const knownNs = (ns: string, path: string) => {
+    if (ns !== '*' && !p.namespaces.allow.includes(ns)) out.push(`${path}: namespace "${ns}" is not in namespaces.allow`);
+  };
+  if (!p.namespaces.allow.includes(p.namespaces.default)) {
+    out.push(`namespaces.default: "${p.namespaces.default}" is not in namespaces.allow`);
+  }
+  for (const [r, role] of Object.entries(p.roles)) {
+    role.commands.forEach((c, i) => {
+      if (c !== '*' && !knownCommands.includes(c)) out.push(`roles.${r}.commands[${i}]: unknown command "${c}"`);
+    });
+    role.namespaces.forEach((ns, i) => knownNs(ns, `roles.${r}.namespaces[${i}]`));
+  }
+  const seen = new Map<string, string>();
+  for (const [id, person] of Object.entries(p.people)) {
+    person.roles.forEach((r, i) => knownRole(r, `people.${id}.roles[${i}]`));
+    for (const [platform, uid] of Object.entries(person.ids)) {
+      const key = `${platform}:${uid}`;
+      const other = seen.get(key);
+      if (other) out.push(`people.${id}.ids.${platform}: "${uid}" is also ${other}'s id`);
+      seen.set(key, id);
+    }
+  }
+  for (const [risk, level] of Object.entries(p.approvals.risk)) {
+    level.steps.forEach((s, i) => knownRole(s.role, `approvals.risk.${risk}.steps[${i}].role`));
+  }
+  p.approvals.autoApprove.forEach((rule, i) => {
+    if (!knownCommands.includes(rule.command)) out.push(`approvals.autoApprove[${i}].command: unknown command "${rule.command}"`);
+    rule.namespaces.forEach((ns, j) => knownNs(ns, `approvals.autoApprove[${i}].namespaces[${j}]`));
+  });
+  if (p.limits.scale.min > p.limits.scale.max) out.push('limits.scale: min is greater than max');
+  return out;
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  if (!path.length) return '(top level)';
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+}
+
+/** Finds the person behind a platform user id. */
+export function findPerson(policy: Policy, platform: PlatformId, userId: string): Person | undefined {
+  for (const [id, p] of Object.entries(policy.people)) {
+    if (p.ids[platform] === userId) return { id, name: p.name ?? id, roles: p.roles, ids: p.ids };
+  }
+  return undefined;
+}

@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { Button, Card } from '../../cards/model.js';
+import type { Person, Policy, Risk } from '../config/policy.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Logger } from '../log.js';
+
+export type Lang = 'en' | 'zh';
+
+/** What a command may use. Built per invocation by the router; no globals. */
+export interface CommandContext {
+  kube: KubeClient;
+  policy: Policy;
+  person: Person;
+  lang: Lang;
+  log: Logger;
+  signal: AbortSignal;
+  now: () => number;
+  /** The namespace a command acts in when none was given (policy `namespaces.default`). */
+  defaultNamespace: string;
+  /** Namespaces this person may see, already cut to the policy's allow-list. */
+  namespaces: readonly string[];
+  /** Signed drill-down buttons that run a read-only command when clicked. */
+  button(label: string, command: string, args: Record<string, unknown>): Button;
+  /** The registry, for /help. */
+  commands: readonly AnyCommandSpec[];
+}
+
+/** The before → after summary of a mutating command, shown on its approval card. */
+export interface Preview {
+  target: string;
+  change: string;
+  before: unknown;
+}
+
+/**
+ * One command, defined once: this object drives the slash parser, /help, the LLM tool schema and the
+ * approval card.
+ */
+export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
+  name: string;
+  aliases?: string[];
+  summary: { en: string; zh: string };
+  examples?: string[];
+  args: S;
+  /** Fields filled by position, in order. */
+  positionals: (keyof z.input<S> & string)[];
+  /** Option spellings per field, e.g. `namespace: ['-n', '--namespace']`. Booleans take no value. */
+  flags?: Partial<Record<keyof z.input<S> & string, string[]>>;
+  mutating: false | { risk: Risk };
+  /** Checks that need the policy (bounds), before any API call. Throws UsageError. */
+  check?(ctx: CommandContext, args: z.output<S>): void;
+  /** Reads the current state and says what would change. Mutating commands only. */
+  preview?(ctx: CommandContext, args: z.output<S>): Promise<Preview>;
+  run(ctx: CommandContext, args: z.output<S>): Promise<Card>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry holds specs of every argument shape
+export type AnyCommandSpec = CommandSpec<any>;
+
+/** Returns its argument: exists so that `run` is typed from `args`. */
+export function defineCommand<S extends z.ZodObject>(spec: CommandSpec<S>): CommandSpec<S> {
+  return spec;
+}
+
+/** `namespace` given, or the policy default. */
+export function nsOf(ctx: CommandContext, args: { namespace?: string | undefined }): string {
+  return args.namespace ?? ctx.defaultNamespace;
+}

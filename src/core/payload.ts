@@ -1,0 +1,50 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Secret } from '../config/secret.js';
+import { VerificationError } from './errors.js';
+
+/**
+ * Button payloads: what a button carries is data, bound to the chat it was sent to and signed with
+ * the server key (HMAC-SHA256), so a forged or altered click is refused. A button never carries
+ * command text to execute blindly: a `run` payload names a read-only command and its arguments, which
+ * are validated and authorised again for the person who clicks (design.md §1.12).
+ */
+export type ButtonPayload =
+  | { k: 'run'; c: string; a: Record<string, unknown>; ch: string; t: number }
+  | { k: 'approval'; id: string; d: 'approve' | 'reject'; ch: string; t: number };
+
+const VERSION = 'v1';
+const MAC_BYTES = 16;
+
+export class PayloadSigner {
+  readonly #key: Secret;
+  constructor(key: Secret) {
+    this.#key = key;
+  }
+
+  sign(p: ButtonPayload): string {
+    const body = Buffer.from(JSON.stringify(p)).toString('base64url');
+    return `${VERSION}.${body}.${this.#mac(body).toString('base64url')}`;
+  }
+
+  /** Checks the MAC in constant time, then parses. Throws VerificationError on anything off. */
+  verify(value: string, maxAgeMs: number, now: number): ButtonPayload {
+    if (typeof value !== 'string' || value.length > 2048) throw new VerificationError('button payload is malformed');
+    const [v, body, mac] = value.split('.');
+    if (v !== VERSION || !body || !mac || value.split('.').length !== 3) throw new VerificationError('button payload is malformed');
+    const want = this.#mac(body);
+    const got = Buffer.from(mac, 'base64url');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new VerificationError('button payload signature is invalid');
+    let p: ButtonPayload;
+    try {
+      p = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as ButtonPayload;
+    } catch {
+      throw new VerificationError('button payload is malformed');
+    }
+    if (typeof p?.t !== 'number' || now - p.t > maxAgeMs) throw new VerificationError('button has expired; run the command again');
+    return p;
+  }
+
+  #mac(body: string): Buffer {
+    return createHmac('sha256', this.#key.reveal()).update(`opsbot-button:${body}`).digest().subarray(0, MAC_BYTES);
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import type { AnyCommandSpec } from './command.js';
+import { UsageError } from './errors.js';
+import { normalizeInput, parseArgs, tokenize, usageLine } from './slash-parser.js';
+
+export interface ParsedCommand {
+  spec: AnyCommandSpec;
+  args: Record<string, unknown>;
+}
+
+/** An OpenAI-style function tool, generated from a command spec. */
+export interface ToolDefinition {
+  type: 'function';
+  function: { name: string; description: string; parameters: Record<string, unknown> };
+}
+
+/** All commands, looked up by name or alias. */
+export class Registry {
+  readonly commands: readonly AnyCommandSpec[];
+  readonly #byName = new Map<string, AnyCommandSpec>();
+  #tools?: ToolDefinition[];
+
+  constructor(commands: readonly AnyCommandSpec[]) {
+    this.commands = commands;
+    for (const c of commands) {
+      for (const n of [c.name, ...(c.aliases ?? [])]) {
+        if (this.#byName.has(n)) throw new Error(`command name "${n}" is defined twice`);
+        this.#byName.set(n, c);
+      }
+    }
+  }
+
+  get names(): string[] {
+    return this.commands.map((c) => c.name);
+  }
+
+  find(name: string): AnyCommandSpec | undefined {
+    return this.#byName.get(name.toLowerCase());
+  }
+
+  /** Is this text a slash command (after normalisation)? */
+  static isCommand(text: string): boolean {
+    return normalizeInput(text).startsWith('/');
+  }
+
+  /** Parses `/name args…`. Unknown names get the closest match and a pointer to /help. */
+  parse(text: string): ParsedCommand {
+    const norm = normalizeInput(text);
+    if (!norm.startsWith('/')) throw new UsageError('commands start with "/", for example /pods', 'Send /help for the list.');
+    const words = tokenize(norm.slice(1));
+    const name = (words.shift() ?? '').toLowerCase();
+    if (!name) throw new UsageError('type a command after "/", for example /pods', 'Send /help for the list.');
+    const spec = this.find(name);
+    if (!spec) {
+      const near = this.suggest(name);
+      throw new UsageError(`unknown command /${name}${near ? ` — did you mean /${near}?` : ''}`, 'Send /help for the list of commands.', 'unknown_command');
+    }
+    return { spec, args: parseArgs(spec, words) };
+  }
+
+  /** The closest command name or alias, if it is close enough to be a typo. */
+  suggest(name: string): string | undefined {
+    let best: { n: string; d: number } | undefined;
+    for (const c of this.commands) {
+      for (const n of [c.name, ...(c.aliases ?? [])]) {
+        const d = n.startsWith(name) && name.length >= 2 ? 0.5 : editDistance(name, n);
+        if (!best || d < best.d) best = { n: c.name, d };
+      }
+    }
+    return best && best.d <= Math.max(1, Math.floor(name.length / 3)) ? best.n : undefined;
+  }
+
+  usage(spec: AnyCommandSpec): string {
+    return usageLine(spec);
+  }
+
+  /** Tool definitions for the LLM, built once: the same schemas as the slash parser. */
+  tools(): ToolDefinition[] {
+    this.#tools ??= this.commands.map(toolFor);
+    return this.#tools;
+  }
+}
+
+function toolFor(spec: AnyCommandSpec): ToolDefinition {
+  const schema = z.toJSONSchema(spec.args, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete schema.$schema;
+  const description =
+    spec.summary.en +
+    (spec.mutating ? ' Only creates an approval request; a human must approve before anything changes.' : ' Read-only.');
+  return { type: 'function', function: { name: spec.name.replace(/-/g, '_'), description, parameters: schema } };
+}
+
+/** Edit distance counting an adjacent transposition (`sacle` → `scale`) as one edit (optimal string alignment). */
+export function editDistance(a: string, b: string): number {
+  if (a === b) return 0;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number) => (d[i] as number[])[j] as number;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = v;
+    }
+  }
+  return at(a.length, b.length);
+}

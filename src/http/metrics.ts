@@ -1,0 +1,28 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { CommandMetrics } from '../core/router.js';
+
+/** Prometheus metrics of one app instance (no global registry, so tests can run two apps). */
+export class Metrics implements CommandMetrics {
+  readonly registry = new Registry();
+  readonly #commands: Counter<'command' | 'outcome'>;
+  readonly #duration: Histogram<'command'>;
+  readonly http: Histogram<'route' | 'status'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'opsbot_' });
+    this.#commands = new Counter({ name: 'opsbot_commands_total', help: 'Chat commands handled, by outcome', labelNames: ['command', 'outcome'], registers: [this.registry] });
+    this.#duration = new Histogram({
+      name: 'opsbot_command_duration_seconds',
+      help: 'Time from a parsed command to its reply card',
+      labelNames: ['command'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.http = new Histogram({ name: 'opsbot_http_request_duration_seconds', help: 'HTTP requests by route', labelNames: ['route', 'status'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 3, 10], registers: [this.registry] });
+  }
+
+  observe(command: string, outcome: string, seconds: number): void {
+    this.#commands.inc({ command, outcome });
+    if (outcome === 'ok' || outcome === 'needs_approval') this.#duration.observe({ command }, seconds);
+  }
+}

@@ -1,0 +1,283 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  VersionApi,
+  type V1Deployment,
+  type V1Namespace,
+  type V1Node,
+  type V1Pod,
+  type V1ReplicaSet,
+  type CoreV1Event,
+  type VersionInfo,
+} from '@kubernetes/client-node';
+import type { KubeConfigSource } from '../config/env.js';
+import { UsageError } from '../core/errors.js';
+import { type CallTarget, toKubeError } from './errors.js';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Validate on the server without persisting (`dryRun=All`). */
+  dryRun?: boolean;
+}
+
+export interface LogOptions {
+  container?: string;
+  tailLines?: number;
+  sinceSeconds?: number;
+  previous?: boolean;
+  timestamps?: boolean;
+}
+
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+
+/**
+ * client-node 1.x runs middleware through an rxjs stub that calls `.toPromise()` on what `pre`/`post`
+ * return (ObjectParamAPI), or wraps a plain promise (PromiseAPI). A promise with `toPromise` fits both.
+ */
+type Both<T> = Promise<T> & { toPromise(): Promise<T> };
+const both = <T>(v: T): Both<T> => {
+  const p = Promise.resolve(v) as Both<T>;
+  p.toPromise = () => Promise.resolve(v);
+  return p;
+};
+type Middleware = { pre(ctx: RequestCtx): Both<RequestCtx>; post<T>(r: T): Both<T> };
+interface RequestCtx {
+  setSignal(s: AbortSignal): void;
+  setHeaderParam(k: string, v: string): void;
+}
+
+/**
+ * Kubernetes access over `@kubernetes/client-node`. Every call has a timeout (KUBE_TIMEOUT) and can be
+ * cancelled; every failure becomes a one-line OpsError (`deployment "ngnix" not found in namespace "default"`).
+ */
+export class KubeClient {
+  readonly kubeConfig: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly #version: VersionApi;
+  readonly #timeoutMs: number;
+
+  constructor(kc: KubeConfig, timeoutMs: number) {
+    this.kubeConfig = kc;
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.#version = kc.makeApiClient(VersionApi);
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Where the API is, for the startup log (no credentials). */
+  get server(): string {
+    return this.kubeConfig.getCurrentCluster()?.server ?? '(unknown)';
+  }
+
+  get contextName(): string {
+    return this.kubeConfig.getCurrentContext();
+  }
+
+  // --- reads -------------------------------------------------------------------------------------
+
+  version(o: CallOptions = {}): Promise<VersionInfo> {
+    return this.#call({ kind: 'version' }, o, (opts) => this.#version.getCode(opts));
+  }
+
+  async listNamespaces(o: CallOptions = {}): Promise<V1Namespace[]> {
+    return (await this.#call({ kind: 'namespaces' }, o, (opts) => this.core.listNamespace({}, opts))).items;
+  }
+
+  async listNodes(o: CallOptions = {}): Promise<V1Node[]> {
+    return (await this.#call({ kind: 'nodes' }, o, (opts) => this.core.listNode({}, opts))).items;
+  }
+
+  /** Pods in one namespace, or in all when `namespace` is undefined. */
+  async listPods(namespace: string | undefined, labelSelector?: string, o: CallOptions = {}): Promise<V1Pod[]> {
+    const sel = labelSelector ? { labelSelector } : {};
+    const list = await this.#call({ kind: 'pods', ...(namespace ? { namespace } : {}) }, o, (opts) =>
+      namespace ? this.core.listNamespacedPod({ namespace, ...sel }, opts) : this.core.listPodForAllNamespaces(sel, opts),
+    );
+    return list.items;
+  }
+
+  readPod(namespace: string, name: string, o: CallOptions = {}): Promise<V1Pod> {
+    return this.#call({ kind: 'pod', name, namespace }, o, (opts) => this.core.readNamespacedPod({ name, namespace }, opts));
+  }
+
+  readPodLog(namespace: string, name: string, l: LogOptions, o: CallOptions = {}): Promise<string> {
+    return this.#call({ kind: 'pod', name, namespace }, o, (opts) =>
+      this.core.readNamespacedPodLog(
+        {
+          name,
+          namespace,
+          ...(l.container ? { container: l.container } : {}),
+          ...(l.tailLines !== undefined ? { tailLines: l.tailLines } : {}),
+          ...(l.sinceSeconds !== undefined ? { sinceSeconds: l.sinceSeconds } : {}),
+          ...(l.previous ? { previous: true } : {}),
+          ...(l.timestamps ? { timestamps: true } : {}),
+        },
+        opts,
+      ),
+    );
+  }
+
+  async listDeployments(namespace: string | undefined, o: CallOptions = {}): Promise<V1Deployment[]> {
+    const list = await this.#call({ kind: 'deployments', ...(namespace ? { namespace } : {}) }, o, (opts) =>
+      namespace ? this.apps.listNamespacedDeployment({ namespace }, opts) : this.apps.listDeploymentForAllNamespaces({}, opts),
+    );
+    return list.items;
+  }
+
+  readDeployment(namespace: string, name: string, o: CallOptions = {}): Promise<V1Deployment> {
+    return this.#call({ kind: 'deployment', name, namespace }, o, (opts) => this.apps.readNamespacedDeployment({ name, namespace }, opts));
+  }
+
+  async listReplicaSets(namespace: string, labelSelector?: string, o: CallOptions = {}): Promise<V1ReplicaSet[]> {
+    const sel = labelSelector ? { labelSelector } : {};
+    return (await this.#call({ kind: 'replicasets', namespace }, o, (opts) => this.apps.listNamespacedReplicaSet({ namespace, ...sel }, opts))).items;
+  }
+
+  /** Events in a namespace (or all), optionally about one object. */
+  async listEvents(namespace: string | undefined, involved?: { kind: string; name: string }, o: CallOptions = {}): Promise<CoreV1Event[]> {
+    const fieldSelector = involved ? `involvedObject.kind=${involved.kind},involvedObject.name=${involved.name}` : undefined;
+    const fs = fieldSelector ? { fieldSelector } : {};
+    const list = await this.#call({ kind: 'events', ...(namespace ? { namespace } : {}) }, o, (opts) =>
+      namespace ? this.core.listNamespacedEvent({ namespace, ...fs }, opts) : this.core.listEventForAllNamespaces(fs, opts),
+    );
+    return list.items;
+  }
+
+  // --- writes (each also validates with dryRun=All when asked) -----------------------------------
+
+  async scaleDeployment(namespace: string, name: string, replicas: number, o: CallOptions = {}): Promise<number> {
+    const scale = await this.#call({ kind: 'deployment', name, namespace }, o, (opts) =>
+      this.apps.patchNamespacedDeploymentScale(
+        { name, namespace, body: { spec: { replicas } }, ...(o.dryRun ? { dryRun: 'All' } : {}) },
+        opts,
+      ),
+    PatchStrategy.MergePatch);
+    return scale.spec?.replicas ?? replicas;
+  }
+
+  /** What `kubectl rollout restart` does: a new pod-template annotation, so the Deployment rolls its pods. */
+  restartDeployment(namespace: string, name: string, at: Date, o: CallOptions = {}): Promise<V1Deployment> {
+    const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: at.toISOString() } } } } };
+    return this.#call({ kind: 'deployment', name, namespace }, o, (opts) =>
+      this.apps.patchNamespacedDeployment({ name, namespace, body, ...(o.dryRun ? { dryRun: 'All' } : {}) }, opts),
+    PatchStrategy.StrategicMergePatch);
+  }
+
+  /** Replaces the pod template (rollback to a ReplicaSet's template), as `kubectl rollout undo` does. */
+  replaceDeploymentTemplate(namespace: string, name: string, template: unknown, o: CallOptions = {}): Promise<V1Deployment> {
+    const body = [{ op: 'replace', path: '/spec/template', value: template }];
+    return this.#call({ kind: 'deployment', name, namespace }, o, (opts) =>
+      this.apps.patchNamespacedDeployment({ name, namespace, body, ...(o.dryRun ? { dryRun: 'All' } : {}) }, opts),
+    PatchStrategy.JsonPatch);
+  }
+
+  async deletePod(namespace: string, name: string, o: CallOptions = {}): Promise<void> {
+    await this.#call({ kind: 'pod', name, namespace }, o, (opts) =>
+      this.core.deleteNamespacedPod({ name, namespace, ...(o.dryRun ? { dryRun: 'All' } : {}) }, opts),
+    );
+  }
+
+  /** ReplicaSets owned by a deployment, newest revision first. */
+  async revisions(namespace: string, dep: V1Deployment, o: CallOptions = {}): Promise<{ revision: number; rs: V1ReplicaSet }[]> {
+    const labels = dep.spec?.selector?.matchLabels ?? {};
+    const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+    const sets = await this.listReplicaSets(namespace, selector || undefined, o);
+    return sets
+      .filter((rs) => rs.metadata?.ownerReferences?.some((r) => r.uid === dep.metadata?.uid))
+      .map((rs) => ({ revision: Number(rs.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0), rs }))
+      .sort((a, b) => b.revision - a.revision);
+  }
+
+  /** Polls until the deployment's rollout is complete or `timeoutMs` passes. */
+  async waitForRollout(namespace: string, name: string, timeoutMs: number, o: CallOptions = {}): Promise<{ done: boolean; dep: V1Deployment; elapsedMs: number }> {
+    const start = Date.now();
+    for (;;) {
+      const dep = await this.readDeployment(namespace, name, o);
+      if (rolloutComplete(dep)) return { done: true, dep, elapsedMs: Date.now() - start };
+      if (Date.now() - start >= timeoutMs || o.signal?.aborted) return { done: false, dep, elapsedMs: Date.now() - start };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  // --- plumbing ----------------------------------------------------------------------------------
+
+  async #call<T>(target: CallTarget, o: CallOptions, fn: (opts: never) => Promise<T>, contentType?: string): Promise<T> {
+    if (o.signal?.aborted) throw new UsageError('cancelled');
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    const mw: Middleware = {
+      pre: (ctx) => {
+        ctx.setSignal(signal);
+        if (contentType) ctx.setHeaderParam('Content-Type', contentType);
+        return both(ctx);
+      },
+      post: (r) => both(r),
+    };
+    try {
+      return await fn({ middleware: [mw], middlewareMergeStrategy: 'append' } as never);
+    } catch (err) {
+      throw toKubeError(err, target, this.#timeoutMs);
+    }
+  }
+}
+
+export function rolloutComplete(dep: V1Deployment): boolean {
+  const want = dep.spec?.replicas ?? 1;
+  const s = dep.status ?? {};
+  return (
+    (s.observedGeneration ?? 0) >= (dep.metadata?.generation ?? 0) &&
+    (s.updatedReplicas ?? 0) === want &&
+    (s.replicas ?? 0) === want &&
+    (s.availableReplicas ?? 0) === want
+  );
+}
+
+/** Builds a KubeConfig from the configured source. The demo passes its own server URL. */
+export function loadKubeConfig(source: KubeConfigSource, demoServer?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (source.kind === 'kubeconfig') {
+    kc.loadFromFile(source.path.split(':')[0] as string);
+    if (source.context) {
+      if (!kc.getContextObject(source.context)) {
+        throw new UsageError(`KUBE_CONTEXT: context "${source.context}" is not in ${source.path} (has: ${kc.getContexts().map((c) => c.name).join(', ')})`);
+      }
+      kc.setCurrentContext(source.context);
+    }
+  } else if (source.kind === 'in-cluster') {
+    kc.loadFromCluster();
+  } else {
+    if (!demoServer) throw new Error('demo server URL missing');
+    kc.loadFromString(demoKubeConfigText(demoServer));
+  }
+  return kc;
+}
+
+/** The kubeconfig of the embedded demo cluster; also written to data/demo.kubeconfig for kubectl. */
+export function demoKubeConfigText(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: opsbot-demo',
+    '  cluster:',
+    `    server: ${server}`,
+    // client-node refuses plain http unless this is set; the demo API is http on loopback (there is no TLS to skip).
+    '    insecure-skip-tls-verify: true',
+    // No credentials: the demo API listens on loopback only, and client-go will not send a bearer token over plain HTTP.
+    'users:',
+    '- name: demo',
+    '  user: {}',
+    'contexts:',
+    '- name: opsbot-demo',
+    '  context:',
+    '    cluster: opsbot-demo',
+    '    user: demo',
+    '    namespace: default',
+    'current-context: opsbot-demo',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,55 @@
+import { ApiException } from '@kubernetes/client-node';
+import { NotFoundError, OpsError, UpstreamError } from '../core/errors.js';
+
+/** What a call was about, so a 404 can say `deployment "ngnix" not found in namespace "default"`. */
+export interface CallTarget {
+  kind: string;
+  name?: string;
+  namespace?: string;
+}
+
+/** Maps a client-node error or a network failure to a one-line OpsError. Never includes a URL or raw body. */
+export function toKubeError(err: unknown, target: CallTarget, timeoutMs: number): OpsError {
+  if (err instanceof OpsError) return err;
+  const where = target.namespace ? ` in namespace "${target.namespace}"` : '';
+  if (err instanceof ApiException) {
+    const status = parseStatus(err.body);
+    if (err.code === 404 && target.name) return new NotFoundError(`${target.kind} "${target.name}" not found${where}`);
+    const reason = status?.message ? firstLine(status.message) : `HTTP ${err.code}`;
+    if (err.code === 401) return new UpstreamError('Kubernetes refused the credentials (401): check the kubeconfig or service account token', { code: 'kube_unauthorized' });
+    if (err.code === 403) return new UpstreamError(`Kubernetes RBAC forbids this: ${reason}`, { code: 'kube_forbidden' });
+    if (err.code === 409) return new UpstreamError(`Kubernetes conflict: ${reason}`, { code: 'kube_conflict' });
+    if (err.code === 422 || err.code === 400) return new UpstreamError(`Kubernetes rejected the request: ${reason}`, { code: 'kube_invalid' });
+    if (err.code === 429) return new UpstreamError('Kubernetes is throttling requests (429); try again in a moment', { code: 'kube_throttled' });
+    return new UpstreamError(`Kubernetes API error ${err.code}: ${reason}`);
+  }
+  const e = err as { name?: string; code?: string; type?: string; cause?: { code?: string }; message?: string };
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError' || e?.type === 'aborted') {
+    return new UpstreamError(`Kubernetes API did not answer within ${Math.round(timeoutMs / 100) / 10}s`, { code: 'kube_timeout', cause: err });
+  }
+  const code = e?.code ?? e?.cause?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' || code === 'ETIMEDOUT') {
+    return new UpstreamError(`Kubernetes API unreachable (${code})`, { code: 'kube_unreachable', cause: err });
+  }
+  return new UpstreamError('Kubernetes API call failed', { code: 'kube_error', cause: err });
+}
+
+interface Status {
+  message?: string;
+  reason?: string;
+}
+
+function parseStatus(body: unknown): Status | undefined {
+  if (body && typeof body === 'object') return body as Status;
+  if (typeof body !== 'string') return undefined;
+  try {
+    return JSON.parse(body) as Status;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n')[0] ?? '';
+  return line.length > 200 ? line.slice(0, 197) + '...' : line;
+}

@@ -1,0 +1,116 @@
+/**
+ * The console page: one HTML document, no build step, no external assets. Every piece of card text is
+ * put in the DOM with textContent, so pod names, log lines and (later) LLM output cannot inject markup.
+ */
+export function consolePage(opts: { tokenRequired: boolean }): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>opsbot console</title>
+<style>
+:root{--bg:#f4f5f7;--card:#fff;--ink:#1f2329;--mute:#646a73;--line:#dee0e3;--info:#3370ff;--success:#34c724;--warning:#ff8800;--danger:#f54a45}
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei",sans-serif;background:var(--bg);color:var(--ink)}
+header{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding:10px 14px;display:flex;gap:10px;align-items:center;z-index:2}
+header b{font-size:16px}header select{margin-left:auto;font-size:14px;padding:4px}
+#feed{max-width:760px;margin:0 auto;padding:12px 12px 90px}
+.msg{margin:10px 0 4px;color:var(--mute);font-size:13px}.msg code{background:#e8eaed;padding:1px 5px;border-radius:4px;color:var(--ink)}
+.card{background:var(--card);border-radius:10px;box-shadow:0 1px 3px rgba(0,0,0,.08);margin:6px 0 14px;overflow:hidden;border-top:4px solid var(--info)}
+.card.success{border-color:var(--success)}.card.warning{border-color:var(--warning)}.card.danger{border-color:var(--danger)}
+.title{font-weight:600;padding:10px 14px 4px}.body{padding:2px 14px 10px}.body>*{margin:8px 0}
+table{border-collapse:collapse;width:100%;font-size:13px;display:block;overflow-x:auto}th,td{text-align:left;padding:3px 8px 3px 0;white-space:nowrap;border-bottom:1px solid #f0f1f2}th{color:var(--mute);font-weight:500}
+pre{background:#1f2329;color:#e8eaed;padding:10px;border-radius:6px;overflow-x:auto;font-size:12px;margin:0;white-space:pre}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}dt{color:var(--mute)}dd{margin:0}
+.note,.footer{color:var(--mute);font-size:12px}.footer{padding:0 14px 10px}
+.buttons{display:flex;flex-wrap:wrap;gap:8px;padding:0 14px 12px}
+button{border:1px solid var(--line);background:#fff;border-radius:6px;padding:6px 12px;font-size:14px;cursor:pointer}
+button.primary{background:var(--info);border-color:var(--info);color:#fff}button.danger{color:var(--danger);border-color:var(--danger)}
+form{position:fixed;bottom:0;left:0;right:0;background:#fff;border-top:1px solid var(--line);padding:10px;display:flex;gap:8px;justify-content:center}
+form input{flex:1;max-width:640px;font-size:16px;padding:8px 10px;border:1px solid var(--line);border-radius:8px}
+.md-line{white-space:pre-wrap}
+</style></head>
+<body>
+<header><b>opsbot</b><span class="note">local console · 本地控制台</span>
+<select id="user" aria-label="Chat as"></select></header>
+<div id="feed"></div>
+<form id="f"><input id="text" autocomplete="off" placeholder="/pods -n production · /help" autofocus><button class="primary" type="submit">Send</button></form>
+<script>
+const TOKEN_REQUIRED = ${opts.tokenRequired ? 'true' : 'false'};
+const feed = document.getElementById('feed'), userSel = document.getElementById('user'), input = document.getElementById('text');
+function headers() {
+  const h = {'content-type': 'application/json'};
+  if (TOKEN_REQUIRED) {
+    let t = sessionStorage.getItem('opsbot-token');
+    if (!t) { t = prompt('Console token (CONSOLE_TOKEN)') || ''; sessionStorage.setItem('opsbot-token', t); }
+    h.authorization = 'Bearer ' + t;
+  }
+  return h;
+}
+async function api(path, body) {
+  const res = await fetch('/console/api/' + path, body ? {method: 'POST', headers: headers(), body: JSON.stringify(body)} : {headers: headers()});
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 401) sessionStorage.removeItem('opsbot-token');
+  if (!res.ok) throw new Error(data.error || res.statusText);
+  return data;
+}
+function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+function inline(parent, text) {
+  // The card model's markdown subset: **bold** and \`code\`, nothing else.
+  const re = /(\\*\\*[^*]+\\*\\*|\`[^\`]+\`)/g; let last = 0, m;
+  while ((m = re.exec(text))) {
+    if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+    const t = m[0]; parent.appendChild(t.startsWith('**') ? el('b', null, t.slice(2, -2)) : el('code', null, t.slice(1, -1)));
+    last = m.index + t.length;
+  }
+  if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+}
+function renderBlock(b) {
+  if (b.type === 'markdown') { const d = el('div', 'md-line'); inline(d, b.text); return d; }
+  if (b.type === 'fields') { const dl = el('dl'); for (const f of b.items) { dl.appendChild(el('dt', null, f.label)); const dd = el('dd'); inline(dd, f.value); dl.appendChild(dd); } return dl; }
+  if (b.type === 'table') {
+    const wrap = el('div'), t = el('table'), tr = el('tr');
+    for (const c of b.columns) tr.appendChild(el('th', null, c)); t.appendChild(tr);
+    for (const r of b.rows) { const row = el('tr'); for (const c of r) row.appendChild(el('td', null, c)); t.appendChild(row); }
+    wrap.appendChild(t);
+    if (b.omitted) wrap.appendChild(el('div', 'note', '… +' + b.omitted + ' more'));
+    if (b.note) wrap.appendChild(el('div', 'note', b.note));
+    return wrap;
+  }
+  if (b.type === 'code') {
+    const wrap = el('div');
+    if (b.omittedLines) wrap.appendChild(el('div', 'note', '… ' + b.omittedLines + ' earlier lines not shown'));
+    wrap.appendChild(el('pre', null, b.text)); if (b.note) wrap.appendChild(el('div', 'note', b.note)); return wrap;
+  }
+  return el('hr');
+}
+function renderCard(c) {
+  const node = el('div', 'card ' + c.severity); node.dataset.card = c.id;
+  node.appendChild(el('div', 'title', c.title));
+  const body = el('div', 'body'); for (const b of c.card.blocks) body.appendChild(renderBlock(b)); node.appendChild(body);
+  if (c.card.footer) node.appendChild(el('div', 'footer', c.card.footer));
+  if (c.buttons.length) {
+    const bar = el('div', 'buttons');
+    for (const b of c.buttons) {
+      const btn = el('button', b.style, b.label); btn.dataset.action = b.action;
+      btn.onclick = () => click(c.id, b.action, b.label); bar.appendChild(btn);
+    }
+    node.appendChild(bar);
+  }
+  return node;
+}
+function show(cards) { for (const c of cards) feed.appendChild(renderCard(c)); window.scrollTo(0, document.body.scrollHeight); }
+function said(who, text) { const m = el('div', 'msg'); m.appendChild(document.createTextNode(who + ': ')); m.appendChild(el('code', null, text)); feed.appendChild(m); }
+async function click(card, action, label) {
+  said(userSel.value + ' clicked', label);
+  try { show((await api('click', {user: userSel.value, card, action})).cards); } catch (e) { said('error', e.message); }
+}
+document.getElementById('f').onsubmit = async (ev) => {
+  ev.preventDefault(); const text = input.value.trim(); if (!text) return;
+  input.value = ''; said(userSel.value, text);
+  try { show((await api('send', {user: userSel.value, text})).cards); } catch (e) { said('error', e.message); }
+};
+userSel.onchange = () => localStorage.setItem('opsbot-user', userSel.value);
+api('users').then(({users}) => {
+  for (const u of users) { const o = el('option', null, u.name + ' · ' + u.roles.join(',')); o.value = u.user; userSel.appendChild(o); }
+  const saved = localStorage.getItem('opsbot-user'); if (saved && users.some((u) => u.user === saved)) userSel.value = saved;
+}).catch((e) => said('error', e.message));
+</script></body></html>`;
+}
