@@ -1,0 +1,25 @@
+import { cpus } from 'node:os';
+import { benchPods, benchStartup } from './foundation.js';
+import { printTable, type Row } from './util.js';
+
+/**
+ * `npm run bench`: every figure is a ratio or a bound measured in this one run on this machine
+ * (never a timed test). Sections are added per capability.
+ */
+const sections: [string, () => Promise<Row[]>][] = [
+  ['foundation: /pods -A vs bare client-node', benchPods],
+  ['foundation: demo start to ready', benchStartup],
+];
+
+const only = process.argv[2];
+console.log(`opsbot bench · node ${process.version} · ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'} · ${new Date().toISOString()}`);
+const rows: Row[] = [];
+for (const [name, fn] of sections) {
+  if (only && !name.includes(only)) continue;
+  process.stdout.write(`running ${name}… `);
+  const t = performance.now();
+  rows.push(...(await fn()));
+  console.log(`${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+printTable(rows);
+process.exit(rows.every((r) => r.ok) ? 0 : 1);

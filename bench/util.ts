@@ -1,0 +1,46 @@
+/** Small helpers for ratio benchmarks: interleaved runs, medians, a printed table. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+}
+
+/**
+ * Runs `a` and `b` alternately (so drift and GC hit both alike) after a warm-up, and returns the
+ * per-iteration times in milliseconds.
+ */
+export async function interleave(iterations: number, warmup: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<{ a: number[]; b: number[] }> {
+  for (let i = 0; i < warmup; i++) {
+    await a();
+    await b();
+  }
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const first = i % 2 === 0;
+    for (const which of first ? ['a', 'b'] : ['b', 'a']) {
+      const t = performance.now();
+      await (which === 'a' ? a() : b());
+      (which === 'a' ? ta : tb).push(performance.now() - t);
+    }
+  }
+  return { a: ta, b: tb };
+}
+
+export interface Row {
+  metric: string;
+  value: string;
+  goal: string;
+  ok: boolean;
+}
+
+export function printTable(rows: Row[]): void {
+  console.log('\n| metric | value | goal | |');
+  console.log('|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.metric} | ${r.value} | ${r.goal} | ${r.ok ? '✓' : '✗'} |`);
+}
