@@ -8,7 +8,8 @@ import { parsePolicy } from '../src/config/policy.js';
 import { Secret } from '../src/config/secret.js';
 import { PayloadSigner } from '../src/core/payload.js';
 import { Registry } from '../src/core/registry.js';
-import { Router } from '../src/core/router.js';
+import { createCore } from '../src/core/core.js';
+import { MemoryStore } from '../src/core/store/memory.js';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
 import { DemoKubeServer } from '../src/kube/demo/server.js';
 import { createLogger } from '../src/log.js';
@@ -23,7 +24,7 @@ export async function benchPods(): Promise<Row[]> {
   const registry = new Registry(COMMANDS);
   const policy = parsePolicy(readFileSync(join(ROOT, 'opsbot.example.yaml'), 'utf8'), 'opsbot.example.yaml', registry.names);
   if (!policy.ok) throw new Error(policy.problems.join('\n'));
-  const router = new Router({ registry, kube, policy: policy.policy, log: createLogger({ level: 'silent', format: 'json' }), signer: new PayloadSigner(new Secret('x'.repeat(32))) });
+  const { router } = createCore({ registry, kube, policy: policy.policy, log: createLogger({ level: 'silent', format: 'json' }), signer: new PayloadSigner(new Secret('x'.repeat(32))), store: new MemoryStore() });
   const pods = demo.cluster.pods.size;
   let text = '';
   const ours = async () => {

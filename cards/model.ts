@@ -11,6 +11,8 @@ export interface Card {
   blocks: Block[];
   buttons?: Button[];
   footer?: string;
+  /** What the card shows, when it tracks something that changes: every copy is then updated in place. */
+  binding?: { approvalId: string };
 }
 
 export type Block =

@@ -20,7 +20,8 @@ export default defineCommand({
     await ctx.kube.deletePod(ns, a.pod, { signal: ctx.signal, dryRun: true });
     const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
     const change = owner ? `delete pod; ${owner.kind} ${owner.name} starts a replacement` : 'delete pod — it has NO controller and will not come back';
-    return { target: `${ns}/${a.pod}`, change, before: pod.status?.phase ?? 'Unknown' };
+    // Drift fingerprint: a pod of the same name that was replaced meanwhile has another uid.
+    return { target: `${ns}/${a.pod}`, change, before: pod.metadata?.uid ?? '' };
   },
   async run(ctx, a) {
     const ns = nsOf(ctx, a);

@@ -1,4 +1,8 @@
 import type { AnyCommandSpec } from '../src/core/command.js';
+import approvals from './approvals.js';
+import approve from './approve.js';
+import audit from './audit.js';
+import cancel from './cancel.js';
 import deletePod from './delete-pod.js';
 import deployments from './deployments.js';
 import describe from './describe.js';
@@ -6,6 +10,7 @@ import events from './events.js';
 import help from './help.js';
 import logs from './logs.js';
 import nodes from './nodes.js';
+import reject from './reject.js';
 import pods from './pods.js';
 import restart from './restart.js';
 import rollback from './rollback.js';
@@ -13,4 +18,8 @@ import scale from './scale.js';
 import status from './status.js';
 
 /** Every chat command, in /help order. */
-export const COMMANDS: readonly AnyCommandSpec[] = [help, status, pods, logs, describe, events, deployments, nodes, scale, restart, rollback, deletePod];
+export const COMMANDS: readonly AnyCommandSpec[] = [
+  help, status, pods, logs, describe, events, deployments, nodes,
+  scale, restart, rollback, deletePod,
+  approvals, approve, reject, cancel, audit,
+];

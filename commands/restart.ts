@@ -19,7 +19,8 @@ export default defineCommand({
     const dep = await ctx.kube.readDeployment(ns, a.deployment, { signal: ctx.signal });
     await ctx.kube.restartDeployment(ns, a.deployment, new Date(ctx.now()), { signal: ctx.signal, dryRun: true });
     const n = dep.spec?.replicas ?? 1;
-    return { target: `${ns}/${a.deployment}`, change: `rolling restart of ${n} pod${n === 1 ? '' : 's'}`, before: dep.status?.readyReplicas ?? 0 };
+    // Drift fingerprint: the generation moves whenever anyone changes the deployment's spec.
+    return { target: `${ns}/${a.deployment}`, change: `rolling restart of ${n} pod${n === 1 ? '' : 's'}`, before: dep.metadata?.generation ?? 0 };
   },
   async run(ctx, a) {
     const ns = nsOf(ctx, a);

@@ -4,17 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { COMMANDS } from '../commands/index.js';
 import { type Config, isLoopback } from './config/env.js';
-import { loadPolicyFile, type Policy } from './config/policy.js';
+import { loadPolicyFile, type Policy, type Risk } from './config/policy.js';
 import { loadSigningKey } from './config/secret.js';
+import type { ApprovalService } from './core/approvals/service.js';
+import { type Core, createCore } from './core/core.js';
 import { PayloadSigner } from './core/payload.js';
 import { Registry } from './core/registry.js';
-import { Router as CoreRouter } from './core/router.js';
+import type { Router as CoreRouter } from './core/router.js';
+import { openStore } from './core/store/open.js';
+import type { Store } from './core/store/store.js';
 import { Metrics } from './http/metrics.js';
 import { createHttpApp } from './http/server.js';
 import { demoKubeConfigText, KubeClient, loadKubeConfig } from './kube/client.js';
 import { DemoKubeServer, type DemoServerOptions } from './kube/demo/server.js';
 import type { Logger } from './log.js';
-import { consoleRoutes } from './platforms/console/index.js';
+import { consoleAdapter } from './platforms/console/index.js';
 
 export class StartupError extends Error {
   constructor(readonly problems: string[]) {
@@ -30,7 +34,12 @@ export interface AppOptions {
   /** Options for the embedded demo API (tests speed up its clock). */
   demo?: Omit<DemoServerOptions, 'port'>;
   now?: () => number;
+  /** How often pending approvals are checked for expiry (default 5 s). */
+  sweepMs?: number;
 }
+
+/** How long console cards and other per-card data are kept. */
+const CARD_RETENTION_MS = 30 * 86_400_000;
 
 export interface App {
   url: string;
@@ -39,6 +48,9 @@ export interface App {
   kube: KubeClient;
   router: CoreRouter;
   registry: Registry;
+  approvals: ApprovalService;
+  core: Core;
+  store: Store;
   close(): Promise<void>;
 }
 
@@ -50,7 +62,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const registry = new Registry(COMMANDS);
   let policy = o.policy;
   if (!policy) {
-    const r = loadPolicyFile(config.policyPath, registry.names);
+    const r = loadPolicyFile(config.policyPath, registry.names, risksOf(registry));
     if (!r.ok) throw new StartupError(r.problems);
     policy = r.policy;
   }
@@ -73,13 +85,45 @@ export async function startApp(o: AppOptions): Promise<App> {
 
   const { key, source } = loadSigningKey(config.dataDir, config.signingKey);
   if (source === 'generated') log.info({ file: join(config.dataDir, 'opsbot.secret') }, 'generated a button-signing key (set OPSBOT_SECRET to share it between replicas)');
+  let store: Store;
+  try {
+    store = openStore(config.store);
+  } catch (e) {
+    await demo?.stop();
+    throw new StartupError([`OPSBOT_STORE: cannot open ${config.store}: ${(e as Error).message}`]);
+  }
+  const now = o.now ?? Date.now;
   const metrics = new Metrics();
-  const router = new CoreRouter({ registry, kube, policy, log, signer: new PayloadSigner(key), metrics, ...(o.now ? { now: o.now } : {}) });
+  const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, now, metrics });
+  const { router, approvals } = core;
 
   const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken);
   const routers = [];
-  if (consoleEnabled) routers.push(consoleRoutes({ router, policy, ...(config.consoleToken ? { token: config.consoleToken } : {}), ...(o.now ? { now: o.now } : {}) }).routes);
-  const app = createHttpApp({ log, metrics, checks: [{ name: 'kubernetes', check: async () => void (await kube.version({ signal: AbortSignal.timeout(2000) })) }], routers });
+  const consoleUi = consoleEnabled ? consoleAdapter({ core, store, log, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
+  if (consoleUi) routers.push(consoleUi.routes);
+  const app = createHttpApp({
+    log,
+    metrics,
+    checks: [
+      { name: 'kubernetes', check: async () => void (await kube.version({ signal: AbortSignal.timeout(2000) })) },
+      { name: 'store', check: async () => void (await store.getApproval('----')) },
+    ],
+    routers,
+  });
+
+  const interrupted = await approvals.recoverInterrupted();
+  if (interrupted) log.warn({ count: interrupted }, 'approvals interrupted by the last stop were marked failed; check the cluster');
+  const sweep = async () => {
+    try {
+      await approvals.sweep();
+      await store.prune(now(), now() - CARD_RETENTION_MS);
+    } catch (err) {
+      log.error({ err }, 'approval sweep failed');
+    }
+  };
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), o.sweepMs ?? 5000);
+  sweeper.unref();
 
   const server: Server = app.listen(config.port, config.host);
   try {
@@ -88,6 +132,8 @@ export async function startApp(o: AppOptions): Promise<App> {
       server.once('error', reject);
     });
   } catch (e) {
+    clearInterval(sweeper);
+    await store.close();
     await demo?.stop();
     const code = (e as NodeJS.ErrnoException).code;
     throw new StartupError([code === 'EADDRINUSE' ? `PORT: ${config.host}:${config.port} is already in use (set PORT to another port)` : `cannot listen on ${config.host}:${config.port}: ${code ?? (e as Error).message}`]);
@@ -104,10 +150,23 @@ export async function startApp(o: AppOptions): Promise<App> {
     kube,
     router,
     registry,
+    approvals,
+    core,
+    store,
     async close() {
+      clearInterval(sweeper);
+      consoleUi?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Let running executions record their result before the store closes.
+      await approvals.idle();
+      await store.close();
       await demo?.stop();
     },
   };
+}
+
+/** Risk level of each mutating command, so the policy can be checked for a missing approval chain. */
+export function risksOf(registry: Registry): Record<string, Risk> {
+  return Object.fromEntries(registry.commands.flatMap((c) => (c.mutating ? [[c.name, c.mutating.risk]] : [])));
 }

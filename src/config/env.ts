@@ -120,8 +120,10 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   }
 
   const store = get('OPSBOT_STORE') ?? `sqlite:${resolve(dataDir, 'opsbot.db')}`;
-  if (!/^(sqlite:|redis:\/\/|memory:)/.test(store)) {
-    problems.push(`OPSBOT_STORE: must start with sqlite: or redis:// (got "${shorten(store)}")`);
+  if (/^redis:\/\//.test(store)) {
+    problems.push('OPSBOT_STORE: redis stores are not available in this build yet (use sqlite:, the default)');
+  } else if (!/^(sqlite:.+|memory:)$/.test(store)) {
+    problems.push(`OPSBOT_STORE: must be sqlite:<path> (got "${shorten(store)}")`);
   }
 
   const llmBase = check('LLM_BASE_URL', url, undefined as string | undefined);

@@ -47,7 +47,8 @@ const personSchema = z.strictObject({
     .refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, feishu, dingtalk or wecom)'),
 });
 
-const stepSchema = z.strictObject({ role: name, timeout: duration.default(15 * 60_000) });
+/** One approval step; `timeout` defaults to approvals.expiry. */
+const stepSchema = z.strictObject({ role: name, timeout: duration.optional() });
 
 const policySchema = z.strictObject({
   /** IANA time zone for times shown in cards. */
@@ -79,7 +80,9 @@ const policySchema = z.strictObject({
     .strictObject({
       expiry: duration.default(15 * 60_000),
       allowSelfApproval: z.boolean().default(false),
-      risk: z.partialRecord(z.enum(RISK_LEVELS), z.strictObject({ steps: z.array(stepSchema).min(1) })).default({}),
+      risk: z
+        .partialRecord(z.enum(RISK_LEVELS), z.strictObject({ steps: z.array(stepSchema).min(1), allowSelfApproval: z.boolean().optional() }))
+        .default({}),
       autoApprove: z
         .array(
           z.strictObject({
@@ -100,7 +103,7 @@ export type Person = { id: string; name: string; roles: string[]; ids: Partial<R
 export type PolicyResult = { ok: true; policy: Policy } | { ok: false; problems: string[] };
 
 /** Parses and cross-checks a policy. `knownCommands` are the registry's names, for typo detection. */
-export function parsePolicy(text: string, file: string, knownCommands: readonly string[]): PolicyResult {
+export function parsePolicy(text: string, file: string, knownCommands: readonly string[], risks: Readonly<Record<string, Risk>> = {}): PolicyResult {
   const label = basename(file);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
@@ -111,21 +114,21 @@ export function parsePolicy(text: string, file: string, knownCommands: readonly 
     return { ok: false, problems: parsed.error.issues.map((i) => `${label}: ${pathOf(i.path)}: ${i.message}`) };
   }
   const policy = parsed.data;
-  const problems = crossCheck(policy, knownCommands).map((p) => `${label}: ${p}`);
+  const problems = crossCheck(policy, knownCommands, risks).map((p) => `${label}: ${p}`);
   return problems.length ? { ok: false, problems } : { ok: true, policy };
 }
 
-export function loadPolicyFile(file: string, knownCommands: readonly string[]): PolicyResult {
+export function loadPolicyFile(file: string, knownCommands: readonly string[], risks: Readonly<Record<string, Risk>> = {}): PolicyResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     return { ok: false, problems: [`OPSBOT_CONFIG: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`] };
   }
-  return parsePolicy(text, file, knownCommands);
+  return parsePolicy(text, file, knownCommands, risks);
 }
 
-function crossCheck(p: Policy, knownCommands: readonly string[]): string[] {
+function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly<Record<string, Risk>>): string[] {
   const out: string[] = [];
   const roles = Object.keys(p.roles);
   const knownRole = (r: string, path: string) => {
@@ -161,6 +164,12 @@ function crossCheck(p: Policy, knownCommands: readonly string[]): string[] {
     rule.namespaces.forEach((ns, j) => knownNs(ns, `approvals.autoApprove[${i}].namespaces[${j}]`));
   });
   if (p.limits.scale.min > p.limits.scale.max) out.push('limits.scale: min is greater than max');
+  // Every risk level a mutating command has needs an approval chain, or nobody could ever approve it.
+  const needed = new Map<Risk, string[]>();
+  for (const [cmd, risk] of Object.entries(risks)) needed.set(risk, [...(needed.get(risk) ?? []), `/${cmd}`]);
+  for (const [risk, cmds] of needed) {
+    if (!p.approvals.risk[risk]) out.push(`approvals.risk.${risk}: missing — ${cmds.join(', ')} need an approval chain (steps: [{ role: …, timeout: 15m }])`);
+  }
   return out;
 }
 

@@ -41,3 +41,34 @@ export function authorize(policy: Policy, person: Person, spec: AnyCommandSpec, 
     throw new NotAllowedError(`${person.name} may not use /${spec.name} in namespace "${namespace}"`, 'namespace_not_allowed');
   }
 }
+
+/** The approval facts a decision depends on (a structural subset of Approval). */
+export interface DecidableApproval {
+  id: string;
+  requester: { personId: string };
+  steps: { role: string; decidedBy?: { personId: string } }[];
+  step: number;
+  risk: string;
+  preview: { target: string };
+}
+
+/**
+ * May `person` approve or reject the current step? Returns the refusal reason, or undefined. Pure:
+ * the service calls it inside its compare-and-set loop.
+ */
+export function refuseDecision(policy: Policy, person: Person, a: DecidableApproval): string | undefined {
+  const step = a.steps[a.step];
+  if (!step) return `${a.id} has no open step`;
+  const level = policy.approvals.risk[a.risk as keyof Policy['approvals']['risk']];
+  const selfOk = level?.allowSelfApproval ?? policy.approvals.allowSelfApproval;
+  if (a.requester.personId === person.id && !selfOk) return `${person.name} requested ${a.id}; someone else must approve it`;
+  if (!person.roles.includes(step.role)) {
+    return `${person.name} may not approve ${a.id} (needs role ${step.role}${a.steps.length > 1 ? `, step ${a.step + 1}/${a.steps.length}` : ''})`;
+  }
+  if (a.steps.some((s, i) => i < a.step && s.decidedBy?.personId === person.id)) {
+    return `${person.name} already approved an earlier step of ${a.id}; the next step needs a different person`;
+  }
+  const ns = a.preview.target.includes('/') ? a.preview.target.split('/')[0] : undefined;
+  if (ns && !namespacesOf(policy, person).includes(ns)) return `${person.name} may not approve changes in namespace "${ns}"`;
+  return undefined;
+}

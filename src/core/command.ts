@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Button, Card } from '../../cards/model.js';
-import type { Person, Policy, Risk } from '../config/policy.js';
+import type { PlatformId, Person, Policy, Risk } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
 
@@ -23,6 +23,19 @@ export interface CommandContext {
   button(label: string, command: string, args: Record<string, unknown>): Button;
   /** The registry, for /help. */
   commands: readonly AnyCommandSpec[];
+  /** Who asked, on which platform, in which chat. */
+  actor: { personId: string; name: string; platform: PlatformId; userId: string };
+  chatId: string;
+  /** The approval workflow and the audit log, for /approve, /reject, /cancel, /approvals and /audit. */
+  workflow: Workflow;
+}
+
+/** What the workflow commands may do; implemented by the approval service. */
+export interface Workflow {
+  decide(ctx: CommandContext, id: string, decision: 'approve' | 'reject', reason?: string): Promise<Card>;
+  cancel(ctx: CommandContext, id: string): Promise<Card>;
+  openApprovals(ctx: CommandContext): Promise<Card>;
+  auditLog(ctx: CommandContext, limit: number): Promise<Card>;
 }
 
 /** The before → after summary of a mutating command, shown on its approval card. */
@@ -44,12 +57,25 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
   args: S;
   /** Fields filled by position, in order. */
   positionals: (keyof z.input<S> & string)[];
+  /** The last positional takes the rest of the line (e.g. a reason with spaces). */
+  rest?: keyof z.input<S> & string;
   /** Option spellings per field, e.g. `namespace: ['-n', '--namespace']`. Booleans take no value. */
   flags?: Partial<Record<keyof z.input<S> & string, string[]>>;
   mutating: false | { risk: Risk };
+  /**
+   * `self`: the command checks permission itself (the approval commands: the approval's step role
+   * decides, not the role's command list). Default `policy`.
+   */
+  authz?: 'policy' | 'self';
+  /** false: never offered to the LLM as a tool (approving is for humans only). */
+  llm?: false;
   /** Checks that need the policy (bounds), before any API call. Throws UsageError. */
   check?(ctx: CommandContext, args: z.output<S>): void;
-  /** Reads the current state and says what would change. Mutating commands only. */
+  /**
+   * Reads the current state, validates the change with a server-side dry run, and says what would
+   * change. `before` is the drift fingerprint: execution re-runs preview and refuses if it differs.
+   * Mutating commands only.
+   */
   preview?(ctx: CommandContext, args: z.output<S>): Promise<Preview>;
   run(ctx: CommandContext, args: z.output<S>): Promise<Card>;
 }

@@ -76,7 +76,7 @@ export class Registry {
 
   /** Tool definitions for the LLM, built once: the same schemas as the slash parser. */
   tools(): ToolDefinition[] {
-    this.#tools ??= this.commands.map(toolFor);
+    this.#tools ??= this.commands.filter((c) => c.llm !== false).map(toolFor);
     return this.#tools;
   }
 }

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Card } from '../../cards/model.js';
 import { errorCard } from '../../cards/error.js';
 import { findPerson, type Person, type PlatformId, type Policy } from '../config/policy.js';
-import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
-import { authorize, namespacesOf } from './authz.js';
-import type { AnyCommandSpec, CommandContext, Preview } from './command.js';
+import type { ApprovalService } from './approvals/service.js';
+import type { Audit } from './audit.js';
+import { authorize } from './authz.js';
+import type { AnyCommandSpec, CommandContext } from './command.js';
+import { buildContext, type ContextDeps } from './context.js';
 import { NotAllowedError, OpsError, UsageError, VerificationError } from './errors.js';
-import type { PayloadSigner } from './payload.js';
 import { Registry } from './registry.js';
 import { validateArgs } from './slash-parser.js';
 import { detectLang } from './time.js';
@@ -29,49 +30,54 @@ export interface ClickIn {
   payload: string;
 }
 
+export type Outcome = 'ok' | 'refused' | 'bad_input' | 'error' | 'needs_approval';
+
 export interface CommandMetrics {
-  observe(command: string, outcome: 'ok' | 'refused' | 'bad_input' | 'error' | 'needs_approval', seconds: number): void;
+  observe(command: string, outcome: Outcome, seconds: number): void;
 }
 
-export interface RouterDeps {
+export interface RouterDeps extends ContextDeps {
   registry: Registry;
-  kube: KubeClient;
-  policy: Policy;
   log: Logger;
-  signer: PayloadSigner;
-  now?: () => number;
+  approvals: ApprovalService;
+  audit: Audit;
   metrics?: CommandMetrics;
   /** Upper bound for one read-only command, Kubernetes calls included. */
   commandTimeoutMs?: number;
 }
 
 /**
- * Platform-neutral handling of what people send and click: identify → parse → authorise → run (or, for
- * mutating commands, preview and hand to approvals) → card. One error boundary turns every failure
- * into a reply card and a log line that share a reference.
+ * Platform-neutral handling of what people send and click: identify → parse → authorise → run, or,
+ * for a mutating command, hand it to the approval service → card. One error boundary turns every
+ * failure into a reply card and a log line that share a reference; every outcome is audited.
  */
 export class Router {
-  readonly #d: Required<Omit<RouterDeps, 'metrics'>> & { metrics?: CommandMetrics };
+  readonly #d: RouterDeps;
 
   constructor(deps: RouterDeps) {
-    this.#d = { now: Date.now, commandTimeoutMs: 30_000, ...deps };
+    this.#d = deps;
+  }
+
+  get policy(): Policy {
+    return this.#d.policy;
   }
 
   async message(m: MessageIn): Promise<Card[]> {
     const log = this.#d.log.child({ platform: m.platform, chatId: m.chatId });
     const started = performance.now();
     let command = '-';
+    let args: Record<string, unknown> | undefined;
     try {
       const person = this.#identify(m.platform, m.userId);
       if (!Registry.isCommand(m.text)) return [this.#notACommand(person)];
       const parsed = this.#d.registry.parse(m.text);
       command = parsed.spec.name;
-      const card = await this.#execute(parsed.spec, parsed.args, person, m.chatId, detectLang(m.text), log);
-      this.#observe(command, parsed.spec.mutating ? 'needs_approval' : 'ok', started);
+      args = parsed.args;
+      const card = await this.#execute(parsed.spec, parsed.args, person, m, detectLang(m.text), log);
+      await this.#done(m, person.id, parsed.spec, args, started, card);
       return [card];
     } catch (err) {
-      this.#observe(command, outcomeOf(err), started);
-      return [this.#fail(err, log, { command, user: m.userId })];
+      return [await this.#fail(err, log, m, command, args, started)];
     }
   }
 
@@ -79,50 +85,46 @@ export class Router {
     const log = this.#d.log.child({ platform: c.platform, chatId: c.chatId, kind: 'click' });
     const started = performance.now();
     let command = '-';
+    let args: Record<string, unknown> | undefined;
     try {
       const payload = this.#d.signer.verify(c.payload, BUTTON_MAX_AGE_MS, this.#d.now());
       if (payload.ch !== c.chatId) throw new VerificationError('button belongs to another chat');
       const person = this.#identify(c.platform, c.userId);
-      if (payload.k !== 'run') throw new UsageError('approval buttons are not enabled in this build yet; nothing was changed');
+      if (payload.k === 'approval') {
+        command = payload.d;
+        const ctx = this.#context(person, c, 'en', log);
+        const card = await this.#d.approvals.decide(ctx, payload.id, payload.d);
+        this.#observe(command, 'ok', started);
+        return [card];
+      }
       const spec = this.#d.registry.find(payload.c);
-      // Buttons only ever run read-only commands; a mutating one must go through a typed request and approval.
-      if (!spec || spec.mutating) throw new VerificationError('button names no read-only command');
+      // Buttons only ever run read-only commands; a change must be typed and approved.
+      if (!spec || spec.mutating || spec.authz === 'self') throw new VerificationError('button names no read-only command');
       command = spec.name;
-      const args = validateArgs(spec, payload.a);
-      const card = await this.#execute(spec, args, person, c.chatId, 'en', log);
-      this.#observe(command, 'ok', started);
+      args = validateArgs(spec, payload.a);
+      const card = await this.#execute(spec, args, person, c, 'en', log);
+      await this.#done(c, person.id, spec, args, started, card);
       return [card];
     } catch (err) {
-      this.#observe(command, outcomeOf(err), started);
-      return [this.#fail(err, log, { command, user: c.userId })];
+      return [await this.#fail(err, log, c, command, args, started)];
     }
   }
 
-  async #execute(spec: AnyCommandSpec, args: Record<string, unknown>, person: Person, chatId: string, lang: 'en' | 'zh', log: Logger): Promise<Card> {
+  async #execute(spec: AnyCommandSpec, args: Record<string, unknown>, person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: 'en' | 'zh', log: Logger): Promise<Card> {
     const p = this.#d.policy;
-    const namespace = 'namespace' in spec.args.shape && !args['all'] ? ((args['namespace'] as string | undefined) ?? p.namespaces.default) : undefined;
-    authorize(p, person, spec, namespace);
-    const signal = AbortSignal.timeout(this.#d.commandTimeoutMs);
-    const ctx: CommandContext = {
-      kube: this.#d.kube,
-      policy: p,
-      person,
-      lang,
-      log,
-      signal,
-      now: this.#d.now,
-      defaultNamespace: p.namespaces.default,
-      namespaces: namespacesOf(p, person),
-      commands: this.#d.registry.commands,
-      button: (label, command, a) => ({ label, style: 'default', value: this.#d.signer.sign({ k: 'run', c: command, a, ch: chatId, t: this.#d.now() }) }),
-    };
+    if (spec.authz !== 'self') {
+      const namespace = 'namespace' in spec.args.shape && !args['all'] ? ((args['namespace'] as string | undefined) ?? p.namespaces.default) : undefined;
+      authorize(p, person, spec, namespace);
+    }
+    const ctx = this.#context(person, at, lang, log);
     spec.check?.(ctx, args);
     log.info({ command: spec.name, args, person: person.id }, spec.mutating ? 'change requested' : 'command');
-    if (spec.mutating) {
-      const preview = spec.preview ? await spec.preview(ctx, args) : undefined;
-      return needsApprovalCard(spec, preview, person);
-    }
+    if (spec.mutating) return this.#d.approvals.request(spec, args, ctx);
     return spec.run(ctx, args);
+  }
+
+  #context(person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: 'en' | 'zh', log: Logger): CommandContext {
+    return buildContext(this.#d, person, at, at.chatId, { lang, log, signal: AbortSignal.timeout(this.#d.commandTimeoutMs ?? 30_000) });
   }
 
   #identify(platform: PlatformId, userId: string): Person {
@@ -132,7 +134,7 @@ export class Router {
   }
 
   #notACommand(person: Person): Card {
-    const names = this.#d.registry.commands.filter((c) => !c.mutating).map((c) => `/${c.name}`);
+    const names = this.#d.registry.commands.filter((c) => !c.mutating && c.authz !== 'self').map((c) => `/${c.name}`);
     return {
       title: 'Plain-language requests are not enabled yet',
       tone: 'info',
@@ -140,41 +142,40 @@ export class Router {
     };
   }
 
-  #fail(err: unknown, log: Logger, ctx: Record<string, unknown>): Card {
+  /** Read-only commands are audited here; requests and decisions by the approval service. */
+  async #done(at: { platform: PlatformId; chatId: string }, actor: string, spec: AnyCommandSpec, args: Record<string, unknown>, started: number, card: Card): Promise<void> {
+    const ms = performance.now() - started;
+    this.#observe(spec.name, spec.mutating ? 'needs_approval' : 'ok', started);
+    if (spec.mutating || spec.authz === 'self') return;
+    await this.#d.audit.record({ kind: 'command', actor, platform: at.platform, chatId: at.chatId, command: spec.name, args, outcome: card.tone === 'danger' && card.title.startsWith('❌') ? 'failed' : 'ok', durationMs: Math.round(ms) });
+  }
+
+  async #fail(err: unknown, log: Logger, at: { platform: PlatformId; userId: string; chatId: string }, command: string, args: Record<string, unknown> | undefined, started: number): Promise<Card> {
     const ref = randomBytes(3).toString('hex');
-    if (err instanceof OpsError && err.cause !== undefined) log.warn({ ...ctx, ref, code: err.code, reason: err.userMessage, cause: String((err.cause as Error)?.message ?? err.cause) }, 'upstream failure');
-    else if (err instanceof OpsError) log.info({ ...ctx, ref, code: err.code, reason: err.userMessage }, 'refused');
-    else log.error({ ...ctx, ref, err }, 'command failed');
+    const outcome: Outcome = err instanceof UsageError ? 'bad_input' : err instanceof NotAllowedError || err instanceof VerificationError ? 'refused' : 'error';
+    this.#observe(command, outcome, started);
+    const ctx = { command, user: at.userId, ref };
+    if (err instanceof OpsError && err.cause !== undefined) log.warn({ ...ctx, code: err.code, reason: err.userMessage, cause: String((err.cause as Error)?.message ?? err.cause) }, 'upstream failure');
+    else if (err instanceof OpsError) log.info({ ...ctx, code: err.code, reason: err.userMessage }, 'refused');
+    else log.error({ ...ctx, err }, 'command failed');
+    // Approval refusals are audited by the approval service with the approval id.
+    if (!(err instanceof OpsError && err.code.startsWith('approval_'))) {
+      const person = findPerson(this.#d.policy, at.platform, at.userId);
+      await this.#d.audit.record({
+        kind: outcome === 'error' ? 'command' : 'refuse',
+        actor: person?.id ?? `${at.platform}:${at.userId}`,
+        platform: at.platform,
+        chatId: at.chatId,
+        ...(command !== '-' ? { command } : {}),
+        ...(args ? { args } : {}),
+        outcome: outcome === 'error' ? 'failed' : 'refused',
+        reason: err instanceof OpsError ? err.userMessage : `internal error (ref ${ref})`,
+      });
+    }
     return errorCard(err, ref);
   }
 
-  #observe(command: string, outcome: Parameters<CommandMetrics['observe']>[1], started: number): void {
+  #observe(command: string, outcome: Outcome, started: number): void {
     this.#d.metrics?.observe(command, outcome, (performance.now() - started) / 1000);
   }
-}
-
-function outcomeOf(err: unknown): 'refused' | 'bad_input' | 'error' {
-  if (err instanceof UsageError) return 'bad_input';
-  if (err instanceof NotAllowedError || err instanceof VerificationError) return 'refused';
-  return 'error';
-}
-
-/** Until approvals land (issue #4), a mutating command stops at its validated preview. Nothing runs. */
-function needsApprovalCard(spec: AnyCommandSpec, preview: Preview | undefined, person: Person): Card {
-  const risk = spec.mutating ? spec.mutating.risk : 'low';
-  return {
-    title: `Needs approval · ${spec.name} ${preview?.target ?? ''}`.trim(),
-    tone: 'warning',
-    blocks: [
-      {
-        type: 'fields',
-        items: [
-          ...(preview ? [{ label: 'Change', value: `${preview.target}: ${preview.change} · dry run ✓` }] : []),
-          { label: 'Risk', value: risk },
-          { label: 'Requested by', value: person.name },
-        ],
-      },
-      { type: 'markdown', text: '/' + spec.name + ' changes the cluster, so it runs only after an authorised person approves it. Approval buttons are not enabled in this build yet: **nothing was changed**.' },
-    ],
-  };
 }

@@ -85,7 +85,8 @@ export function usageLine(spec: AnyCommandSpec): string {
   const parts = [`/${spec.name}`];
   for (const p of spec.positionals) {
     const f = shape[p] as z.ZodType;
-    parts.push(isRequired(f) ? `<${p}>` : `[${p}]`);
+    const name = spec.rest === p ? `${p}…` : p;
+    parts.push(isRequired(f) ? `<${name}>` : `[${name}]`);
   }
   for (const [field, names] of Object.entries(spec.flags ?? {}) as [string, string[]][]) {
     const f = shape[field] as z.ZodType;
@@ -151,6 +152,11 @@ export function parseArgs(spec: AnyCommandSpec, words: string[]): Record<string,
     } else {
       positionals.push(w);
     }
+  }
+  const last = spec.positionals[spec.positionals.length - 1];
+  if (spec.rest && spec.rest === last && positionals.length > spec.positionals.length) {
+    const head = positionals.slice(0, spec.positionals.length - 1);
+    positionals.splice(0, positionals.length, ...head, positionals.slice(spec.positionals.length - 1).join(' '));
   }
   if (positionals.length > spec.positionals.length) {
     const extra = positionals.slice(spec.positionals.length).join(' ');

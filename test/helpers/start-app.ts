@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type App, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
+import type { AuditEntry } from '../../src/core/store/store.js';
 import { createLogger } from '../../src/log.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -20,7 +21,9 @@ export class LogCapture extends Writable {
 export interface TestApp extends App {
   logs: LogCapture;
   dataDir: string;
-  send(user: string, text: string): Promise<ApiCard[]>;
+  send(user: string, text: string, chat?: string): Promise<ApiCard[]>;
+  card(id: string): Promise<ApiCard>;
+  audit(): Promise<AuditEntry[]>;
   click(user: string, card: string, action: string): Promise<{ status: number; body: { cards?: ApiCard[]; error?: string } }>;
   stop(): Promise<void>;
 }
@@ -34,13 +37,27 @@ export interface ApiCard {
 }
 
 /** The real app on 127.0.0.1:0 with the embedded demo cluster on a fast clock. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'opsbot-test-'));
+export interface TestAppOptions {
+  /** Reuse a data dir (restart tests); it is then not deleted on stop. */
+  dataDir?: string;
+  /** A controllable clock for expiry tests. */
+  now?: () => number;
+  sweepMs?: number;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, o: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'opsbot-test-'));
   const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...env }, { cwd: ROOT });
   if (!r.ok) throw new Error(r.problems.join('\n'));
   const logs = new LogCapture();
   const log = createLogger({ level: r.config.logLevel, format: 'json', destination: logs });
-  const app = await startApp({ config: r.config, log, demo: { timings: { tickMs: 50, scheduleMs: 100, startMs: 300, terminateMs: 300 } } });
+  const app = await startApp({
+    config: r.config,
+    log,
+    demo: { timings: { tickMs: 50, scheduleMs: 100, startMs: 300, terminateMs: 300 } },
+    ...(o.now ? { now: o.now } : {}),
+    ...(o.sweepMs ? { sweepMs: o.sweepMs } : {}),
+  });
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as { cards?: ApiCard[]; error?: string } };
@@ -49,15 +66,21 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...app,
     logs,
     dataDir,
-    async send(user, text) {
-      const r = await post('/console/api/send', { user, text });
+    async send(user, text, chat?: string) {
+      const r = await post('/console/api/send', { user, text, ...(chat ? { chat } : {}) });
       if (r.status !== 200) throw new Error(`send ${text}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
       return r.body.cards as ApiCard[];
     },
     click: (user, card, action) => post('/console/api/click', { user, card, action }),
+    async card(id) {
+      const res = await fetch(`${app.url}/console/api/cards/${id}`);
+      if (res.status !== 200) throw new Error(`card ${id}: HTTP ${res.status}`);
+      return (await res.json()) as ApiCard;
+    },
+    audit: () => app.core.audit.query({ limit: 1000 }),
     async stop() {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -19,7 +19,7 @@ describe('console API answers commands', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>opsbot console</title>');
     expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ ok: true });
-    expect(await (await fetch(`${app.url}/readyz`)).json()).toEqual({ ok: true, checks: { kubernetes: 'ok' } });
+    expect(await (await fetch(`${app.url}/readyz`)).json()).toEqual({ ok: true, checks: { kubernetes: 'ok', store: 'ok' } });
     const users = (await (await fetch(`${app.url}/console/api/users`)).json()) as { users: { user: string }[] };
     expect(users.users.map((u) => u.user)).toEqual(['alice', 'bob', 'carol']);
   });
@@ -96,22 +96,19 @@ describe('console API answers commands', () => {
     expect(h.text).toContain('调整 Deployment 副本数');
   });
 
-  it('/scale explains that it needs approval and changes nothing', async () => {
+  it('mutating commands become approval cards after a server-side dry run, and change nothing', async () => {
     const before = app.demo!.count('PATCH', /./, { dryRun: false });
     const c = await one('alice', '/scale api-gateway 5 -n production');
-    expect(c.title).toBe('Needs approval · scale production/api-gateway');
-    expect(c.text).toContain('production/api-gateway: replicas 3 → 5 · dry run ✓');
-    expect(c.text).toContain('nothing was changed');
+    expect(c.title).toMatch(/^Approval needed · [A-Z0-9]{4}$/);
+    expect(c.text).toContain('replicas 3 → 5 · dry run ✓');
+    expect(c.buttons.map((b) => b.action)).toEqual(['approve', 'reject']);
     expect(app.demo!.count('PATCH', /api-gateway\/scale$/, { dryRun: true })).toBe(1);
+    expect((await one('alice', '/restart order-service')).title).toMatch(/^Approval needed/);
+    const rb = await one('alice', '/rollback payment-service');
+    expect(rb.text).toContain('revision 2 → 1 (image 3.2.1 → 3.2.0)');
+    expect((await one('alice', '/delete-pod nope-1')).title).toBe('❌ pod "nope-1" not found in namespace "production"');
     expect(app.demo!.count('PATCH', /./, { dryRun: false })).toBe(before);
     expect(app.demo!.count('DELETE', /./, { dryRun: false })).toBe(0);
-    for (const cmd of ['/restart order-service', '/rollback payment-service', '/delete-pod nope-1']) {
-      const r = await one('alice', cmd);
-      expect(r.severity, cmd).toMatch(/warning|danger/);
-    }
-    expect(app.demo!.count('PATCH', /./, { dryRun: false })).toBe(before);
-    expect(app.demo!.count('DELETE', /./, { dryRun: false })).toBe(0);
-    expect((await one('alice', '/rollback payment-service')).text).toContain('revision 2 → 1 (image 3.2.1 → 3.2.0)');
   });
 });
 

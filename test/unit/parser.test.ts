@@ -77,6 +77,8 @@ describe('slash parser', () => {
     expect(usageLine(get('logs'))).toBe('/logs <pod> [-n <namespace>] [-c <container>] [--tail <tail>] [--since <since>] [-p]');
     expect(usageLine(get('pods'))).toBe('/pods [namespace] [-n <namespace>] [-l <selector>] [-A]');
     expect(usageLine(get('describe'))).toBe('/describe <kind> <name> [-n <namespace>]');
+    expect(usageLine(get('reject'))).toBe('/reject <id> [reason…]');
+    expect(reg.parse('/reject K7QF not during the sale, sorry').args).toEqual({ id: 'K7QF', reason: 'not during the sale, sorry' });
   });
 });
 
@@ -94,7 +96,9 @@ describe('registry', () => {
 
   it('yields a valid LLM tool definition for every command, from the same schema', () => {
     const tools = reg.tools();
-    expect(tools).toHaveLength(COMMANDS.length);
+    expect(tools).toHaveLength(COMMANDS.filter((c) => c.llm !== false).length);
+    // The model can never approve, reject, cancel or read the audit log.
+    for (const n of ['approve', 'reject', 'cancel', 'audit', 'approvals']) expect(tools.map((t) => t.function.name)).not.toContain(n);
     for (const t of tools) {
       expect(t.type).toBe('function');
       expect(t.function.name).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);

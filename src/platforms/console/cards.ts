@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Card } from '../../../cards/model.js';
 import { renderText } from '../../../cards/text.js';
+import type { Store } from '../../core/store/store.js';
 
 /** A card as the console API returns it (contract.md: id, title, severity, text, buttons). */
 export interface ConsoleCard {
@@ -11,54 +12,88 @@ export interface ConsoleCard {
   buttons: { label: string; action: string; style: string }[];
   /** The structured card, for the page's HTML rendering. */
   card: Omit<Card, 'buttons'>;
+  /** The approval this card shows, if any. */
+  approvalId?: string;
+  chat: string;
   user: string;
   createdAt: number;
+  updatedAt: number;
 }
 
 interface Stored {
   view: ConsoleCard;
   /** action → signed button value; the value never leaves the server. */
-  actions: Map<string, string>;
+  actions: Record<string, string>;
 }
 
-const MAX_CARDS = 2000;
-
-/** The console's cards, newest last; the oldest are dropped past MAX_CARDS. */
+/**
+ * The console's cards, kept in the store so that a restart between a request and a click loses
+ * nothing: the card, its buttons and its later updates all survive.
+ */
 export class ConsoleCardStore {
-  readonly #cards = new Map<string, Stored>();
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+  ) {}
 
-  add(card: Card, user: string, now: number): ConsoleCard {
+  async add(card: Card, user: string, chat: string): Promise<ConsoleCard> {
     const id = `c_${randomBytes(6).toString('base64url')}`;
-    const actions = new Map<string, string>();
-    const buttons = (card.buttons ?? []).map((b) => {
-      const action = uniqueSlug(b.label, actions);
-      actions.set(action, b.value);
-      return { label: b.label, action, style: b.style };
-    });
-    const { buttons: _, ...rest } = card;
-    const view: ConsoleCard = { id, title: card.title, severity: card.tone, text: renderText({ ...card, buttons: [] }), buttons, card: rest, user, createdAt: now };
-    this.#cards.set(id, { view, actions });
-    if (this.#cards.size > MAX_CARDS) this.#cards.delete(this.#cards.keys().next().value as string);
-    return view;
+    const t = this.now();
+    const stored = toStored(id, card, { user, chat, createdAt: t, updatedAt: t });
+    await this.store.putCard(`console:${id}`, stored, t);
+    return stored.view;
   }
 
-  get(id: string): ConsoleCard | undefined {
-    return this.#cards.get(id)?.view;
+  /** Replaces the content of an existing card, keeping its id (an in-place update). */
+  async replace(id: string, card: Card): Promise<ConsoleCard | undefined> {
+    const cur = await this.store.getCard<Stored>(`console:${id}`);
+    if (!cur) return undefined;
+    const t = this.now();
+    const stored = toStored(id, card, { user: cur.view.user, chat: cur.view.chat, createdAt: cur.view.createdAt, updatedAt: t });
+    // A page that has not seen the update still shows the old buttons. Their signed values stay
+    // clickable, so a late click reaches the core and is answered ("already approved by Bob at 14:03").
+    stored.actions = { ...cur.actions, ...stored.actions };
+    await this.store.putCard(`console:${id}`, stored, t);
+    return stored.view;
   }
 
-  action(id: string, action: string): string | undefined {
-    return this.#cards.get(id)?.actions.get(action);
+  async get(id: string): Promise<ConsoleCard | undefined> {
+    return (await this.store.getCard<Stored>(`console:${id}`))?.view;
   }
 
-  recent(n: number): ConsoleCard[] {
-    return [...this.#cards.values()].slice(-n).map((s) => s.view);
+  async action(id: string, action: string): Promise<string | undefined> {
+    const s = await this.store.getCard<Stored>(`console:${id}`);
+    return s && Object.hasOwn(s.actions, action) ? s.actions[action] : undefined;
   }
+}
+
+function toStored(id: string, card: Card, meta: Pick<ConsoleCard, 'user' | 'chat' | 'createdAt' | 'updatedAt'>): Stored {
+  const actions: Record<string, string> = {};
+  const buttons = (card.buttons ?? []).map((b) => {
+    const action = uniqueSlug(b.label, actions);
+    actions[action] = b.value;
+    return { label: b.label, action, style: b.style };
+  });
+  const { buttons: _, binding, ...rest } = card;
+  return {
+    view: {
+      id,
+      title: card.title,
+      severity: card.tone,
+      text: renderText({ ...card, buttons: [] }),
+      buttons,
+      card: rest,
+      ...(binding ? { approvalId: binding.approvalId } : {}),
+      ...meta,
+    },
+    actions,
+  };
 }
 
 /** `Logs order-service` → `logs`; a second `logs` on the same card → `logs-2`. */
-function uniqueSlug(label: string, taken: Map<string, string>): string {
+function uniqueSlug(label: string, taken: Record<string, string>): string {
   const base = (label.toLowerCase().match(/[a-z0-9]+/)?.[0] ?? 'action').slice(0, 20);
   let slug = base;
-  for (let i = 2; taken.has(slug); i++) slug = `${base}-${i}`;
+  for (let i = 2; Object.hasOwn(taken, slug); i++) slug = `${base}-${i}`;
   return slug;
 }

@@ -1,32 +1,62 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { Policy } from '../../config/policy.js';
+import type { Card } from '../../../cards/model.js';
 import type { Secret } from '../../config/secret.js';
-import type { Router as CoreRouter } from '../../core/router.js';
+import type { Core } from '../../core/core.js';
 import { readJson } from '../../http/raw-body.js';
-import { ConsoleCardStore } from './cards.js';
+import type { Logger } from '../../log.js';
+import { type ConsoleCard, ConsoleCardStore } from './cards.js';
 import { consolePage } from './page.js';
+import type { Store } from '../../core/store/store.js';
 
-/** All console users share one room, like a team's group chat: anyone may click anyone's card. */
+/** The default room: all console users share it, like a team's group chat. */
 export const CONSOLE_CHAT = 'console';
 const MAX_BODY = 64 * 1024;
 const MAX_TEXT = 4000;
+const MAX_STREAMS = 50;
+const CHAT_ID = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 export interface ConsoleOptions {
-  router: CoreRouter;
-  policy: Policy;
+  core: Core;
+  store: Store;
+  log: Logger;
   token?: Secret;
   now?: () => number;
 }
 
 /**
- * The local web console: the demo's chat platform and the simplest way to script the bot
- * (contract.md, "Console API"). Requires CONSOLE_TOKEN whenever it is not bound to loopback.
+ * The local web console: the demo's chat platform, the reference adapter, and the simplest way to
+ * script the bot (contract.md, "Console API"). Requires CONSOLE_TOKEN whenever it is not on loopback.
  */
-export function consoleRoutes(opts: ConsoleOptions): { routes: Router; cards: ConsoleCardStore } {
+export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close(): void } {
   const now = opts.now ?? Date.now;
-  const cards = new ConsoleCardStore();
+  const { router, approvals, audit } = opts.core;
+  const cards = new ConsoleCardStore(opts.store, now);
+  const streams = new Set<PassThrough>();
+  const broadcast = (c: ConsoleCard) => {
+    const data = `event: card\ndata: ${JSON.stringify(c)}\n\n`;
+    for (const s of streams) s.write(data);
+  };
+  opts.core.updaters.set('console', {
+    async update(ref: string, card: Card) {
+      const view = await cards.replace(ref, card);
+      if (view) broadcast(view);
+    },
+  });
+  /** Stores new cards; an approval card is attached so that later transitions update it in place. */
+  const post = async (out: Card[], user: string, chat: string) => {
+    const views: ConsoleCard[] = [];
+    for (const c of out) {
+      const v = await cards.add(c, user, chat);
+      if (v.approvalId) await approvals.attachCard(v.approvalId, { platform: 'console', ref: v.id });
+      views.push((await cards.get(v.id)) ?? v);
+      broadcast(views[views.length - 1] as ConsoleCard);
+    }
+    return views;
+  };
+
   const r = new Router({ prefix: '/console' });
   r.use(tokenGuard(opts.token));
 
@@ -39,7 +69,7 @@ export function consoleRoutes(opts: ConsoleOptions): { routes: Router; cards: Co
 
   r.get('/api/users', (ctx) => {
     ctx.body = {
-      users: Object.entries(opts.policy.people)
+      users: Object.entries(router.policy.people)
         .filter(([, p]) => p.ids.console)
         .map(([id, p]) => ({ user: p.ids.console, id, name: p.name ?? id, roles: p.roles })),
     };
@@ -49,8 +79,10 @@ export function consoleRoutes(opts: ConsoleOptions): { routes: Router; cards: Co
     const body = await readJson(ctx, MAX_BODY);
     const user = stringField(ctx, body, 'user', 100);
     const text = stringField(ctx, body, 'text', MAX_TEXT);
-    const out = await opts.router.message({ platform: 'console', userId: user, chatId: CONSOLE_CHAT, text });
-    ctx.body = { cards: out.map((c) => cards.add(c, user, now())) };
+    const chat = body['chat'] === undefined ? CONSOLE_CHAT : stringField(ctx, body, 'chat', 40);
+    if (!CHAT_ID.test(chat)) ctx.throw(400, '"chat" must be lowercase letters, digits, - and _');
+    const out = await router.message({ platform: 'console', userId: user, chatId: chat, text });
+    ctx.body = { cards: await post(out, user, chat) };
   });
 
   r.post('/api/click', async (ctx) => {
@@ -58,38 +90,83 @@ export function consoleRoutes(opts: ConsoleOptions): { routes: Router; cards: Co
     const user = stringField(ctx, body, 'user', 100);
     const cardId = stringField(ctx, body, 'card', 100);
     const action = stringField(ctx, body, 'action', 100);
-    if (!cards.get(cardId)) ctx.throw(404, `no card ${cardId}`);
-    const value = cards.action(cardId, action);
+    const clicked = await cards.get(cardId);
+    if (!clicked) return ctx.throw(404, `no card ${cardId}`);
+    const value = await cards.action(cardId, action);
     if (!value) return ctx.throw(400, `card ${cardId} has no action "${action}"`);
-    const out = await opts.router.click({ platform: 'console', userId: user, chatId: CONSOLE_CHAT, payload: value });
-    ctx.body = { cards: out.map((c) => cards.add(c, user, now())) };
+    const out = await router.click({ platform: 'console', userId: user, chatId: clicked.chat, payload: value });
+    // A card about the same approval is the clicked card, updated in place; anything else is new.
+    const views: ConsoleCard[] = [];
+    const fresh: Card[] = [];
+    for (const c of out) {
+      if (clicked.approvalId && c.binding?.approvalId === clicked.approvalId) {
+        const v = await cards.replace(cardId, c);
+        if (v) {
+          broadcast(v);
+          views.push(v);
+        }
+      } else fresh.push(c);
+    }
+    views.push(...(await post(fresh, user, clicked.chat)));
+    ctx.body = { cards: views };
   });
 
-  r.get('/api/cards/:id', (ctx) => {
-    const card = cards.get(ctx.params['id'] ?? '');
-    if (!card) ctx.throw(404, 'no such card');
+  r.get('/api/cards/:id', async (ctx) => {
+    const card = await cards.get(ctx.params['id'] ?? '');
+    if (!card) return ctx.throw(404, 'no such card');
     ctx.body = card;
   });
 
-  r.get('/api/cards', (ctx) => {
-    ctx.body = { cards: cards.recent(50) };
+  r.get('/api/approvals', async (ctx) => {
+    const chat = typeof ctx.query['chat'] === 'string' ? ctx.query['chat'] : undefined;
+    const open = await approvals.listOpen(chat);
+    ctx.body = { approvals: open.map((a) => ({ id: a.id, state: a.state, command: a.command, target: a.preview.target, change: a.preview.change, risk: a.risk, requester: a.requester.name, waitingFor: a.steps[a.step]?.role, expiresAt: a.expiresAt, chat: a.chatId, cards: a.cards.filter((c) => c.platform === 'console').map((c) => c.ref) })) };
   });
 
-  return { routes: r, cards };
+  r.get('/api/audit', async (ctx) => {
+    const limit = Math.min(500, Math.max(1, Number(ctx.query['limit'] ?? 100) || 100));
+    ctx.body = { entries: await audit.query({ limit }) };
+  });
+
+  /** Server-sent events: every new or updated card, so open pages update cards in place. */
+  r.get('/api/stream', (ctx) => {
+    if (streams.size >= MAX_STREAMS) return ctx.throw(503, 'too many open console streams');
+    const s = new PassThrough();
+    streams.add(s);
+    const ping = setInterval(() => s.write(': ping\n\n'), 25_000);
+    const done = () => {
+      clearInterval(ping);
+      streams.delete(s);
+    };
+    ctx.req.on('close', done);
+    s.on('close', done);
+    ctx.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    ctx.status = 200;
+    ctx.body = s;
+    s.write(': connected\n\n');
+  });
+
+  return {
+    routes: r,
+    close() {
+      for (const s of streams) s.end();
+      streams.clear();
+    },
+  };
 }
 
 function stringField(ctx: Context, body: Record<string, unknown>, name: string, max: number): string {
   const v = body[name];
-  if (typeof v !== 'string' || !v.trim()) ctx.throw(400, `"${name}" must be a non-empty string`);
-  if ((v as string).length > max) ctx.throw(400, `"${name}" is longer than ${max} characters`);
-  return (v as string).trim();
+  if (typeof v !== 'string' || !v.trim()) return ctx.throw(400, `"${name}" must be a non-empty string`);
+  if (v.length > max) return ctx.throw(400, `"${name}" is longer than ${max} characters`);
+  return v.trim();
 }
 
 function tokenGuard(token: Secret | undefined) {
   const want = token ? createHash('sha256').update(token.reveal()).digest() : undefined;
   return async (ctx: Context, next: Next) => {
     if (!want || ctx.path === '/console' || ctx.path === '/console/') return next();
-    const given = ctx.get('authorization').replace(/^Bearer\s+/i, '') || ctx.get('x-opsbot-token');
+    const given = ctx.get('authorization').replace(/^Bearer\s+/i, '') || ctx.get('x-opsbot-token') || (ctx.path.endsWith('/stream') && typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '');
     const got = createHash('sha256').update(given).digest();
     if (!given || !timingSafeEqual(got, want)) {
       ctx.status = 401;

@@ -10,7 +10,8 @@ export function consolePage(opts: { tokenRequired: boolean }): string {
 :root{--bg:#f4f5f7;--card:#fff;--ink:#1f2329;--mute:#646a73;--line:#dee0e3;--info:#3370ff;--success:#34c724;--warning:#ff8800;--danger:#f54a45}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei",sans-serif;background:var(--bg);color:var(--ink)}
 header{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding:10px 14px;display:flex;gap:10px;align-items:center;z-index:2}
-header b{font-size:16px}header select{margin-left:auto;font-size:14px;padding:4px}
+header b{font-size:16px}header select{margin-left:auto;font-size:14px;padding:4px}header button{padding:4px 10px;font-size:13px}
+#panel{max-width:760px;margin:8px auto 0;padding:0 12px}#panel:empty{display:none}#panel .card{border-color:var(--mute)}
 #feed{max-width:760px;margin:0 auto;padding:12px 12px 90px}
 .msg{margin:10px 0 4px;color:var(--mute);font-size:13px}.msg code{background:#e8eaed;padding:1px 5px;border-radius:4px;color:var(--ink)}
 .card{background:var(--card);border-radius:10px;box-shadow:0 1px 3px rgba(0,0,0,.08);margin:6px 0 14px;overflow:hidden;border-top:4px solid var(--info)}
@@ -29,7 +30,8 @@ form input{flex:1;max-width:640px;font-size:16px;padding:8px 10px;border:1px sol
 </style></head>
 <body>
 <header><b>opsbot</b><span class="note">local console · 本地控制台</span>
-<select id="user" aria-label="Chat as"></select></header>
+<select id="user" aria-label="Chat as"></select><button id="show-approvals" type="button">Approvals</button><button id="show-audit" type="button">Audit</button></header>
+<div id="panel"></div>
 <div id="feed"></div>
 <form id="f"><input id="text" autocomplete="off" placeholder="/pods -n production · /help" autofocus><button class="primary" type="submit">Send</button></form>
 <script>
@@ -82,7 +84,7 @@ function renderBlock(b) {
   return el('hr');
 }
 function renderCard(c) {
-  const node = el('div', 'card ' + c.severity); node.dataset.card = c.id;
+  const node = el('div', 'card ' + c.severity); node.dataset.card = c.id; node.dataset.updated = c.updatedAt;
   node.appendChild(el('div', 'title', c.title));
   const body = el('div', 'body'); for (const b of c.card.blocks) body.appendChild(renderBlock(b)); node.appendChild(body);
   if (c.card.footer) node.appendChild(el('div', 'footer', c.card.footer));
@@ -96,7 +98,37 @@ function renderCard(c) {
   }
   return node;
 }
-function show(cards) { for (const c of cards) feed.appendChild(renderCard(c)); window.scrollTo(0, document.body.scrollHeight); }
+/** A card already on the page is replaced in place (approval cards change as they are decided). */
+function upsert(c) {
+  const old = feed.querySelector('[data-card="' + c.id + '"]');
+  if (old) { if (Number(old.dataset.updated) <= c.updatedAt) old.replaceWith(renderCard(c)); return false; }
+  feed.appendChild(renderCard(c)); return true;
+}
+function show(cards) { let added = false; for (const c of cards) added = upsert(c) || added; if (added) window.scrollTo(0, document.body.scrollHeight); }
+function stream() {
+  const q = TOKEN_REQUIRED ? '?token=' + encodeURIComponent(sessionStorage.getItem('opsbot-token') || '') : '';
+  const es = new EventSource('/console/api/stream' + q);
+  es.addEventListener('card', (ev) => { const c = JSON.parse(ev.data); if (c.chat === 'console') show([c]); });
+  es.onerror = () => { es.close(); setTimeout(stream, 3000); };
+}
+async function panel(kind) {
+  const box = document.getElementById('panel');
+  if (box.dataset.kind === kind) { box.textContent = ''; box.dataset.kind = ''; return; }
+  box.dataset.kind = kind; box.textContent = '';
+  try {
+    if (kind === 'approvals') {
+      const {approvals} = await api('approvals');
+      const rows = approvals.map((a) => [a.id, a.state, a.command + ' ' + a.target + ': ' + a.change, a.requester, a.waitingFor || '', new Date(a.expiresAt).toLocaleTimeString()]);
+      box.appendChild(renderCard({id: 'panel', severity: 'info', title: approvals.length + ' open approvals', buttons: [], card: {blocks: [rows.length ? {type: 'table', columns: ['Id', 'State', 'Change', 'By', 'Waiting for', 'Expires'], rows} : {type: 'markdown', text: 'Nothing waits for a decision.'}]}}));
+    } else {
+      const {entries} = await api('audit?limit=100');
+      const rows = entries.map((e) => [new Date(e.at).toLocaleString(), e.actor, e.kind + (e.command ? ' /' + e.command : '') + (e.approvalId ? ' ' + e.approvalId : ''), e.outcome + (e.reason ? ': ' + e.reason : '')]);
+      box.appendChild(renderCard({id: 'panel', severity: 'info', title: 'Audit log (newest first)', buttons: [], card: {blocks: [{type: 'table', columns: ['Time', 'Who', 'What', 'Result'], rows}]}}));
+    }
+  } catch (e) { box.appendChild(el('div', 'msg', 'error: ' + e.message)); }
+}
+document.getElementById('show-approvals').onclick = () => panel('approvals');
+document.getElementById('show-audit').onclick = () => panel('audit');
 function said(who, text) { const m = el('div', 'msg'); m.appendChild(document.createTextNode(who + ': ')); m.appendChild(el('code', null, text)); feed.appendChild(m); }
 async function click(card, action, label) {
   said(userSel.value + ' clicked', label);
@@ -112,5 +144,6 @@ api('users').then(({users}) => {
   for (const u of users) { const o = el('option', null, u.name + ' · ' + u.roles.join(',')); o.value = u.user; userSel.appendChild(o); }
   const saved = localStorage.getItem('opsbot-user'); if (saved && users.some((u) => u.user === saved)) userSel.value = saved;
 }).catch((e) => said('error', e.message));
+stream();
 </script></body></html>`;
 }

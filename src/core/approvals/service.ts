@@ -1,0 +1,357 @@
+import { randomInt } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { approvalCard } from '../../../cards/approval.js';
+import type { Card } from '../../../cards/model.js';
+import type { Person, PlatformId, Policy } from '../../config/policy.js';
+import type { Logger } from '../../log.js';
+import type { Audit } from '../audit.js';
+import { refuseDecision } from '../authz.js';
+import type { AnyCommandSpec, CommandContext } from '../command.js';
+import { ConflictError, NotAllowedError, NotFoundError, OpsError } from '../errors.js';
+import type { PayloadSigner } from '../payload.js';
+import type { Registry } from '../registry.js';
+import type { Store } from '../store/store.js';
+import { clockTime } from '../time.js';
+import { canTransition } from './states.js';
+import type { ActorRef, Approval, ApprovalState, CardRef } from './types.js';
+
+/** Updates a card already shown on a platform (in place). Each adapter provides one. */
+export interface CardUpdater {
+  update(ref: string, card: Card): Promise<void>;
+}
+
+export interface ApprovalDeps {
+  store: Store;
+  registry: Registry;
+  policy: Policy;
+  log: Logger;
+  signer: PayloadSigner;
+  audit: Audit;
+  now: () => number;
+  /** Builds the context an approved command runs in (the requester's). */
+  context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal) => CommandContext;
+  updaters: Map<PlatformId, CardUpdater>;
+  executionTimeoutMs?: number;
+}
+
+const ID_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const MAX_CAS_RETRIES = 8;
+const BUTTON_MAX_AGE_MS = 7 * 24 * 3_600_000;
+
+/**
+ * The safety core: a mutating command becomes an approval; only authorised people's decisions move it;
+ * every move is a compare-and-set on the stored version, so two clicks lead to one execution; execution
+ * re-reads the target and refuses on drift; nothing runs after expiry.
+ */
+export class ApprovalService {
+  readonly #d: ApprovalDeps;
+  readonly #inflight = new Set<Promise<unknown>>();
+
+  constructor(deps: ApprovalDeps) {
+    this.#d = deps;
+  }
+
+  /** Creates the approval for a validated mutating command (its preview already dry-ran). */
+  async request(spec: AnyCommandSpec, args: Record<string, unknown>, ctx: CommandContext): Promise<Card> {
+    const { policy, now } = this.#d;
+    if (!spec.mutating || !spec.preview) throw new Error(`${spec.name} is not a mutating command`);
+    const preview = await spec.preview(ctx, args);
+    const risk = spec.mutating.risk;
+    const level = policy.approvals.risk[risk];
+    if (!level) throw new NotAllowedError(`no approval chain for risk ${risk} in the policy`);
+    const t = now();
+    const steps = level.steps.map((s) => ({ role: s.role, timeoutMs: s.timeout ?? policy.approvals.expiry }));
+    (steps[0] as { startedAt?: number }).startedAt = t;
+    let a: Approval | undefined;
+    for (let i = 0; i < 10 && !a; i++) {
+      const candidate: Approval = {
+        id: newId(),
+        command: spec.name,
+        args,
+        preview,
+        risk,
+        requester: ctx.actor,
+        chatId: ctx.chatId,
+        steps,
+        step: 0,
+        state: 'pending',
+        version: 1,
+        createdAt: t,
+        updatedAt: t,
+        expiresAt: t + (steps[0]?.timeoutMs ?? policy.approvals.expiry),
+        cards: [],
+      };
+      if (await this.#d.store.insertApproval(candidate)) a = candidate;
+    }
+    if (!a) throw new Error('could not allocate an approval id');
+    await this.#d.audit.record({ kind: 'request', actor: ctx.actor.personId, platform: ctx.actor.platform, chatId: ctx.chatId, command: spec.name, args, approvalId: a.id, outcome: 'ok', reason: `${preview.target}: ${preview.change}` });
+    ctx.log.info({ approvalId: a.id, command: spec.name, target: preview.target }, 'approval requested');
+
+    const rule = this.#autoRule(spec.name, args, preview.target);
+    if (rule) {
+      const next = { ...a, state: 'executing' as const, autoApprovedBy: rule, version: a.version + 1, updatedAt: t };
+      if (await this.#d.store.updateApproval(next, a.version)) {
+        await this.#d.audit.record({ kind: 'auto-approve', actor: 'policy', platform: ctx.actor.platform, chatId: ctx.chatId, command: spec.name, approvalId: a.id, outcome: 'ok', reason: rule });
+        this.#track(this.#execute(next));
+        return this.card(next);
+      }
+    }
+    return this.card(a);
+  }
+
+  /** Approve or reject the current step, from a button or /approve, /reject. */
+  async decide(ctx: CommandContext, id: string, decision: 'approve' | 'reject', reason?: string): Promise<Card> {
+    const { person, actor, chatId } = ctx;
+    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
+      const a = await this.#load(ctx, id);
+      const now = this.#d.now();
+      if (a.state === 'pending' && now >= a.expiresAt) {
+        await this.#expire(a);
+        throw await this.#refuse(ctx, id, new ConflictError(`${id} expired at ${this.#t(a.expiresAt)}; nothing was changed`, 'approval_expired'));
+      }
+      if (a.state !== 'pending') throw await this.#refuse(ctx, id, new ConflictError(this.#closedReason(a), 'approval_closed'));
+      const refusal = refuseDecision(this.#d.policy, person, a);
+      if (refusal) throw await this.#refuse(ctx, id, new NotAllowedError(refusal, 'approval_not_allowed'));
+
+      const next: Approval = structuredClone(a);
+      next.version = a.version + 1;
+      next.updatedAt = now;
+      if (decision === 'reject') {
+        next.state = 'rejected';
+        next.closedBy = actor;
+        if (reason) next.reason = reason.slice(0, 500);
+      } else {
+        const step = next.steps[next.step] as Approval['steps'][number];
+        step.decidedBy = actor;
+        step.decidedAt = now;
+        if (next.step + 1 < next.steps.length) {
+          next.step += 1;
+          const following = next.steps[next.step] as Approval['steps'][number];
+          following.startedAt = now;
+          next.expiresAt = now + following.timeoutMs;
+        } else {
+          next.state = 'executing';
+        }
+      }
+      if (!canTransition(a.state, next.state)) throw new Error(`bad transition ${a.state} → ${next.state}`);
+      if (!(await this.#d.store.updateApproval(next, a.version))) continue; // someone else moved it first: re-read
+      const kind = decision === 'reject' ? 'reject' : 'approve';
+      await this.#d.audit.record({ kind, actor: person.id, platform: actor.platform, chatId, command: a.command, approvalId: id, outcome: 'ok', ...(decision === 'approve' ? { reason: `step ${a.step + 1}/${a.steps.length} (${a.steps[a.step]?.role})` } : reason ? { reason } : {}) });
+      ctx.log.info({ approvalId: id, decision, by: person.id, state: next.state }, 'approval decided');
+      this.#track(this.#notify(next));
+      if (next.state === 'executing') this.#track(this.#execute(next));
+      return this.card(next);
+    }
+    throw new ConflictError(`${id} is changing too fast; try again`);
+  }
+
+  /** The requester withdraws a pending request. */
+  async cancel(ctx: CommandContext, id: string): Promise<Card> {
+    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
+      const a = await this.#load(ctx, id);
+      if (a.state !== 'pending') throw await this.#refuse(ctx, id, new ConflictError(this.#closedReason(a), 'approval_closed'));
+      if (a.requester.personId !== ctx.person.id) throw await this.#refuse(ctx, id, new NotAllowedError(`only ${a.requester.name} can cancel ${id}; approvers can /reject it`));
+      const next: Approval = { ...structuredClone(a), state: 'cancelled', closedBy: ctx.actor, version: a.version + 1, updatedAt: this.#d.now() };
+      if (!(await this.#d.store.updateApproval(next, a.version))) continue;
+      await this.#d.audit.record({ kind: 'cancel', actor: ctx.person.id, platform: ctx.actor.platform, chatId: ctx.chatId, command: a.command, approvalId: id, outcome: 'ok' });
+      this.#track(this.#notify(next));
+      return this.card(next);
+    }
+    throw new ConflictError(`${id} is changing too fast; try again`);
+  }
+
+  /** Expires every pending approval past its deadline. Returns how many it expired. */
+  async sweep(): Promise<number> {
+    const due = await this.#d.store.listApprovals({ states: ['pending'], expiresBefore: this.#d.now(), limit: 500 });
+    let n = 0;
+    for (const a of due) if (await this.#expire(a)) n++;
+    return n;
+  }
+
+  /**
+   * After a crash, approvals left `executing` are never run again: for cluster writes, at-most-once is
+   * the safe default. They are marked failed so a human checks the cluster.
+   */
+  async recoverInterrupted(): Promise<number> {
+    const stuck = await this.#d.store.listApprovals({ states: ['executing'], limit: 1000 });
+    let n = 0;
+    for (const a of stuck) {
+      const next: Approval = { ...a, state: 'failed', version: a.version + 1, updatedAt: this.#d.now(), result: { ok: false, summary: 'interrupted by a restart while executing — check the cluster before retrying' } };
+      if (await this.#d.store.updateApproval(next, a.version)) {
+        n++;
+        await this.#d.audit.record({ kind: 'execute', actor: 'opsbot', platform: a.requester.platform, chatId: a.chatId, command: a.command, approvalId: a.id, outcome: 'failed', reason: 'interrupted by restart' });
+        this.#track(this.#notify(next));
+      }
+    }
+    return n;
+  }
+
+  /** Remembers where a copy of the approval's card is shown, and brings that copy up to date. */
+  async attachCard(id: string, ref: CardRef): Promise<void> {
+    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
+      const a = await this.#d.store.getApproval(id);
+      if (!a) return;
+      if (a.cards.some((c) => c.platform === ref.platform && c.ref === ref.ref)) return;
+      const next = { ...a, cards: [...a.cards, ref].slice(-20), version: a.version + 1 };
+      if (await this.#d.store.updateApproval(next, a.version)) {
+        await this.#d.updaters.get(ref.platform)?.update(ref.ref, this.card(next));
+        return;
+      }
+    }
+  }
+
+  async get(id: string): Promise<Approval | undefined> {
+    return this.#d.store.getApproval(id);
+  }
+
+  async listOpen(chatId?: string): Promise<Approval[]> {
+    const open = await this.#d.store.listApprovals({ states: ['pending', 'executing'], limit: 100 });
+    return chatId ? open.filter((a) => a.chatId === chatId) : open;
+  }
+
+  /** The card for the approval as it is now, with signed buttons while it is pending. */
+  card(a: Approval): Card {
+    const now = this.#d.now();
+    const sign = (d: 'approve' | 'reject') => this.#d.signer.sign({ k: 'approval', id: a.id, d, ch: a.chatId, t: now });
+    const buttons = a.state === 'pending' ? [
+      { label: 'Approve', style: 'primary' as const, value: sign('approve') },
+      { label: 'Reject', style: 'danger' as const, value: sign('reject') },
+    ] : [];
+    return approvalCard(a, { timeZone: this.#d.policy.timezone, now, buttons });
+  }
+
+  static get buttonMaxAgeMs(): number {
+    return BUTTON_MAX_AGE_MS;
+  }
+
+  /** Resolves when every execution and card update started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  async #execute(a: Approval): Promise<void> {
+    const started = this.#d.now();
+    const spec = this.#d.registry.find(a.command);
+    const person = personById(this.#d.policy, a.requester.personId);
+    let result: { ok: boolean; summary: string; card?: Card };
+    const log = this.#d.log.child({ approvalId: a.id, command: a.command });
+    try {
+      if (!spec?.preview || !spec.mutating) throw new OpsError('unknown_command', `/${a.command} is no longer a mutating command`);
+      if (!person) throw new OpsError('unknown_user', `${a.requester.name} is no longer in the policy`);
+      const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(this.#d.executionTimeoutMs ?? 5 * 60_000));
+      // Re-read the target: if it moved since the request, the approver approved something else.
+      const now = await spec.preview(ctx, a.args);
+      if (!isDeepStrictEqual(now.before, a.preview.before)) {
+        throw new ConflictError(`${a.preview.target} changed since the request (${drift(a.preview.before, now.before)}); nothing was run — send a new request`, 'drift');
+      }
+      const card = await spec.run(ctx, a.args);
+      const body = card.blocks.find((b) => b.type === 'markdown');
+      result = { ok: card.tone !== 'danger', summary: body && body.type === 'markdown' ? body.text : card.title, card };
+    } catch (err) {
+      const msg = err instanceof OpsError ? err.userMessage : 'internal error during execution — see the bot log';
+      if (!(err instanceof OpsError)) log.error({ err }, 'execution failed');
+      result = { ok: false, summary: msg };
+    }
+    const cur = (await this.#d.store.getApproval(a.id)) ?? a;
+    const final: ApprovalState = result.ok ? 'succeeded' : 'failed';
+    const next: Approval = { ...cur, state: final, result: { ok: result.ok, summary: result.summary }, executedAt: this.#d.now(), version: cur.version + 1, updatedAt: this.#d.now() };
+    if (!canTransition(cur.state, final) || !(await this.#d.store.updateApproval(next, cur.version))) {
+      log.error({ state: cur.state }, 'could not record the execution result (state moved)');
+      return;
+    }
+    await this.#d.audit.record({ kind: 'execute', actor: a.requester.personId, platform: a.requester.platform, chatId: a.chatId, command: a.command, args: a.args, approvalId: a.id, outcome: result.ok ? 'ok' : 'failed', reason: result.summary, durationMs: this.#d.now() - started });
+    log.info({ ok: result.ok, summary: result.summary }, 'approval executed');
+    await this.#notify(next);
+  }
+
+  async #expire(a: Approval): Promise<boolean> {
+    const next: Approval = { ...a, state: 'expired', version: a.version + 1, updatedAt: this.#d.now() };
+    if (!(await this.#d.store.updateApproval(next, a.version))) return false;
+    await this.#d.audit.record({ kind: 'expire', actor: 'opsbot', platform: a.requester.platform, chatId: a.chatId, command: a.command, approvalId: a.id, outcome: 'ok' });
+    this.#track(this.#notify(next));
+    return true;
+  }
+
+  async #notify(a: Approval): Promise<void> {
+    const card = this.card(a);
+    await Promise.all(
+      a.cards.map(async (ref) => {
+        try {
+          await this.#d.updaters.get(ref.platform)?.update(ref.ref, card);
+        } catch (err) {
+          this.#d.log.warn({ err, approvalId: a.id, platform: ref.platform }, 'card update failed');
+        }
+      }),
+    );
+  }
+
+  async #load(ctx: CommandContext, id: string): Promise<Approval> {
+    const norm = id.trim().toUpperCase();
+    const a = await this.#d.store.getApproval(norm);
+    if (!a) throw await this.#refuse(ctx, norm, new NotFoundError(`no approval ${norm}`));
+    if (a.chatId !== ctx.chatId) throw await this.#refuse(ctx, norm, new NotAllowedError(`approval ${norm} belongs to another chat; decide it there`, 'approval_other_chat'));
+    return a;
+  }
+
+  async #refuse(ctx: CommandContext, id: string, err: OpsError): Promise<OpsError> {
+    await this.#d.audit.record({ kind: 'refuse', actor: ctx.person.id, platform: ctx.actor.platform, chatId: ctx.chatId, approvalId: id, outcome: 'refused', reason: err.userMessage });
+    return err;
+  }
+
+  #closedReason(a: Approval): string {
+    const at = (ms: number | undefined) => (ms ? ` at ${this.#t(ms)}` : '');
+    const last = [...a.steps].reverse().find((s) => s.decidedBy);
+    switch (a.state) {
+      case 'executing':
+      case 'succeeded':
+      case 'failed':
+        return a.autoApprovedBy ? `${a.id} was auto-approved by policy` : `${a.id} was already approved by ${last?.decidedBy?.name ?? '?'}${at(last?.decidedAt)}${a.state === 'executing' ? ' and is executing' : ` (${a.state})`}`;
+      case 'rejected':
+        return `${a.id} was already rejected by ${a.closedBy?.name ?? '?'}${at(a.updatedAt)}`;
+      case 'cancelled':
+        return `${a.id} was cancelled by ${a.closedBy?.name ?? a.requester.name}${at(a.updatedAt)}`;
+      case 'expired':
+        return `${a.id} expired at ${this.#t(a.expiresAt)}; nothing was changed`;
+      default:
+        return `${a.id} is ${a.state}`;
+    }
+  }
+
+  #autoRule(command: string, args: Record<string, unknown>, target: string): string | undefined {
+    const ns = target.split('/')[0] ?? '';
+    const i = this.#d.policy.approvals.autoApprove.findIndex(
+      (r) =>
+        r.command === command &&
+        (r.namespaces.includes('*') || r.namespaces.includes(ns)) &&
+        (r.maxReplicas === undefined || (typeof args['replicas'] === 'number' && args['replicas'] <= r.maxReplicas)),
+    );
+    return i >= 0 ? `policy approvals.autoApprove[${i}]` : undefined;
+  }
+
+  #t(ms: number): string {
+    return clockTime(ms, this.#d.policy.timezone);
+  }
+
+  #track(p: Promise<unknown>): void {
+    const q = p.catch((err: unknown) => this.#d.log.error({ err }, 'background approval work failed')).finally(() => this.#inflight.delete(q));
+    this.#inflight.add(q);
+  }
+}
+
+function newId(): string {
+  let id = '';
+  for (let i = 0; i < 4; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return id;
+}
+
+function personById(policy: Policy, id: string): Person | undefined {
+  const p = policy.people[id];
+  return p ? { id, name: p.name ?? id, roles: p.roles, ids: p.ids } : undefined;
+}
+
+function drift(before: unknown, now: unknown): string {
+  const show = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
+  return `was ${show(before)}, now ${show(now)}`;
+}

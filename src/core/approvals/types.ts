@@ -1,0 +1,59 @@
+import type { Card } from '../../../cards/model.js';
+import type { PlatformId, Risk } from '../../config/policy.js';
+import type { Preview } from '../command.js';
+
+export type ApprovalState = 'pending' | 'executing' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled';
+export const OPEN_STATES: readonly ApprovalState[] = ['pending', 'executing'];
+
+/** Who did something, as the policy knows them and as the platform identified them. */
+export interface ActorRef {
+  personId: string;
+  name: string;
+  platform: PlatformId;
+  userId: string;
+}
+
+export interface ApprovalStep {
+  role: string;
+  timeoutMs: number;
+  /** When this step began waiting (its deadline is startedAt + timeoutMs). */
+  startedAt?: number;
+  decidedBy?: ActorRef;
+  decidedAt?: number;
+}
+
+/** Where a copy of the approval's card lives, so every copy is updated in place. */
+export interface CardRef {
+  platform: PlatformId;
+  ref: string;
+}
+
+export interface Approval {
+  /** Short and typeable, e.g. K7QF. */
+  id: string;
+  command: string;
+  /** Frozen at request time, already validated; execution uses exactly these. */
+  args: Record<string, unknown>;
+  preview: Preview;
+  risk: Risk;
+  requester: ActorRef;
+  chatId: string;
+  steps: ApprovalStep[];
+  /** Index of the step waiting for a decision. */
+  step: number;
+  state: ApprovalState;
+  /** Every transition is a compare-and-set on this. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  /** Deadline of the current step; nothing executes after it. */
+  expiresAt: number;
+  /** Set when a policy rule approved it without a human. */
+  autoApprovedBy?: string;
+  /** Who rejected or cancelled, and why. */
+  closedBy?: ActorRef;
+  reason?: string;
+  executedAt?: number;
+  result?: { ok: boolean; summary: string; card?: Card };
+  cards: CardRef[];
+}

@@ -1,0 +1,42 @@
+import type { Person, PlatformId, Policy } from '../config/policy.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Logger } from '../log.js';
+import { namespacesOf } from './authz.js';
+import type { CommandContext, Workflow } from './command.js';
+import type { PayloadSigner } from './payload.js';
+import type { Registry } from './registry.js';
+
+export interface ContextDeps {
+  kube: KubeClient;
+  policy: Policy;
+  registry: Registry;
+  signer: PayloadSigner;
+  now: () => number;
+  workflow: Workflow;
+}
+
+/** The one place a CommandContext is built: for typed commands, clicks and approved executions alike. */
+export function buildContext(
+  d: ContextDeps,
+  person: Person,
+  actor: { platform: PlatformId; userId: string },
+  chatId: string,
+  o: { lang: 'en' | 'zh'; log: Logger; signal: AbortSignal },
+): CommandContext {
+  return {
+    kube: d.kube,
+    policy: d.policy,
+    person,
+    lang: o.lang,
+    log: o.log,
+    signal: o.signal,
+    now: d.now,
+    defaultNamespace: d.policy.namespaces.default,
+    namespaces: namespacesOf(d.policy, person),
+    commands: d.registry.commands,
+    actor: { personId: person.id, name: person.name, platform: actor.platform, userId: actor.userId },
+    chatId,
+    workflow: d.workflow,
+    button: (label, command, args) => ({ label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatId, t: d.now() }) }),
+  };
+}

@@ -1,0 +1,54 @@
+import type { PlatformId, Policy } from '../config/policy.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Logger } from '../log.js';
+import { ApprovalService, type CardUpdater } from './approvals/service.js';
+import { ApprovalWorkflow } from './approvals/workflow.js';
+import { Audit } from './audit.js';
+import type { Workflow } from './command.js';
+import { buildContext, type ContextDeps } from './context.js';
+import type { PayloadSigner } from './payload.js';
+import type { Registry } from './registry.js';
+import { type CommandMetrics, Router } from './router.js';
+import type { Store } from './store/store.js';
+
+export interface Core {
+  router: Router;
+  approvals: ApprovalService;
+  audit: Audit;
+  /** Platform adapters register here to have their cards updated in place. */
+  updaters: Map<PlatformId, CardUpdater>;
+}
+
+/** Builds the platform-neutral core; platforms and HTTP are added by the composition root. */
+export function createCore(d: {
+  registry: Registry;
+  kube: KubeClient;
+  policy: Policy;
+  log: Logger;
+  signer: PayloadSigner;
+  store: Store;
+  now?: () => number;
+  metrics?: CommandMetrics;
+  executionTimeoutMs?: number;
+}): Core {
+  const now = d.now ?? Date.now;
+  const audit = new Audit(d.store, d.log, now);
+  const updaters = new Map<PlatformId, CardUpdater>();
+  // The workflow needs the approval service and the service needs contexts that carry the workflow.
+  const ctxDeps: ContextDeps = { kube: d.kube, policy: d.policy, registry: d.registry, signer: d.signer, now, workflow: undefined as unknown as Workflow };
+  const approvals = new ApprovalService({
+    store: d.store,
+    registry: d.registry,
+    policy: d.policy,
+    log: d.log,
+    signer: d.signer,
+    audit,
+    now,
+    updaters,
+    ...(d.executionTimeoutMs ? { executionTimeoutMs: d.executionTimeoutMs } : {}),
+    context: (person, actor, chatId, signal) => buildContext(ctxDeps, person, actor, chatId, { lang: 'en', log: d.log.child({ chatId }), signal }),
+  });
+  ctxDeps.workflow = new ApprovalWorkflow(approvals, audit, d.policy);
+  const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, ...(d.metrics ? { metrics: d.metrics } : {}) });
+  return { router, approvals, audit, updaters };
+}

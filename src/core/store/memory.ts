@@ -1,0 +1,58 @@
+import type { Approval } from '../approvals/types.js';
+import type { AuditEntry, Store } from './store.js';
+
+/** In-process store for tests and `OPSBOT_STORE=memory:` (nothing survives a restart). */
+export class MemoryStore implements Store {
+  readonly #approvals = new Map<string, string>();
+  readonly #claims = new Map<string, number>();
+  readonly #cards = new Map<string, { at: number; json: string }>();
+  readonly #audit: string[] = [];
+
+  async insertApproval(a: Approval): Promise<boolean> {
+    if (this.#approvals.has(a.id)) return false;
+    this.#approvals.set(a.id, JSON.stringify(a));
+    return true;
+  }
+  async getApproval(id: string): Promise<Approval | undefined> {
+    const v = this.#approvals.get(id);
+    return v ? (JSON.parse(v) as Approval) : undefined;
+  }
+  async updateApproval(next: Approval, expectedVersion: number): Promise<boolean> {
+    const cur = this.#approvals.get(next.id);
+    if (!cur || (JSON.parse(cur) as Approval).version !== expectedVersion || next.version !== expectedVersion + 1) return false;
+    this.#approvals.set(next.id, JSON.stringify(next));
+    return true;
+  }
+  async listApprovals(f: Parameters<Store['listApprovals']>[0]): Promise<Approval[]> {
+    const all = [...this.#approvals.values()].map((v) => JSON.parse(v) as Approval);
+    return all
+      .filter((a) => (!f.states || f.states.includes(a.state)) && (f.expiresBefore === undefined || a.expiresAt <= f.expiresBefore))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, f.limit ?? 100);
+  }
+  async claim(key: string, ttlMs: number, now: number): Promise<boolean> {
+    const until = this.#claims.get(key);
+    if (until !== undefined && until > now) return false;
+    this.#claims.set(key, now + ttlMs);
+    return true;
+  }
+  async putCard(id: string, value: unknown, now: number): Promise<void> {
+    this.#cards.set(id, { at: this.#cards.get(id)?.at ?? now, json: JSON.stringify(value) });
+  }
+  async getCard<T>(id: string): Promise<T | undefined> {
+    const c = this.#cards.get(id);
+    return c ? (JSON.parse(c.json) as T) : undefined;
+  }
+  async appendAudit(e: AuditEntry): Promise<void> {
+    this.#audit.push(JSON.stringify(e));
+  }
+  async queryAudit(q: { since?: number; limit?: number }): Promise<AuditEntry[]> {
+    const out = this.#audit.map((s) => JSON.parse(s) as AuditEntry).filter((e) => q.since === undefined || e.at >= q.since);
+    return out.reverse().slice(0, q.limit ?? 100);
+  }
+  async prune(now: number, cardsBefore: number): Promise<void> {
+    for (const [k, until] of this.#claims) if (until <= now) this.#claims.delete(k);
+    for (const [k, c] of this.#cards) if (c.at < cardsBefore) this.#cards.delete(k);
+  }
+  async close(): Promise<void> {}
+}

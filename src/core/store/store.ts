@@ -1,0 +1,50 @@
+import type { Approval, ApprovalState } from '../approvals/types.js';
+
+/** One line of the append-only audit log. */
+export interface AuditEntry {
+  at: number;
+  /** command · request · approve · reject · cancel · expire · execute · refuse · auto-approve */
+  kind: string;
+  /** Policy person id, or `platform:userId` for someone the policy does not know. */
+  actor: string;
+  platform: string;
+  chatId: string;
+  command?: string;
+  args?: Record<string, unknown>;
+  approvalId?: string;
+  outcome: 'ok' | 'refused' | 'failed';
+  reason?: string;
+  durationMs?: number;
+}
+
+/**
+ * Durable state: approvals (with compare-and-set transitions), event-dedupe claims with a TTL, cards
+ * (console cards and other per-card data), and the append-only audit log. Methods are async so a Redis
+ * implementation (WATCH/MULTI or a Lua CAS, SET NX PX for claims) fits the same interface.
+ */
+export interface Store {
+  insertApproval(a: Approval): Promise<boolean>;
+  getApproval(id: string): Promise<Approval | undefined>;
+  /**
+   * Writes `next` only if the stored version still equals `expectedVersion`; `next.version` must be
+   * `expectedVersion + 1`. Returns false when another writer won.
+   */
+  updateApproval(next: Approval, expectedVersion: number): Promise<boolean>;
+  listApprovals(filter: { states?: readonly ApprovalState[]; expiresBefore?: number; limit?: number }): Promise<Approval[]>;
+
+  /** True the first time a key is claimed within its TTL (event dedupe). */
+  claim(key: string, ttlMs: number, now: number): Promise<boolean>;
+
+  putCard(id: string, value: unknown, now: number): Promise<void>;
+  getCard<T>(id: string): Promise<T | undefined>;
+
+  appendAudit(e: AuditEntry): Promise<void>;
+  /** Newest first. */
+  queryAudit(q: { since?: number; limit?: number }): Promise<AuditEntry[]>;
+
+  /** Drops expired claims and cards older than `cardsBefore`. */
+  prune(now: number, cardsBefore: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {}
