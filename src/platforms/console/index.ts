@@ -69,6 +69,7 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
 
   r.get('/api/users', (ctx) => {
     ctx.body = {
+      timezone: router.policy.timezone,
       users: Object.entries(router.policy.people)
         .filter(([, p]) => p.ids.console)
         .map(([id, p]) => ({ user: p.ids.console, id, name: p.name ?? id, roles: p.roles })),

@@ -9,7 +9,7 @@ export function consolePage(opts: { tokenRequired: boolean }): string {
 <style>
 :root{--bg:#f4f5f7;--card:#fff;--ink:#1f2329;--mute:#646a73;--line:#dee0e3;--info:#3370ff;--success:#34c724;--warning:#ff8800;--danger:#f54a45}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei",sans-serif;background:var(--bg);color:var(--ink)}
-header{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding:10px 14px;display:flex;gap:10px;align-items:center;z-index:2}
+header{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding:8px 12px;display:flex;flex-wrap:wrap;gap:8px;align-items:center;z-index:2}
 header b{font-size:16px}header select{margin-left:auto;font-size:14px;padding:4px}header button{padding:4px 10px;font-size:13px}
 #panel{max-width:760px;margin:8px auto 0;padding:0 12px}#panel:empty{display:none}#panel .card{border-color:var(--mute)}
 #feed{max-width:760px;margin:0 auto;padding:12px 12px 90px}
@@ -36,6 +36,8 @@ form input{flex:1;max-width:640px;font-size:16px;padding:8px 10px;border:1px sol
 <form id="f"><input id="text" autocomplete="off" placeholder="/pods -n production · /help" autofocus><button class="primary" type="submit">Send</button></form>
 <script>
 const TOKEN_REQUIRED = ${opts.tokenRequired ? 'true' : 'false'};
+let TZ = undefined;
+const when = (ms, withDate) => new Date(ms).toLocaleString('en-GB', Object.assign({timeZone: TZ, hour: '2-digit', minute: '2-digit'}, withDate ? {month: '2-digit', day: '2-digit'} : {}));
 const feed = document.getElementById('feed'), userSel = document.getElementById('user'), input = document.getElementById('text');
 function headers() {
   const h = {'content-type': 'application/json'};
@@ -118,11 +120,11 @@ async function panel(kind) {
   try {
     if (kind === 'approvals') {
       const {approvals} = await api('approvals');
-      const rows = approvals.map((a) => [a.id, a.state, a.command + ' ' + a.target + ': ' + a.change, a.requester, a.waitingFor || '', new Date(a.expiresAt).toLocaleTimeString()]);
+      const rows = approvals.map((a) => [a.id, a.state, a.command + ' ' + a.target + ': ' + a.change, a.requester, a.waitingFor || '', when(a.expiresAt)]);
       box.appendChild(renderCard({id: 'panel', severity: 'info', title: approvals.length + ' open approvals', buttons: [], card: {blocks: [rows.length ? {type: 'table', columns: ['Id', 'State', 'Change', 'By', 'Waiting for', 'Expires'], rows} : {type: 'markdown', text: 'Nothing waits for a decision.'}]}}));
     } else {
       const {entries} = await api('audit?limit=100');
-      const rows = entries.map((e) => [new Date(e.at).toLocaleString(), e.actor, e.kind + (e.command ? ' /' + e.command : '') + (e.approvalId ? ' ' + e.approvalId : ''), e.outcome + (e.reason ? ': ' + e.reason : '')]);
+      const rows = entries.map((e) => [when(e.at, true), e.actor, e.kind + (e.command ? ' /' + e.command : '') + (e.approvalId ? ' ' + e.approvalId : ''), e.outcome + (e.reason ? ': ' + e.reason : '')]);
       box.appendChild(renderCard({id: 'panel', severity: 'info', title: 'Audit log (newest first)', buttons: [], card: {blocks: [{type: 'table', columns: ['Time', 'Who', 'What', 'Result'], rows}]}}));
     }
   } catch (e) { box.appendChild(el('div', 'msg', 'error: ' + e.message)); }
@@ -140,7 +142,8 @@ document.getElementById('f').onsubmit = async (ev) => {
   try { show((await api('send', {user: userSel.value, text})).cards); } catch (e) { said('error', e.message); }
 };
 userSel.onchange = () => localStorage.setItem('opsbot-user', userSel.value);
-api('users').then(({users}) => {
+api('users').then(({users, timezone}) => {
+  TZ = timezone;
   for (const u of users) { const o = el('option', null, u.name + ' · ' + u.roles.join(',')); o.value = u.user; userSel.appendChild(o); }
   const saved = localStorage.getItem('opsbot-user'); if (saved && users.some((u) => u.user === saved)) userSel.value = saved;
 }).catch((e) => said('error', e.message));

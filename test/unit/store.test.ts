@@ -1,0 +1,115 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Approval } from '../../src/core/approvals/types.js';
+import { MemoryStore } from '../../src/core/store/memory.js';
+import { SqliteStore } from '../../src/core/store/sqlite.js';
+import type { Store } from '../../src/core/store/store.js';
+
+const approval = (id: string, over: Partial<Approval> = {}): Approval => ({
+  id,
+  command: 'scale',
+  args: { deployment: 'api', replicas: 5 },
+  preview: { target: 'production/api', change: 'replicas 3 → 5', before: 3 },
+  risk: 'medium',
+  requester: { personId: 'alice', name: 'Alice', platform: 'console', userId: 'alice' },
+  chatId: 'c1',
+  steps: [{ role: 'lead', timeoutMs: 600_000, startedAt: 1000 }],
+  step: 0,
+  state: 'pending',
+  version: 1,
+  createdAt: 1000,
+  updatedAt: 1000,
+  expiresAt: 601_000,
+  cards: [],
+  ...over,
+});
+
+const stores: [string, () => Store][] = [
+  ['memory', () => new MemoryStore()],
+  ['sqlite', () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db'))],
+];
+
+describe.each(stores)('%s store contract', (_name, make) => {
+  it('inserts once per id and reads back', async () => {
+    const s = make();
+    expect(await s.insertApproval(approval('AAAA'))).toBe(true);
+    expect(await s.insertApproval(approval('AAAA', { command: 'other' }))).toBe(false);
+    expect((await s.getApproval('AAAA'))?.command).toBe('scale');
+    expect(await s.getApproval('NOPE')).toBeUndefined();
+    await s.close();
+  });
+
+  it('compare-and-set: exactly one of many writers with the same expected version wins', async () => {
+    const s = make();
+    await s.insertApproval(approval('BBBB'));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => s.updateApproval(approval('BBBB', { version: 2, state: 'executing', reason: String(i) }), 1)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await s.getApproval('BBBB'))?.state).toBe('executing');
+    expect(await s.updateApproval(approval('BBBB', { version: 5 }), 2)).toBe(false); // version must step by one
+    expect(await s.updateApproval(approval('BBBB', { version: 3, state: 'succeeded' }), 2)).toBe(true);
+    await s.close();
+  });
+
+  it('lists by state and deadline, newest first', async () => {
+    const s = make();
+    await s.insertApproval(approval('C001', { createdAt: 1, expiresAt: 100 }));
+    await s.insertApproval(approval('C002', { createdAt: 2, expiresAt: 200 }));
+    await s.insertApproval(approval('C003', { createdAt: 3, expiresAt: 50, state: 'rejected' }));
+    expect((await s.listApprovals({ states: ['pending'] })).map((a) => a.id)).toEqual(['C002', 'C001']);
+    expect((await s.listApprovals({ states: ['pending'], expiresBefore: 150 })).map((a) => a.id)).toEqual(['C001']);
+    expect((await s.listApprovals({ limit: 1 })).map((a) => a.id)).toEqual(['C003']);
+    await s.close();
+  });
+
+  it('claims a key once within its TTL', async () => {
+    const s = make();
+    expect(await s.claim('feishu:ev1', 1000, 0)).toBe(true);
+    expect(await s.claim('feishu:ev1', 1000, 999)).toBe(false);
+    expect(await s.claim('feishu:ev1', 1000, 1000)).toBe(true);
+    await s.close();
+  });
+
+  it('stores cards and prunes old ones and expired claims', async () => {
+    const s = make();
+    await s.putCard('x', { a: 1 }, 10);
+    await s.putCard('x', { a: 2 }, 20);
+    await s.putCard('y', { b: 1 }, 30);
+    expect(await s.getCard('x')).toEqual({ a: 2 });
+    await s.claim('k', 5, 0);
+    await s.prune(100, 25);
+    expect(await s.getCard('x')).toBeUndefined();
+    expect(await s.getCard('y')).toEqual({ b: 1 });
+    expect(await s.claim('k', 5, 100)).toBe(true);
+    await s.close();
+  });
+
+  it('appends audit entries and returns them newest first', async () => {
+    const s = make();
+    for (let i = 0; i < 5; i++) await s.appendAudit({ at: 100 + i, kind: 'command', actor: 'alice', platform: 'console', chatId: 'c', outcome: 'ok', command: `c${i}` });
+    expect((await s.queryAudit({ limit: 2 })).map((e) => e.command)).toEqual(['c4', 'c3']);
+    expect((await s.queryAudit({ since: 103 })).map((e) => e.command)).toEqual(['c4', 'c3']);
+    await s.close();
+  });
+});
+
+describe('sqlite specifics', () => {
+  it('the audit log is append-only, the file survives reopening, and migrations are recorded', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
+    const s = new SqliteStore(file);
+    expect(s.schemaVersion).toBe(1);
+    await s.appendAudit({ at: 1, kind: 'command', actor: 'a', platform: 'console', chatId: 'c', outcome: 'ok' });
+    await s.insertApproval(approval('DDDD'));
+    expect(() => s.exec("UPDATE audit SET data = '{}'")).toThrow(/append-only/);
+    expect(() => s.exec('DELETE FROM audit')).toThrow(/append-only/);
+    await s.close();
+    const again = new SqliteStore(file);
+    expect((await again.getApproval('DDDD'))?.id).toBe('DDDD');
+    expect(await again.queryAudit({})).toHaveLength(1);
+    await again.close();
+    const ro = new SqliteStore(file, { readonly: true });
+    expect(await ro.queryAudit({})).toHaveLength(1);
+    await ro.close();
+  });
+});
