@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { benchApprovalClicks, benchSqliteTransitions } from './approvals.js';
 import { benchPods, benchStartup } from './foundation.js';
 import { printTable, type Row } from './util.js';
 
@@ -9,6 +10,8 @@ import { printTable, type Row } from './util.js';
 const sections: [string, () => Promise<Row[]>][] = [
   ['foundation: /pods -A vs bare client-node', benchPods],
   ['foundation: demo start to ready', benchStartup],
+  ['approvals: 1,000 concurrent clicks', benchApprovalClicks],
+  ['approvals: SQLite transitions', benchSqliteTransitions],
 ];
 
 const only = process.argv[2];

@@ -61,9 +61,11 @@ export class ConsoleCardStore {
     return (await this.store.getCard<Stored>(`console:${id}`))?.view;
   }
 
-  async action(id: string, action: string): Promise<string | undefined> {
+  /** The card and the signed value behind one of its actions, in one read. */
+  async withAction(id: string, action: string): Promise<{ view: ConsoleCard; value?: string } | undefined> {
     const s = await this.store.getCard<Stored>(`console:${id}`);
-    return s && Object.hasOwn(s.actions, action) ? s.actions[action] : undefined;
+    if (!s) return undefined;
+    return Object.hasOwn(s.actions, action) ? { view: s.view, value: s.actions[action] as string } : { view: s.view };
   }
 }
 

@@ -91,9 +91,9 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
     const user = stringField(ctx, body, 'user', 100);
     const cardId = stringField(ctx, body, 'card', 100);
     const action = stringField(ctx, body, 'action', 100);
-    const clicked = await cards.get(cardId);
-    if (!clicked) return ctx.throw(404, `no card ${cardId}`);
-    const value = await cards.action(cardId, action);
+    const found = await cards.withAction(cardId, action);
+    if (!found) return ctx.throw(404, `no card ${cardId}`);
+    const { view: clicked, value } = found;
     if (!value) return ctx.throw(400, `card ${cardId} has no action "${action}"`);
     const out = await router.click({ platform: 'console', userId: user, chatId: clicked.chat, payload: value });
     // A card about the same approval is the clicked card, updated in place; anything else is new.
