@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +178,31 @@ describe('demo cluster through @kubernetes/client-node', () => {
       const pods = await kube.listPods('production', 'app=notification-worker');
       return pods.length === 1 && pods[0]!.metadata!.name !== p!.metadata!.name && summarizePod(pods[0]!).health === 'ok';
     });
+  });
+});
+
+describe('scale subresource and kubeconfig contexts', () => {
+  it('GET and PUT deployments/scale like the API server', async () => {
+    const scale = await kube.apps.readNamespacedDeploymentScale({ name: 'order-service', namespace: 'staging' });
+    expect(scale.spec?.replicas).toBe(1);
+    expect(scale.status?.selector).toBe('app=order-service');
+    const put = await kube.apps.replaceNamespacedDeploymentScale({ name: 'order-service', namespace: 'staging', body: { ...scale, spec: { replicas: 2 } } });
+    expect(put.spec?.replicas).toBe(2);
+    expect((await kube.readDeployment('staging', 'order-service')).spec?.replicas).toBe(2);
+    expect(demo.count('PUT', /staging\/deployments\/order-service\/scale$/)).toBe(1);
+  });
+
+  it('KUBECONFIG with KUBE_CONTEXT picks that context; an unknown context is a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsbot-kc-'));
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(
+      file,
+      ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: dead', '  cluster: { server: "http://127.0.0.1:9", insecure-skip-tls-verify: true }', `- name: demo`, `  cluster: { server: "${demo.url}", insecure-skip-tls-verify: true }`, 'users:', '- name: u', '  user: {}', 'contexts:', '- name: dead-ctx', '  context: { cluster: dead, user: u }', '- name: demo-ctx', '  context: { cluster: demo, user: u }', 'current-context: dead-ctx', ''].join('\n'),
+    );
+    const k = new KubeClient(loadKubeConfig({ kind: 'kubeconfig', path: file, context: 'demo-ctx' }), 5000);
+    expect(k.contextName).toBe('demo-ctx');
+    expect(await k.listNodes()).toHaveLength(3);
+    expect(() => loadKubeConfig({ kind: 'kubeconfig', path: file, context: 'prod' })).toThrow(/KUBE_CONTEXT: context "prod" is not in .* \(has: dead-ctx, demo-ctx\)/);
   });
 });
 
