@@ -2,12 +2,7 @@ import { z } from 'zod';
 import { plural, table } from '../cards/util.js';
 import { defineCommand } from '../src/core/command.js';
 import { formatAge } from '../src/core/duration.js';
-
-/** CPU quantity in cores: `500m` → 0.5. */
-export function cores(q: string | undefined): number {
-  if (!q) return 0;
-  return q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q);
-}
+import { cpuCores } from '../src/kube/quantity.js';
 
 export default defineCommand({
   name: 'nodes',
@@ -26,7 +21,7 @@ export default defineCommand({
       if (!n || p.metadata?.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
       const e = perNode.get(n) ?? { pods: 0, cpu: 0 };
       e.pods++;
-      e.cpu += (p.spec?.containers ?? []).reduce((s, c) => s + cores(c.resources?.requests?.['cpu']), 0);
+      e.cpu += (p.spec?.containers ?? []).reduce((s, c) => s + cpuCores(c.resources?.requests?.['cpu']), 0);
       perNode.set(n, e);
     }
     let notReady = 0;
@@ -36,7 +31,7 @@ export default defineCommand({
       const pressure = conds.filter((c) => c.type !== 'Ready' && c.status === 'True').map((c) => c.type);
       if (!ready) notReady++;
       const use = perNode.get(n.metadata?.name ?? '') ?? { pods: 0, cpu: 0 };
-      const alloc = cores(n.status?.allocatable?.['cpu']);
+      const alloc = cpuCores(n.status?.allocatable?.['cpu']);
       const status = (ready ? 'Ready' : 'NotReady') + (n.spec?.unschedulable ? ',Cordoned' : '') + (pressure.length ? `,${pressure.join(',')}` : '');
       return [ready && !pressure.length ? '✅' : '❌', n.metadata?.name ?? '', status, String(use.pods), alloc ? `${Math.round((use.cpu / alloc) * 100)}%` : '?', n.status?.nodeInfo?.kubeletVersion ?? '', formatAge(now - new Date(n.metadata?.creationTimestamp ?? now).getTime())];
     });

@@ -74,7 +74,7 @@ export class Router {
       command = parsed.spec.name;
       args = parsed.args;
       const card = await this.#execute(parsed.spec, parsed.args, person, m, detectLang(m.text), log);
-      await this.#done(m, person.id, parsed.spec, args, started, card);
+      await this.#done(m, person.id, parsed.spec, args, started);
       return [card];
     } catch (err) {
       return [await this.#fail(err, log, m, command, args, started)];
@@ -103,7 +103,7 @@ export class Router {
       command = spec.name;
       args = validateArgs(spec, payload.a);
       const card = await this.#execute(spec, args, person, c, 'en', log);
-      await this.#done(c, person.id, spec, args, started, card);
+      await this.#done(c, person.id, spec, args, started);
       return [card];
     } catch (err) {
       return [await this.#fail(err, log, c, command, args, started)];
@@ -143,11 +143,11 @@ export class Router {
   }
 
   /** Read-only commands are audited here; requests and decisions by the approval service. */
-  async #done(at: { platform: PlatformId; chatId: string }, actor: string, spec: AnyCommandSpec, args: Record<string, unknown>, started: number, card: Card): Promise<void> {
+  async #done(at: { platform: PlatformId; chatId: string }, actor: string, spec: AnyCommandSpec, args: Record<string, unknown>, started: number): Promise<void> {
     const ms = performance.now() - started;
     this.#observe(spec.name, spec.mutating ? 'needs_approval' : 'ok', started);
     if (spec.mutating || spec.authz === 'self') return;
-    await this.#d.audit.record({ kind: 'command', actor, platform: at.platform, chatId: at.chatId, command: spec.name, args, outcome: card.tone === 'danger' && card.title.startsWith('❌') ? 'failed' : 'ok', durationMs: Math.round(ms) });
+    await this.#d.audit.record({ kind: 'command', actor, platform: at.platform, chatId: at.chatId, command: spec.name, args, outcome: 'ok', durationMs: Math.round(ms) });
   }
 
   async #fail(err: unknown, log: Logger, at: { platform: PlatformId; userId: string; chatId: string }, command: string, args: Record<string, unknown> | undefined, started: number): Promise<Card> {

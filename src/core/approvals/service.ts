@@ -36,7 +36,6 @@ export interface ApprovalDeps {
 
 const ID_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const MAX_CAS_RETRIES = 8;
-const BUTTON_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 /**
  * The safety core: a mutating command becomes an approval; only authorised people's decisions move it;
@@ -218,10 +217,6 @@ export class ApprovalService {
       { label: 'Reject', style: 'danger' as const, value: sign('reject') },
     ] : [];
     return approvalCard(a, { timeZone: this.#d.policy.timezone, now, buttons });
-  }
-
-  static get buttonMaxAgeMs(): number {
-    return BUTTON_MAX_AGE_MS;
   }
 
   /** Resolves when every execution and card update started so far has finished (tests, shutdown). */

@@ -1,3 +1,4 @@
+import { cpuCores } from '../quantity.js';
 import { type DemoCluster, iso, templateHash } from './cluster.js';
 import { FAULT_ANNOTATION, type ContainerStatus, type Deployment, type KObject, type Pod, type ReplicaSet } from './types.js';
 
@@ -271,17 +272,12 @@ function updateDeploymentStatus(c: DemoCluster, dep: Deployment): void {
 
 /** The node with the fewest pods that has room for the pod's CPU request, or none. */
 function pickNode(c: DemoCluster, pod: Pod): KObject | undefined {
-  const want = pod.spec.containers.reduce((n, ct) => n + cpu(ct.resources?.requests?.['cpu']), 0);
+  const want = pod.spec.containers.reduce((n, ct) => n + cpuCores(ct.resources?.requests?.['cpu']), 0);
   const counts = new Map<string, number>();
   for (const p of c.pods.values()) if (p.spec.nodeName) counts.set(p.spec.nodeName, (counts.get(p.spec.nodeName) ?? 0) + 1);
-  const fits = [...c.nodes.values()].filter((n) => cpu(String((n.status?.['allocatable'] as Record<string, string>)['cpu'])) >= want);
+  const fits = [...c.nodes.values()].filter((n) => cpuCores(String((n.status?.['allocatable'] as Record<string, string>)['cpu'])) >= want);
   fits.sort((a, b) => (counts.get(a.metadata.name) ?? 0) - (counts.get(b.metadata.name) ?? 0));
   return fits[0];
-}
-
-export function cpu(q: string | undefined): number {
-  if (!q) return 0;
-  return q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q);
 }
 
 function qosClass(containers: { resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[]): string {
