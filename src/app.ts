@@ -19,6 +19,10 @@ import { demoKubeConfigText, KubeClient, loadKubeConfig } from './kube/client.js
 import { DemoKubeServer, type DemoServerOptions } from './kube/demo/server.js';
 import type { Logger } from './log.js';
 import { consoleAdapter } from './platforms/console/index.js';
+import { Dispatcher } from './core/dispatch.js';
+import { webhookRoutes } from './http/webhook-route.js';
+import type { PlatformAdapter } from './core/adapter.js';
+import { FeishuAdapter } from './platforms/feishu/index.js';
 
 export class StartupError extends Error {
   constructor(readonly problems: string[]) {
@@ -36,6 +40,8 @@ export interface AppOptions {
   now?: () => number;
   /** How often pending approvals are checked for expiry (default 5 s). */
   sweepMs?: number;
+  /** First retry/reconnect delay of platform clients (tests shorten it). */
+  platformBackoffMs?: number;
 }
 
 /** How long console cards and other per-card data are kept. */
@@ -51,6 +57,8 @@ export interface App {
   approvals: ApprovalService;
   core: Core;
   store: Store;
+  dispatcher: Dispatcher;
+  feishu?: FeishuAdapter;
   close(): Promise<void>;
 }
 
@@ -97,8 +105,11 @@ export async function startApp(o: AppOptions): Promise<App> {
   const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, now, metrics });
   const { router, approvals } = core;
 
+  const dispatcher = new Dispatcher({ core, store, log, now });
+  const platforms = await startPlatforms(o, core, dispatcher);
+
   const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken);
-  const routers = [];
+  const routers = [webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled })];
   const consoleUi = consoleEnabled ? consoleAdapter({ core, store, log, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
   if (consoleUi) routers.push(consoleUi.routes);
   const app = createHttpApp({
@@ -133,6 +144,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     });
   } catch (e) {
     clearInterval(sweeper);
+    await platforms.feishu?.close();
     await store.close();
     await demo?.stop();
     const code = (e as NodeJS.ErrnoException).code;
@@ -153,13 +165,16 @@ export async function startApp(o: AppOptions): Promise<App> {
     approvals,
     core,
     store,
+    dispatcher,
+    ...(platforms.feishu ? { feishu: platforms.feishu } : {}),
     async close() {
       clearInterval(sweeper);
       consoleUi?.close();
+      await platforms.feishu?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      // Let running executions record their result before the store closes.
-      await approvals.idle();
+      // Let running work and executions record their result before the store closes.
+      await dispatcher.idle();
       await store.close();
       await demo?.stop();
     },
@@ -169,4 +184,38 @@ export async function startApp(o: AppOptions): Promise<App> {
 /** Risk level of each mutating command, so the policy can be checked for a missing approval chain. */
 export function risksOf(registry: Registry): Record<string, Risk> {
   return Object.fromEntries(registry.commands.flatMap((c) => (c.mutating ? [[c.name, c.mutating.risk]] : [])));
+}
+
+type HttpAdapter = PlatformAdapter & { ackDeadlineMs: number };
+
+/**
+ * Starts each configured chat platform: HTTP adapters join the webhook route, long connections start
+ * here. A platform that is not configured (or runs over its long connection) answers 404 on its route
+ * and says so at startup.
+ */
+async function startPlatforms(o: AppOptions, core: Core, dispatcher: Dispatcher) {
+  const http = new Map<string, HttpAdapter>();
+  const disabled = new Map<string, string>([
+    ['feishu', 'feishu is not configured (set FEISHU_APP_ID and FEISHU_APP_SECRET)'],
+    ['dingtalk', 'dingtalk is not available in this build yet'],
+    ['wecom', 'wecom is not available in this build yet'],
+  ]);
+  let feishu: FeishuAdapter | undefined;
+  const f = o.config.feishu;
+  if (f) {
+    feishu = new FeishuAdapter({ config: f, log: o.log.child({ platform: 'feishu' }), ...(o.now ? { now: o.now } : {}), ...(o.platformBackoffMs ? { minBackoffMs: o.platformBackoffMs } : {}) });
+    core.updaters.set('feishu', feishu);
+    await feishu.init();
+    if (f.mode === 'http') {
+      http.set('feishu', feishu);
+      disabled.delete('feishu');
+    } else {
+      // One transport per app: the HTTP route is off while the long connection runs.
+      disabled.set('feishu', 'feishu runs over the long connection (FEISHU_MODE=ws); the HTTP callback route is off');
+      feishu.startStream(dispatcher);
+    }
+    o.log.info({ mode: f.mode, apiBase: f.apiBase }, 'feishu enabled');
+  }
+  for (const [platform, why] of disabled) if (!(platform === 'feishu' && f)) o.log.info({ platform }, why);
+  return { http, disabled, feishu };
 }

@@ -26,6 +26,18 @@ export interface Config {
   logLevel: string;
   logFormat: 'json' | 'pretty';
   llm: { baseUrl?: string; apiKey?: Secret; model?: string };
+  feishu?: FeishuConfig;
+}
+
+export interface FeishuConfig {
+  /** `ws`: long connection, no public URL (default). `http`: event and callback subscription URL. */
+  mode: 'ws' | 'http';
+  appId: string;
+  appSecret: Secret;
+  verificationToken?: Secret;
+  encryptKey?: Secret;
+  /** https://open.feishu.cn (Feishu), https://open.larksuite.com (Lark), or a test server. */
+  apiBase: string;
 }
 
 export type KubeConfigSource =
@@ -144,6 +156,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     10_000,
   );
 
+  const feishu = feishuConfig(get, secret, problems, notes);
+
   const consoleToken = secret('CONSOLE_TOKEN', 16);
   const signingKey = secret('OPSBOT_SECRET', 32);
   const host = get('HOST') ?? (demo ? '127.0.0.1' : '0.0.0.0');
@@ -163,11 +177,44 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     logLevel: check('LOG_LEVEL', z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
     logFormat: check('LOG_FORMAT', z.enum(['json', 'pretty'], { message: 'must be json or pretty' }), demo ? 'pretty' : 'json'),
     llm: { ...(llmBase ? { baseUrl: llmBase } : {}), ...(llmKey ? { apiKey: llmKey } : {}), ...(llmModel ? { model: llmModel } : {}) },
+    ...(feishu ? { feishu } : {}),
   };
   if (!isLoopback(host) && !config.consoleToken) {
     notes.push(`the console is disabled: HOST=${host} is not loopback and CONSOLE_TOKEN is not set`);
   }
   return problems.length ? { ok: false, problems } : { ok: true, config, notes };
+}
+
+/** Feishu's variables are all-or-nothing: any of them set means the app must be fully configured. */
+function feishuConfig(
+  get: (n: string) => string | undefined,
+  secret: (n: string, min?: number) => Secret | undefined,
+  problems: string[],
+  notes: string[],
+): FeishuConfig | undefined {
+  const names = ['FEISHU_MODE', 'FEISHU_APP_ID', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY'];
+  if (!names.some((n) => get(n))) return undefined;
+  const appId = get('FEISHU_APP_ID');
+  const appSecret = secret('FEISHU_APP_SECRET');
+  const mode = get('FEISHU_MODE') ?? 'ws';
+  if (mode !== 'ws' && mode !== 'http') problems.push(`FEISHU_MODE: must be ws (long connection) or http (got "${shorten(mode)}")`);
+  if (!appId) problems.push('FEISHU_APP_ID: required when any FEISHU_ variable is set (开发者后台 → 凭证与基础信息 → App ID)');
+  if (!appSecret) problems.push('FEISHU_APP_SECRET: required when FEISHU_APP_ID is set (开发者后台 → 凭证与基础信息 → App Secret)');
+  const verificationToken = secret('FEISHU_VERIFICATION_TOKEN');
+  const encryptKey = secret('FEISHU_ENCRYPT_KEY');
+  if (mode === 'http' && !verificationToken) problems.push('FEISHU_VERIFICATION_TOKEN: required with FEISHU_MODE=http (事件与回调 → 加密策略 → Verification Token)');
+  if (mode === 'http' && !encryptKey) notes.push('feishu: FEISHU_ENCRYPT_KEY is not set — requests are authenticated only by the verification token; set an Encrypt Key to have every request signed');
+  const base = get('FEISHU_API_BASE') ?? 'https://open.feishu.cn';
+  if (!url.safeParse(base).success) problems.push(`FEISHU_API_BASE: must be an http(s) URL (got "${shorten(base)}")`);
+  if (!appId || !appSecret || (mode !== 'ws' && mode !== 'http')) return undefined;
+  return {
+    mode,
+    appId,
+    appSecret,
+    ...(verificationToken ? { verificationToken } : {}),
+    ...(encryptKey ? { encryptKey } : {}),
+    apiBase: base.replace(/\/+$/, ''),
+  };
 }
 
 export function isLoopback(host: string): boolean {

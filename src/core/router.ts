@@ -30,6 +30,12 @@ export interface ClickIn {
   payload: string;
 }
 
+export interface ClickOutcome {
+  cards: Card[];
+  /** Set when nothing was done: the reason, for a toast. */
+  refused?: string;
+}
+
 export type Outcome = 'ok' | 'refused' | 'bad_input' | 'error' | 'needs_approval';
 
 export interface CommandMetrics {
@@ -82,6 +88,14 @@ export class Router {
   }
 
   async click(c: ClickIn): Promise<Card[]> {
+    return (await this.act(c)).cards;
+  }
+
+  /**
+   * A click, with the refusal reason kept apart so a platform can show it as a toast instead of a
+   * new card.
+   */
+  async act(c: ClickIn): Promise<ClickOutcome> {
     const log = this.#d.log.child({ platform: c.platform, chatId: c.chatId, kind: 'click' });
     const started = performance.now();
     let command = '-';
@@ -95,7 +109,7 @@ export class Router {
         const ctx = this.#context(person, c, 'en', log);
         const card = await this.#d.approvals.decide(ctx, payload.id, payload.d);
         this.#observe(command, 'ok', started);
-        return [card];
+        return { cards: [card] };
       }
       const spec = this.#d.registry.find(payload.c);
       // Buttons only ever run read-only commands; a change must be typed and approved.
@@ -104,9 +118,10 @@ export class Router {
       args = validateArgs(spec, payload.a);
       const card = await this.#execute(spec, args, person, c, 'en', log);
       await this.#done(c, person.id, spec, args, started);
-      return [card];
+      return { cards: [card] };
     } catch (err) {
-      return [await this.#fail(err, log, c, command, args, started)];
+      const card = await this.#fail(err, log, c, command, args, started);
+      return { cards: [card], refused: err instanceof OpsError ? err.userMessage : card.title };
     }
   }
 

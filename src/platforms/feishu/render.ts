@@ -1,0 +1,140 @@
+import type { Block, Card, Tone } from '../../../cards/model.js';
+
+/** Feishu refuses card content over 30 KB (error 230025, platforms.md §1.5); keep a margin. */
+export const FEISHU_CARD_MAX_BYTES = 28 * 1024;
+
+const TEMPLATE: Record<Tone, string> = { info: 'blue', success: 'green', warning: 'orange', danger: 'red' };
+const BUTTON_TYPE = { primary: 'primary_filled', danger: 'danger', default: 'default' } as const;
+
+type El = Record<string, unknown>;
+
+/**
+ * Card → Feishu card JSON 2.0 (open.feishu.cn … feishu-cards/card-json-v2-structure): header colour by
+ * tone, markdown, fields as a two-column set, tables as the table component (plain-text cells), code as
+ * a fenced block, buttons with `behaviors: [{type: "callback", value}]`. Every piece of text that can
+ * come from outside (pod names, log lines, reasons, later LLM output) is escaped here, so it can never
+ * become a mention (`<at id=all>`), a link or formatting. Cards are shared (`update_multi`) so in-place
+ * updates reach everyone.
+ */
+export function renderFeishuCard(card: Card): Record<string, unknown> {
+  let blocks = card.blocks;
+  for (let attempt = 0; ; attempt++) {
+    const json = build({ ...card, blocks });
+    if (Buffer.byteLength(JSON.stringify(json)) <= FEISHU_CARD_MAX_BYTES || attempt > 20) return json;
+    blocks = shrink(blocks);
+  }
+}
+
+function build(card: Card): Record<string, unknown> {
+  const elements: El[] = card.blocks.flatMap(renderBlock);
+  if (card.footer) elements.push({ tag: 'markdown', content: escapeText(card.footer), text_size: 'notation' });
+  if (card.buttons?.length) {
+    elements.push({
+      tag: 'column_set',
+      flex_mode: 'flow',
+      horizontal_spacing: '8px',
+      columns: card.buttons.map((b) => ({
+        tag: 'column',
+        width: 'auto',
+        elements: [{ tag: 'button', text: { tag: 'plain_text', content: b.label }, type: BUTTON_TYPE[b.style], behaviors: [{ type: 'callback', value: { p: b.value } }] }],
+      })),
+    });
+  }
+  return {
+    schema: '2.0',
+    config: { update_multi: true, width_mode: 'fill' },
+    header: { template: TEMPLATE[card.tone], title: { tag: 'plain_text', content: card.title } },
+    body: { elements },
+  };
+}
+
+function renderBlock(b: Block): El[] {
+  switch (b.type) {
+    case 'markdown':
+      return [{ tag: 'markdown', content: renderMarkdown(b.text) }];
+    case 'fields': {
+      const cols = b.items.map((f) => ({ tag: 'column', width: 'weighted', weight: 1, elements: [{ tag: 'markdown', content: `**${escapeText(f.label)}**\n${renderMarkdown(f.value)}` }] }));
+      return [{ tag: 'column_set', flex_mode: 'bisect', horizontal_spacing: '8px', columns: cols }];
+    }
+    case 'table': {
+      const out: El[] = [
+        {
+          tag: 'table',
+          page_size: Math.min(Math.max(b.rows.length, 1), 10),
+          row_height: 'low',
+          header_style: { bold: true, background_style: 'grey' },
+          columns: b.columns.map((c, i) => ({ name: `c${i}`, display_name: c || ' ', data_type: 'text', width: 'auto' })),
+          rows: b.rows.map((r) => Object.fromEntries(r.map((cell, i) => [`c${i}`, cell]))),
+        },
+      ];
+      const notes = [b.omitted ? `… +${b.omitted} more` : '', b.note ?? ''].filter(Boolean);
+      if (notes.length) out.push({ tag: 'markdown', content: escapeText(notes.join(' · ')), text_size: 'notation' });
+      return out;
+    }
+    case 'code': {
+      const out: El[] = [];
+      if (b.omittedLines) out.push({ tag: 'markdown', content: escapeText(`… ${b.omittedLines} earlier lines not shown`), text_size: 'notation' });
+      out.push({ tag: 'markdown', content: '```\n' + defuseCode(b.text) + '\n```' });
+      if (b.note) out.push({ tag: 'markdown', content: escapeText(b.note), text_size: 'notation' });
+      return out;
+    }
+    case 'divider':
+      return [{ tag: 'hr' }];
+  }
+}
+
+/** The card model's markdown subset (**bold** and `code`) → Feishu markdown, everything else escaped. */
+export function renderMarkdown(text: string): string {
+  return text
+    .split(/(\*\*[^*\n]+\*\*|`[^`\n]+`)/g)
+    .map((part) => {
+      if (/^\*\*[^*\n]+\*\*$/.test(part)) return `**${escapeText(part.slice(2, -2))}**`;
+      if (/^`[^`\n]+`$/.test(part)) return '`' + defuseCode(part.slice(1, -1)) + '`';
+      return escapeText(part);
+    })
+    .join('');
+}
+
+/**
+ * Plain text inside Feishu markdown: markdown punctuation is backslash-escaped and `<` `>` become
+ * entities, so `<at id=all></at>`, `<font>`, links and emphasis in user text render literally.
+ */
+export function escapeText(s: string): string {
+  return s.replace(/[\\`*_~[\]()#+\-!|{}]/g, '\\$&').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Text inside a code span or fence is shown as is, so entities would show literally; instead a
+ * zero-width space after `<` stops any tag from forming, and one inside ``` stops the fence from
+ * closing early.
+ */
+export function defuseCode(s: string): string {
+  return s.replace(/</g, '<\u200b').replace(/`{3,}/g, (m) => m.split('').join('\u200b'));
+}
+
+/** Makes the card smaller: fewer table rows or code lines, saying so. */
+function shrink(blocks: Block[]): Block[] {
+  let biggest = -1;
+  let size = 0;
+  blocks.forEach((b, i) => {
+    const n = JSON.stringify(b).length;
+    if ((b.type === 'table' || b.type === 'code') && n > size) {
+      size = n;
+      biggest = i;
+    }
+  });
+  if (biggest < 0) return blocks.map((b) => (b.type === 'markdown' ? { ...b, text: b.text.slice(0, Math.floor(b.text.length * 0.7)) + '…' } : b));
+  return blocks.map((b, i) => {
+    if (i !== biggest) return b;
+    if (b.type === 'table') {
+      const keep = Math.max(1, Math.floor(b.rows.length * 0.7));
+      return { ...b, rows: b.rows.slice(0, keep), omitted: (b.omitted ?? 0) + b.rows.length - keep, note: 'trimmed to fit Feishu\'s 30 KB card limit' };
+    }
+    if (b.type === 'code') {
+      const lines = b.text.split('\n');
+      const keep = Math.max(1, Math.floor(lines.length * 0.7));
+      return { ...b, text: lines.slice(-keep).join('\n'), omittedLines: (b.omittedLines ?? 0) + lines.length - keep, note: 'trimmed to fit Feishu\'s 30 KB card limit' };
+    }
+    return b;
+  });
+}

@@ -1,0 +1,103 @@
+import pRetry from 'p-retry';
+import PQueue from 'p-queue';
+import type { Logger } from '../log.js';
+
+/** A failure worth another try (429, 5xx, timeouts), possibly with the platform's "retry after". */
+export class RetryableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface OutboundOptions {
+  log: Logger;
+  /** Per-key rate limit, e.g. Feishu's 5 messages per second per chat. */
+  perKey: { cap: number; intervalMs: number };
+  /** Concurrency across all keys. */
+  concurrency?: number;
+  /** Attempts per call, the first included. */
+  attempts?: number;
+  /** Timeout of one attempt. */
+  timeoutMs?: number;
+  /** First backoff; doubles per retry (with jitter). Tests shorten it. */
+  minBackoffMs?: number;
+}
+
+const MAX_KEYS = 5000;
+const MAX_WAIT_MS = 60_000;
+
+/**
+ * The one outbound path of every platform adapter: a rate-limited queue per key (chat or message),
+ * a global concurrency bound, a timeout per attempt, and bounded retries with exponential backoff that
+ * honour the platform's reset hints. Only RetryableError is retried; anything else fails at once.
+ */
+export class Outbound {
+  readonly #o: Required<OutboundOptions>;
+  readonly #global: PQueue;
+  readonly #queues = new Map<string, PQueue>();
+
+  constructor(o: OutboundOptions) {
+    this.#o = { concurrency: 16, attempts: 4, timeoutMs: 10_000, minBackoffMs: 500, ...o };
+    this.#global = new PQueue({ concurrency: this.#o.concurrency });
+  }
+
+  run<T>(key: string, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.#queue(key).add(
+      () =>
+        this.#global.add(() =>
+          pRetry(
+            async () => {
+              try {
+                return await fn(AbortSignal.timeout(this.#o.timeoutMs));
+              } catch (err) {
+                const e = err as { name?: string };
+                if (e?.name === 'TimeoutError' || e?.name === 'AbortError') throw new RetryableError(`${what} timed out after ${this.#o.timeoutMs} ms`);
+                if ((err as { cause?: { code?: string } })?.cause?.code === 'ECONNREFUSED' || (err as { cause?: { code?: string } })?.cause?.code === 'ECONNRESET') {
+                  throw new RetryableError(`${what}: ${(err as { cause: { code: string } }).cause.code}`);
+                }
+                throw err;
+              }
+            },
+            {
+              retries: this.#o.attempts - 1,
+              minTimeout: this.#o.minBackoffMs,
+              maxTimeout: MAX_WAIT_MS,
+              factor: 2,
+              randomize: true,
+              shouldRetry: ({ error }) => error instanceof RetryableError,
+              onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+                if (!(error instanceof RetryableError)) return;
+                this.#o.log.warn({ what, attempt: attemptNumber, retriesLeft, reason: error.message }, 'outbound call failed; retrying');
+                // The platform said when: wait that long (the backoff comes on top).
+                if (error.retryAfterMs && retriesLeft > 0) await new Promise((r) => setTimeout(r, Math.min(error.retryAfterMs as number, MAX_WAIT_MS)));
+              },
+            },
+          ),
+        ),
+    ) as Promise<T>;
+  }
+
+  #queue(key: string): PQueue {
+    let q = this.#queues.get(key);
+    if (!q) {
+      q = new PQueue({ concurrency: this.#o.perKey.cap, intervalCap: this.#o.perKey.cap, interval: this.#o.perKey.intervalMs, strict: true });
+      this.#queues.set(key, q);
+      if (this.#queues.size > MAX_KEYS) {
+        for (const [k, old] of this.#queues) {
+          if (old.size === 0 && old.pending === 0) this.#queues.delete(k);
+          if (this.#queues.size <= MAX_KEYS / 2) break;
+        }
+      }
+    }
+    return q;
+  }
+
+  /** Resolves when every queued call has finished. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((q) => q.onIdle()));
+    await this.#global.onIdle();
+  }
+}
