@@ -43,6 +43,7 @@ export interface TestAppOptions {
   /** A controllable clock for expiry tests. */
   now?: () => number;
   sweepMs?: number;
+  platformBackoffMs?: number;
 }
 
 export async function startTestApp(env: Record<string, string> = {}, o: TestAppOptions = {}): Promise<TestApp> {
@@ -57,6 +58,7 @@ export async function startTestApp(env: Record<string, string> = {}, o: TestAppO
     demo: { timings: { tickMs: 50, scheduleMs: 100, startMs: 300, terminateMs: 300 } },
     ...(o.now ? { now: o.now } : {}),
     ...(o.sweepMs ? { sweepMs: o.sweepMs } : {}),
+    ...(o.platformBackoffMs ? { platformBackoffMs: o.platformBackoffMs } : {}),
   });
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

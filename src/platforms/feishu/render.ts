@@ -27,6 +27,8 @@ export function renderFeishuCard(card: Card): Record<string, unknown> {
 
 function build(card: Card): Record<string, unknown> {
   const elements: El[] = card.blocks.flatMap(renderBlock);
+  // A 2.0 card needs a body; a title-only card repeats its title there.
+  if (!elements.length && !card.footer && !card.buttons?.length) elements.push({ tag: 'markdown', content: escapeText(card.title) });
   if (card.footer) elements.push({ tag: 'markdown', content: escapeText(card.footer), text_size: 'notation' });
   if (card.buttons?.length) {
     elements.push({
@@ -74,7 +76,7 @@ function renderBlock(b: Block): El[] {
     case 'code': {
       const out: El[] = [];
       if (b.omittedLines) out.push({ tag: 'markdown', content: escapeText(`… ${b.omittedLines} earlier lines not shown`), text_size: 'notation' });
-      out.push({ tag: 'markdown', content: '```\n' + defuseCode(b.text) + '\n```' });
+      out.push({ tag: 'markdown', content: '```\n' + escapeText(b.text) + '\n```' });
       if (b.note) out.push({ tag: 'markdown', content: escapeText(b.note), text_size: 'notation' });
       return out;
     }
@@ -89,27 +91,25 @@ export function renderMarkdown(text: string): string {
     .split(/(\*\*[^*\n]+\*\*|`[^`\n]+`)/g)
     .map((part) => {
       if (/^\*\*[^*\n]+\*\*$/.test(part)) return `**${escapeText(part.slice(2, -2))}**`;
-      if (/^`[^`\n]+`$/.test(part)) return '`' + defuseCode(part.slice(1, -1)) + '`';
+      if (/^`[^`\n]+`$/.test(part)) return '`' + escapeText(part.slice(1, -1)) + '`';
       return escapeText(part);
     })
     .join('');
 }
 
 /**
- * Plain text inside Feishu markdown: markdown punctuation is backslash-escaped and `<` `>` become
- * entities, so `<at id=all></at>`, `<font>`, links and emphasis in user text render literally.
+ * Text from outside (pod names, reasons, log lines, later LLM output) inside Feishu markdown. Feishu's
+ * card markdown does not honour backslash escapes (they render literally: NousResearch/hermes-agent#43437),
+ * so instead of escaping, the dangerous constructs are made impossible with an invisible zero-width
+ * space: after every `<` (no `<at id=all>`, `<font>` or other tag can form), between `](` (no link can
+ * form), and inside runs of backticks (no code fence can open or close early). Emphasis characters stay
+ * as typed: at worst cosmetic, never an injection. Unverified against a live Feishu tenant.
  */
 export function escapeText(s: string): string {
-  return s.replace(/[\\`*_~[\]()#+\-!|{}]/g, '\\$&').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/**
- * Text inside a code span or fence is shown as is, so entities would show literally; instead a
- * zero-width space after `<` stops any tag from forming, and one inside ``` stops the fence from
- * closing early.
- */
-export function defuseCode(s: string): string {
-  return s.replace(/</g, '<\u200b').replace(/`{3,}/g, (m) => m.split('').join('\u200b'));
+  return s
+    .replace(/</g, '<\u200b')
+    .replace(/\]\(/g, ']\u200b(')
+    .replace(/`{3,}/g, (m) => m.split('').join('\u200b'));
 }
 
 /** Makes the card smaller: fewer table rows or code lines, saying so. */
