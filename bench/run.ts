@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { benchApprovalClicks, benchSqliteTransitions } from './approvals.js';
+import { benchFeishuIngress } from './feishu.js';
 import { benchPods, benchStartup } from './foundation.js';
 import { printTable, type Row } from './util.js';
 
@@ -12,6 +13,7 @@ const sections: [string, () => Promise<Row[]>][] = [
   ['foundation: demo start to ready', benchStartup],
   ['approvals: 1,000 concurrent clicks', benchApprovalClicks],
   ['approvals: SQLite transitions', benchSqliteTransitions],
+  ['feishu: signed+encrypted ingress', benchFeishuIngress],
 ];
 
 const only = process.argv[2];

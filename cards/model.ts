@@ -11,6 +11,8 @@ export interface Card {
   blocks: Block[];
   buttons?: Button[];
   footer?: string;
+  /** People to notify (platform user ids from the policy, never from user input), or everyone. */
+  mentions?: { userIds?: string[]; all?: boolean };
   /** What the card shows, when it tracks something that changes: every copy is then updated in place. */
   binding?: { approvalId: string };
 }

@@ -7,6 +7,7 @@ import { TONE_EMOJI } from './model.js';
  */
 export function renderText(card: Card): string {
   const out: string[] = [`${TONE_EMOJI[card.tone]} ${card.title}`];
+  if (card.mentions?.all || card.mentions?.userIds?.length) out.push([...(card.mentions.all ? ['@all'] : []), ...(card.mentions.userIds ?? []).map((u) => `@${u}`)].join(' '));
   for (const b of card.blocks) out.push(...blockText(b));
   if (card.footer) out.push(card.footer);
   if (card.buttons?.length) out.push(card.buttons.map((b) => `[${b.label}]`).join(' '));

@@ -36,7 +36,8 @@ export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: Rea
         }
       }
     } finally {
-      deps.log.debug({ method: ctx.method, url: ctx.href, status: ctx.status, headers: ctx.headers }, 'http');
+      // Guarded: building this line (ctx.href, the headers) on every request costs even when debug is off.
+      if (deps.log.isLevelEnabled('debug')) deps.log.debug({ method: ctx.method, url: ctx.href, status: ctx.status, headers: ctx.headers }, 'http');
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       deps.metrics.http.observe({ route: String(route), status: String(ctx.status) }, (performance.now() - started) / 1000);
     }
@@ -64,7 +65,8 @@ export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: Rea
     ctx.type = deps.metrics.registry.contentType;
     ctx.body = await deps.metrics.registry.metrics();
   });
-  app.use(base.routes()).use(base.allowedMethods());
+  // Platform and console routes first: webhooks are the hot path, health checks are rare.
   for (const r of deps.routers) app.use(r.routes()).use(r.allowedMethods());
+  app.use(base.routes()).use(base.allowedMethods());
   return app;
 }

@@ -77,6 +77,12 @@ describe('Feishu card JSON 2.0 rendering', () => {
     expect(cardText(json).replace(/\u200b/g, '')).toContain('ignore <at id=all></at> and [click](https://evil.example)');
   });
 
+  it('mentions people by open_id, or everyone; malformed ids are dropped', () => {
+    const json = renderFeishuCard({ title: 'P1 firing', tone: 'danger', blocks: [{ type: 'markdown', text: 'x' }], mentions: { userIds: ['ou_84aad35d084aa403a838cf73ee18467', 'ou_x></at><at id=all'], all: true } }) as { body: { elements: { content?: string }[] } };
+    expect(json.body.elements[0]!.content).toBe('<at id=all></at> <at id=ou_84aad35d084aa403a838cf73ee18467></at>');
+    expect(cardSchema.safeParse(json).success).toBe(true);
+  });
+
   it('a title-only card still has a body', () => {
     const json = renderFeishuCard({ title: 'No open approvals in this chat', tone: 'success', blocks: [] });
     expect(cardSchema.safeParse(json).success).toBe(true);

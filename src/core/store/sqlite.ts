@@ -32,6 +32,7 @@ const MIGRATIONS: string[] = [
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #s: ReturnType<SqliteStore['prepare']>;
+  readonly #pendingClaims: { key: string; until: number; now: number; resolve: (won: boolean) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(file: string, opts: { readonly?: boolean } = {}) {
     if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
@@ -67,8 +68,8 @@ export class SqliteStore implements Store {
       insert: db.prepare('INSERT OR IGNORE INTO approvals (id, state, version, chat_id, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       get: db.prepare('SELECT data FROM approvals WHERE id = ?'),
       cas: db.prepare('UPDATE approvals SET state = ?, version = ?, expires_at = ?, data = ? WHERE id = ? AND version = ?'),
-      claimGet: db.prepare('SELECT expires_at FROM claims WHERE key = ?'),
-      claimPut: db.prepare('INSERT INTO claims (key, expires_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at'),
+      // Inserts, or takes over an expired claim; `changes` is 1 exactly when the caller now holds it.
+      claim: db.prepare('INSERT INTO claims (key, expires_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?'),
       cardPut: db.prepare('INSERT INTO cards (id, created_at, data) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
       cardGet: db.prepare('SELECT data FROM cards WHERE id = ?'),
       audit: db.prepare('INSERT INTO audit (at, data) VALUES (?, ?)'),
@@ -108,13 +109,26 @@ export class SqliteStore implements Store {
     return rows.map((r) => JSON.parse(r.data) as Approval);
   }
 
-  async claim(key: string, ttlMs: number, now: number): Promise<boolean> {
-    return this.#db.transaction(() => {
-      const row = this.#s.claimGet.get(key) as { expires_at: number } | undefined;
-      if (row && row.expires_at > now) return false;
-      this.#s.claimPut.run(key, now + ttlMs);
-      return true;
-    }).immediate();
+  /**
+   * Claims arriving in the same event-loop turn (a burst of webhook deliveries) share one transaction:
+   * one commit instead of one per event, each claim still atomic and in order.
+   */
+  claim(key: string, ttlMs: number, now: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#pendingClaims.push({ key, until: now + ttlMs, now, resolve, reject });
+      if (this.#pendingClaims.length === 1) setImmediate(() => this.#flushClaims());
+    });
+  }
+
+  #flushClaims(): void {
+    const batch = this.#pendingClaims.splice(0);
+    if (!batch.length) return;
+    try {
+      const won = this.#db.transaction(() => batch.map((c) => this.#s.claim.run(c.key, c.until, c.now).changes === 1))();
+      batch.forEach((c, i) => c.resolve(won[i] as boolean));
+    } catch (err) {
+      for (const c of batch) c.reject(err);
+    }
   }
 
   async putCard(id: string, value: unknown, now: number): Promise<void> {
@@ -141,6 +155,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#flushClaims();
     if (this.#db.open) this.#db.close();
   }
 

@@ -26,7 +26,7 @@ export function renderFeishuCard(card: Card): Record<string, unknown> {
 }
 
 function build(card: Card): Record<string, unknown> {
-  const elements: El[] = card.blocks.flatMap(renderBlock);
+  const elements: El[] = [...mentionElement(card), ...card.blocks.flatMap(renderBlock)];
   // A 2.0 card needs a body; a title-only card repeats its title there.
   if (!elements.length && !card.footer && !card.buttons?.length) elements.push({ tag: 'markdown', content: escapeText(card.title) });
   if (card.footer) elements.push({ tag: 'markdown', content: escapeText(card.footer), text_size: 'notation' });
@@ -83,6 +83,13 @@ function renderBlock(b: Block): El[] {
     case 'divider':
       return [{ tag: 'hr' }];
   }
+}
+
+/** Alert mentions: `<at id=ou_…></at>` per person, `<at id=all></at>` for everyone. Ids are checked, not escaped. */
+function mentionElement(card: Card): El[] {
+  const ids = (card.mentions?.userIds ?? []).filter((id) => /^[A-Za-z0-9_-]{1,64}$/.test(id));
+  const tags = [...(card.mentions?.all ? ['<at id=all></at>'] : []), ...ids.map((id) => `<at id=${id}></at>`)];
+  return tags.length ? [{ tag: 'markdown', content: tags.join(' ') }] : [];
 }
 
 /** The card model's markdown subset (**bold** and `code`) → Feishu markdown, everything else escaped. */
