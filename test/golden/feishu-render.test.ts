@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { approvalCard } from '../../cards/approval.js';
 import type { Card } from '../../cards/model.js';
 import type { Approval } from '../../src/core/approvals/types.js';
-import { FEISHU_CARD_MAX_BYTES, renderFeishuCard } from '../../src/platforms/feishu/render.js';
+import { MAX_CARD_BYTES, renderFeishuCard } from '../../src/platforms/feishu/render.js';
 import { cardSchema, cardText } from '../fakes/feishu-api.js';
 
 const T0 = Date.UTC(2026, 10, 22, 6, 3, 0);
@@ -91,7 +91,7 @@ describe('Feishu card JSON 2.0 rendering', () => {
   it('stays within Feishu\'s 30 KB limit, trimming with a note', () => {
     const rows = Array.from({ length: 400 }, (_, i) => [`pod-${i}-${'x'.repeat(50)}`, 'Running', '0']);
     const json = renderFeishuCard({ title: 'big', tone: 'info', blocks: [{ type: 'table', columns: ['Pod', 'Status', 'Restarts'], rows }, { type: 'code', text: Array.from({ length: 2000 }, (_, i) => `line ${i} ${'y'.repeat(60)}`).join('\n') }] });
-    expect(Buffer.byteLength(JSON.stringify(json))).toBeLessThanOrEqual(FEISHU_CARD_MAX_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(json))).toBeLessThanOrEqual(MAX_CARD_BYTES);
     expect(cardText(json)).toContain("trimmed to fit Feishu's 30 KB card limit");
     expect(cardSchema.safeParse(json).success).toBe(true);
   });

@@ -1,7 +1,7 @@
 import type { Block, Card, Tone } from '../../../cards/model.js';
 
 /** Feishu refuses card content over 30 KB (error 230025, platforms.md §1.5); keep a margin. */
-export const FEISHU_CARD_MAX_BYTES = 28 * 1024;
+export const MAX_CARD_BYTES = 28 * 1024;
 
 const TEMPLATE: Record<Tone, string> = { info: 'blue', success: 'green', warning: 'orange', danger: 'red' };
 const BUTTON_TYPE = { primary: 'primary_filled', danger: 'danger', default: 'default' } as const;
@@ -20,7 +20,7 @@ export function renderFeishuCard(card: Card): Record<string, unknown> {
   let blocks = card.blocks;
   for (let attempt = 0; ; attempt++) {
     const json = build({ ...card, blocks });
-    if (Buffer.byteLength(JSON.stringify(json)) <= FEISHU_CARD_MAX_BYTES || attempt > 20) return json;
+    if (Buffer.byteLength(JSON.stringify(json)) <= MAX_CARD_BYTES || attempt > 20) return json;
     blocks = shrink(blocks);
   }
 }
