@@ -53,10 +53,6 @@ export class FeishuAdapter implements PlatformAdapter {
     }
   }
 
-  get mode(): 'ws' | 'http' {
-    return this.#o.config.mode;
-  }
-
   async receive(req: RawRequest): Promise<Receipt> {
     const c = this.#o.config;
     const v = verifyFeishu(req.headers, req.body, { verificationToken: (c.verificationToken as NonNullable<typeof c.verificationToken>).reveal(), ...(c.encryptKey ? { encryptKey: c.encryptKey.reveal() } : {}) }, req.receivedAt);

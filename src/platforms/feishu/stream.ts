@@ -46,13 +46,9 @@ export class FeishuStream {
   #pingIntervalMs = 120_000;
   #serviceId = 0;
   readonly #fragments = new Map<string, Fragments>();
-  #connected?: () => void;
-  /** Resolves once the first connection is open. */
-  readonly ready: Promise<void>;
 
   constructor(o: FeishuStreamOptions) {
     this.#o = { minBackoffMs: 1000, maxBackoffMs: 60_000, ...o, apiBase: o.apiBase.replace(/\/+$/, '') };
-    this.ready = new Promise((r) => (this.#connected = r));
   }
 
   start(): void {
@@ -72,10 +68,6 @@ export class FeishuStream {
       });
     }
     ws?.terminate();
-  }
-
-  get connected(): boolean {
-    return this.#ws?.readyState === WebSocket.OPEN;
   }
 
   async #endpoint(): Promise<string> {
@@ -106,7 +98,6 @@ export class FeishuStream {
     ws.on('open', () => {
       this.#attempt = 0;
       this.#o.log.info('feishu long connection open');
-      this.#connected?.();
       this.#pingLoop();
     });
     ws.on('message', (data: Buffer) => void this.#onMessage(ws, data));
