@@ -11,6 +11,7 @@ import help from './help.js';
 import logs from './logs.js';
 import nodes from './nodes.js';
 import reject from './reject.js';
+import reset from './reset.js';
 import pods from './pods.js';
 import restart from './restart.js';
 import rollback from './rollback.js';
@@ -21,5 +22,5 @@ import status from './status.js';
 export const COMMANDS: readonly AnyCommandSpec[] = [
   help, status, pods, logs, describe, events, deployments, nodes,
   scale, restart, rollback, deletePod,
-  approvals, approve, reject, cancel, audit,
+  approvals, approve, reject, cancel, audit, reset,
 ];

@@ -25,8 +25,30 @@ export interface Config {
   signingKey?: Secret;
   logLevel: string;
   logFormat: 'json' | 'pretty';
-  llm: { baseUrl?: string; apiKey?: Secret; model?: string };
+  llm: LlmConfig;
   feishu?: FeishuConfig;
+}
+
+export interface LlmConfig {
+  baseUrl?: string;
+  apiKey?: Secret;
+  model?: string;
+  /** Tool rounds per question before the loop stops with what it found. */
+  maxRounds: number;
+  /** One request to the model. */
+  requestTimeoutMs: number;
+  /** The whole answer, all rounds and tools included. */
+  deadlineMs: number;
+  /** Retries of a failed model request (429 / 5xx / connection), honouring Retry-After. */
+  maxRetries: number;
+  /** Size of one tool result sent back to the model. */
+  toolResultTokens: number;
+  /** Use streaming responses (some servers only stream tool calls reliably). */
+  stream: boolean;
+  /** Conversation memory per chat and person: turns kept, token budget, idle time-to-live. */
+  memoryTurns: number;
+  memoryTokens: number;
+  memoryTtlMs: number;
 }
 
 export interface FeishuConfig {
@@ -138,10 +160,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     problems.push(`OPSBOT_STORE: must be sqlite:<path> (got "${shorten(store)}")`);
   }
 
-  const llmBase = check('LLM_BASE_URL', url, undefined as string | undefined);
-  const llmKey = secret('LLM_API_KEY');
-  const llmModel = get('LLM_MODEL');
-  if ((llmBase || llmKey) && !llmModel) problems.push('LLM_MODEL: required when LLM_BASE_URL or LLM_API_KEY is set (e.g. gpt-4o-mini, deepseek-chat, qwen-plus)');
+  const llm = llmConfig(get, secret, problems, check);
 
   const timeout = check(
     'KUBE_TIMEOUT',
@@ -176,13 +195,57 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     ...(signingKey ? { signingKey } : {}),
     logLevel: check('LOG_LEVEL', z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
     logFormat: check('LOG_FORMAT', z.enum(['json', 'pretty'], { message: 'must be json or pretty' }), demo ? 'pretty' : 'json'),
-    llm: { ...(llmBase ? { baseUrl: llmBase } : {}), ...(llmKey ? { apiKey: llmKey } : {}), ...(llmModel ? { model: llmModel } : {}) },
+    llm,
     ...(feishu ? { feishu } : {}),
   };
   if (!isLoopback(host) && !config.consoleToken) {
     notes.push(`the console is disabled: HOST=${host} is not loopback and CONSOLE_TOKEN is not set`);
   }
   return problems.length ? { ok: false, problems } : { ok: true, config, notes };
+}
+
+const durationVar = (name: string, min: number, max: number) =>
+  z.string().transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration between ${min / 1000}s and ${max / 1000}s (e.g. 30s)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+const intVar = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
+
+/** The OpenAI-compatible endpoint and the loop's bounds. */
+function llmConfig(
+  get: (n: string) => string | undefined,
+  secret: (n: string, min?: number) => Secret | undefined,
+  problems: string[],
+  check: <T>(name: string, schema: z.ZodType<T>, fallback: T) => T,
+): LlmConfig {
+  const baseUrl = check('LLM_BASE_URL', url, undefined as string | undefined);
+  const apiKey = secret('LLM_API_KEY');
+  const model = get('LLM_MODEL');
+  if ((baseUrl || apiKey) && !model) problems.push('LLM_MODEL: required when LLM_BASE_URL or LLM_API_KEY is set (e.g. gpt-4o-mini, deepseek-chat, qwen-plus)');
+  if (model && !baseUrl && !apiKey) problems.push('LLM_BASE_URL: required with LLM_MODEL (or set LLM_API_KEY to use api.openai.com)');
+  return {
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(apiKey ? { apiKey } : {}),
+    ...(model ? { model } : {}),
+    maxRounds: check('LLM_MAX_ROUNDS', intVar(1, 20), 6),
+    requestTimeoutMs: check('LLM_TIMEOUT', durationVar('LLM_TIMEOUT', 1000, 600_000), 30_000),
+    deadlineMs: check('LLM_DEADLINE', durationVar('LLM_DEADLINE', 1000, 900_000), 90_000),
+    maxRetries: check('LLM_MAX_RETRIES', intVar(0, 6), 2),
+    toolResultTokens: check('LLM_TOOL_RESULT_TOKENS', intVar(200, 20_000), 1500),
+    stream: check('LLM_STREAM', z.enum(['0', '1', 'true', 'false'], { message: 'must be 1 or 0' }), '0') === '1' || get('LLM_STREAM') === 'true',
+    memoryTurns: check('LLM_MEMORY_TURNS', intVar(0, 20), 4),
+    memoryTokens: check('LLM_MEMORY_TOKENS', intVar(0, 50_000), 3000),
+    memoryTtlMs: check('LLM_MEMORY_TTL', durationVar('LLM_MEMORY_TTL', 60_000, 7 * 86_400_000), 30 * 60_000),
+  };
 }
 
 /** Feishu's variables are all-or-nothing: any of them set means the app must be fully configured. */

@@ -28,6 +28,8 @@ export interface CommandContext {
   chatId: string;
   /** The approval workflow and the audit log, for /approve, /reject, /cancel, /approvals and /audit. */
   workflow: Workflow;
+  /** Forgets this person's LLM conversation in this chat; true if there was one. */
+  resetConversation(): Promise<boolean>;
 }
 
 /** What the workflow commands may do; implemented by the approval service. */

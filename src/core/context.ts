@@ -13,6 +13,8 @@ export interface ContextDeps {
   signer: PayloadSigner;
   now: () => number;
   workflow: Workflow;
+  /** Forgets the LLM conversation of a person in a chat (/reset). */
+  forget?: (platform: PlatformId, chatId: string, personId: string) => Promise<boolean>;
 }
 
 /** The one place a CommandContext is built: for typed commands, clicks and approved executions alike. */
@@ -37,6 +39,7 @@ export function buildContext(
     actor: { personId: person.id, name: person.name, platform: actor.platform, userId: actor.userId },
     chatId,
     workflow: d.workflow,
+    resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
     button: (label, command, args) => ({ label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatId, t: d.now() }) }),
   };
 }

@@ -10,6 +10,8 @@ import type { PayloadSigner } from './payload.js';
 import type { Registry } from './registry.js';
 import { type CommandMetrics, Router } from './router.js';
 import type { Store } from './store/store.js';
+import type { LlmConfig } from '../config/env.js';
+import { Assistant, type LlmMetrics } from '../llm/assistant.js';
 
 export interface Core {
   router: Router;
@@ -17,6 +19,7 @@ export interface Core {
   audit: Audit;
   /** Platform adapters register here to have their cards updated in place. */
   updaters: Map<PlatformId, CardUpdater>;
+  assistant?: Assistant;
 }
 
 /** Builds the platform-neutral core; platforms and HTTP are added by the composition root. */
@@ -28,8 +31,9 @@ export function createCore(d: {
   signer: PayloadSigner;
   store: Store;
   now?: () => number;
-  metrics?: CommandMetrics;
+  metrics?: CommandMetrics & Partial<LlmMetrics>;
   executionTimeoutMs?: number;
+  llm?: LlmConfig;
 }): Core {
   const now = d.now ?? Date.now;
   const audit = new Audit(d.store, d.log, now);
@@ -49,6 +53,10 @@ export function createCore(d: {
     context: (person, actor, chatId, signal) => buildContext(ctxDeps, person, actor, chatId, { lang: 'en', log: d.log.child({ chatId }), signal }),
   });
   ctxDeps.workflow = new ApprovalWorkflow(approvals, audit, d.policy);
-  const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, ...(d.metrics ? { metrics: d.metrics } : {}) });
-  return { router, approvals, audit, updaters };
+  const assistant = d.llm
+    ? new Assistant({ config: d.llm, registry: d.registry, approvals, audit, store: d.store, log: d.log, now, ...(d.metrics?.observeLlm ? { metrics: d.metrics as LlmMetrics } : {}) })
+    : undefined;
+  if (assistant) ctxDeps.forget = (platform, chatId, personId) => assistant.forget(platform, chatId, personId);
+  const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
+  return { router, approvals, audit, updaters, ...(assistant ? { assistant } : {}) };
 }

@@ -5,6 +5,8 @@ import type { Core } from './core.js';
 import type { ClickOutcome } from './router.js';
 import type { Store } from './store/store.js';
 
+const THINKING: Card = { title: '🤔 Looking into it… · 正在查询…', tone: 'info', blocks: [{ type: 'markdown', text: 'The answer replaces this card.' }] };
+
 export interface DispatcherOptions {
   core: Core;
   store: Store;
@@ -51,8 +53,17 @@ export class Dispatcher {
     }
     this.#track(
       (async () => {
+        // An LLM answer takes seconds: show within a second that the bot is on it, then replace that card.
+        const thinking = this.#o.core.router.wantsAssistant(ev.text)
+          ? await adapter.send({ chatId: ev.chatId, ...(ev.replyTo ? { replyTo: ev.replyTo } : {}) }, THINKING, { idempotencyKey: `${ev.eventId}:thinking` })
+          : undefined;
         const cards = await this.#o.core.router.message({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, text: ev.text });
-        await this.deliver(adapter, ev, cards, ev.eventId);
+        if (thinking && cards[0]) {
+          const [first, ...rest] = cards;
+          await adapter.update(thinking, first);
+          if (first.binding) await this.#o.core.approvals.attachCard(first.binding.approvalId, { platform: adapter.id, ref: thinking });
+          await this.deliver(adapter, ev, rest, ev.eventId);
+        } else await this.deliver(adapter, ev, cards, ev.eventId);
       })(),
       log,
     );

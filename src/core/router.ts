@@ -42,7 +42,15 @@ export interface CommandMetrics {
   observe(command: string, outcome: Outcome, seconds: number): void;
 }
 
+/** Answers plain-language requests (src/llm); absent or disabled when no model is configured. */
+export interface AssistantPort {
+  readonly enabled: boolean;
+  answer(ctx: CommandContext, text: string): Promise<Card[]>;
+  remember(ctx: CommandContext, text: string, card: Card): Promise<void>;
+}
+
 export interface RouterDeps extends ContextDeps {
+  assistant?: AssistantPort;
   registry: Registry;
   log: Logger;
   approvals: ApprovalService;
@@ -75,12 +83,22 @@ export class Router {
     let args: Record<string, unknown> | undefined;
     try {
       const person = this.#identify(m.platform, m.userId);
-      if (!Registry.isCommand(m.text)) return [this.#notACommand(person)];
+      if (!Registry.isCommand(m.text)) {
+        if (!this.#d.assistant?.enabled) return [this.#notACommand(person)];
+        command = 'llm';
+        const lang = detectLang(m.text);
+        const cards = await this.#d.assistant.answer(buildContext(this.#d, person, m, m.chatId, { lang, log, signal: AbortSignal.timeout(this.#d.commandTimeoutMs ?? 120_000) }), m.text);
+        this.#observe('llm', 'ok', started);
+        return cards;
+      }
       const parsed = this.#d.registry.parse(m.text);
       command = parsed.spec.name;
       args = parsed.args;
       const card = await this.#execute(parsed.spec, parsed.args, person, m, detectLang(m.text), log);
       await this.#done(m, person.id, parsed.spec, args, started);
+      if (!parsed.spec.mutating && parsed.spec.authz !== 'self' && this.#d.assistant?.enabled) {
+        await this.#d.assistant.remember(this.#context(person, m, 'en', log), m.text, card);
+      }
       return [card];
     } catch (err) {
       return [await this.#fail(err, log, m, command, args, started)];
@@ -148,12 +166,20 @@ export class Router {
     return person;
   }
 
+  /** Would this text go to the assistant (so a platform can show that the bot is thinking)? */
+  wantsAssistant(text: string): boolean {
+    return Boolean(this.#d.assistant?.enabled) && !Registry.isCommand(text);
+  }
+
   #notACommand(person: Person): Card {
     const names = this.#d.registry.commands.filter((c) => !c.mutating && c.authz !== 'self').map((c) => `/${c.name}`);
     return {
-      title: 'Plain-language requests are not enabled yet',
+      title: 'Plain-language requests are not enabled',
       tone: 'info',
-      blocks: [{ type: 'markdown', text: `Hi ${person.name}, I understand slash commands for now: ${names.join(' ')}\nSend /help for details. 目前仅支持斜杠命令，发送 /help 查看。` }],
+      blocks: [
+        { type: 'markdown', text: `Hi ${person.name}, slash commands work: ${names.join(' ')} — send /help for details.` },
+        { type: 'markdown', text: 'To ask in plain Chinese or English, an admin sets **LLM_BASE_URL**, **LLM_API_KEY** and **LLM_MODEL** (any OpenAI-compatible server: DeepSeek, Qwen, GLM, Moonshot, OpenAI, vLLM, Ollama).\n用自然语言提问需要管理员配置 LLM_BASE_URL、LLM_API_KEY 和 LLM_MODEL；斜杠命令可直接使用。' },
+      ],
     };
   }
 

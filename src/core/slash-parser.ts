@@ -191,3 +191,19 @@ function describeIssue(issue: z.core.$ZodIssue, given: unknown): string {
   const shown = typeof given === 'string' ? ` (got "${given.length > 40 ? given.slice(0, 37) + '...' : given}")` : '';
   return issue.message + shown;
 }
+
+/** The slash command an argument object stands for: `/logs order-service -n production --tail 50`. */
+export function formatCommand(spec: AnyCommandSpec, args: Record<string, unknown>): string {
+  const parts = [`/${spec.name}`];
+  const quote = (v: unknown) => {
+    const s = String(v);
+    return /[\s"']/.test(s) ? JSON.stringify(s) : s;
+  };
+  for (const p of spec.positionals) if (args[p] !== undefined) parts.push(quote(args[p]));
+  for (const [field, names] of Object.entries(spec.flags ?? {}) as [string, string[]][]) {
+    const v = args[field];
+    if (v === undefined || v === false || spec.positionals.includes(field)) continue;
+    parts.push(v === true ? (names[0] as string) : `${names[0]} ${quote(v)}`);
+  }
+  return parts.join(' ');
+}

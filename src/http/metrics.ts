@@ -7,6 +7,10 @@ export class Metrics implements CommandMetrics {
   readonly #commands: Counter<'command' | 'outcome'>;
   readonly #duration: Histogram<'command'>;
   readonly http: Histogram<'route' | 'status'>;
+  readonly #llmTokens: Counter<'direction'>;
+  readonly #llmRequests: Counter<'outcome'>;
+  readonly #llmDuration: Histogram<'outcome'>;
+  readonly #llmRounds: Histogram;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'opsbot_' });
@@ -18,7 +22,19 @@ export class Metrics implements CommandMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
+    this.#llmTokens = new Counter({ name: 'opsbot_llm_tokens_total', help: 'LLM tokens, as the model server reported them', labelNames: ['direction'], registers: [this.registry] });
+    this.#llmRequests = new Counter({ name: 'opsbot_llm_requests_total', help: 'Plain-language requests, by how the loop ended (answer, approval, rounds, deadline, llm_error)', labelNames: ['outcome'], registers: [this.registry] });
+    this.#llmDuration = new Histogram({ name: 'opsbot_llm_request_duration_seconds', help: 'Question to answer, all rounds and tools included', labelNames: ['outcome'], buckets: [0.5, 1, 2, 5, 10, 20, 40, 90], registers: [this.registry] });
+    this.#llmRounds = new Histogram({ name: 'opsbot_llm_rounds', help: 'Tool rounds per question', buckets: [0, 1, 2, 3, 4, 6, 10], registers: [this.registry] });
     this.http = new Histogram({ name: 'opsbot_http_request_duration_seconds', help: 'HTTP requests by route', labelNames: ['route', 'status'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 3, 10], registers: [this.registry] });
+  }
+
+  observeLlm(o: { outcome: string; rounds: number; promptTokens: number; completionTokens: number; seconds: number }): void {
+    this.#llmRequests.inc({ outcome: o.outcome });
+    this.#llmTokens.inc({ direction: 'in' }, o.promptTokens);
+    this.#llmTokens.inc({ direction: 'out' }, o.completionTokens);
+    this.#llmDuration.observe({ outcome: o.outcome }, o.seconds);
+    this.#llmRounds.observe(o.rounds);
   }
 
   observe(command: string, outcome: string, seconds: number): void {

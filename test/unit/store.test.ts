@@ -85,6 +85,19 @@ describe.each(stores)('%s store contract', (_name, make) => {
     await s.close();
   });
 
+  it('keeps key-values until their time-to-live, and deletes them', async () => {
+    const s = make();
+    await s.putKv('mem:c:alice', { turns: [1] }, 100, 0);
+    expect(await s.getKv('mem:c:alice', 50)).toEqual({ turns: [1] });
+    expect(await s.getKv('mem:c:alice', 100)).toBeUndefined();
+    await s.putKv('mem:c:alice', { turns: [2] }, 100, 200);
+    expect(await s.getKv('mem:c:alice', 250)).toEqual({ turns: [2] });
+    expect(await s.deleteKv('mem:c:alice')).toBe(true);
+    expect(await s.getKv('mem:c:alice', 250)).toBeUndefined();
+    expect(await s.deleteKv('mem:c:alice')).toBe(false);
+    await s.close();
+  });
+
   it('appends audit entries and returns them newest first', async () => {
     const s = make();
     for (let i = 0; i < 5; i++) await s.appendAudit({ at: 100 + i, kind: 'command', actor: 'alice', platform: 'console', chatId: 'c', outcome: 'ok', command: `c${i}` });
@@ -98,7 +111,7 @@ describe('sqlite specifics', () => {
   it('the audit log is append-only, the file survives reopening, and migrations are recorded', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
     const s = new SqliteStore(file);
-    expect(s.schemaVersion).toBe(1);
+    expect(s.schemaVersion).toBe(2);
     await s.appendAudit({ at: 1, kind: 'command', actor: 'a', platform: 'console', chatId: 'c', outcome: 'ok' });
     await s.insertApproval(approval('DDDD'));
     expect(() => s.exec("UPDATE audit SET data = '{}'")).toThrow(/append-only/);

@@ -7,6 +7,7 @@ export class MemoryStore implements Store {
   readonly #claims = new Map<string, number>();
   readonly #cards = new Map<string, { at: number; json: string }>();
   readonly #audit: string[] = [];
+  readonly #kv = new Map<string, { until: number; json: string }>();
 
   async insertApproval(a: Approval): Promise<boolean> {
     if (this.#approvals.has(a.id)) return false;
@@ -43,6 +44,16 @@ export class MemoryStore implements Store {
     const c = this.#cards.get(id);
     return c ? (JSON.parse(c.json) as T) : undefined;
   }
+  async putKv(key: string, value: unknown, ttlMs: number, now: number): Promise<void> {
+    this.#kv.set(key, { until: now + ttlMs, json: JSON.stringify(value) });
+  }
+  async getKv<T>(key: string, now: number): Promise<T | undefined> {
+    const v = this.#kv.get(key);
+    return v && v.until > now ? (JSON.parse(v.json) as T) : undefined;
+  }
+  async deleteKv(key: string): Promise<boolean> {
+    return this.#kv.delete(key);
+  }
   async appendAudit(e: AuditEntry): Promise<void> {
     this.#audit.push(JSON.stringify(e));
   }
@@ -53,6 +64,7 @@ export class MemoryStore implements Store {
   async prune(now: number, cardsBefore: number): Promise<void> {
     for (const [k, until] of this.#claims) if (until <= now) this.#claims.delete(k);
     for (const [k, c] of this.#cards) if (c.at < cardsBefore) this.#cards.delete(k);
+    for (const [k, v] of this.#kv) if (v.until <= now) this.#kv.delete(k);
   }
   async close(): Promise<void> {}
 }

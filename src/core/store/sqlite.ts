@@ -22,6 +22,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX audit_at ON audit(at);
    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
+  `CREATE TABLE kv (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, data TEXT NOT NULL);
+   CREATE INDEX kv_expiry ON kv(expires_at);`,
 ];
 
 /**
@@ -72,6 +74,10 @@ export class SqliteStore implements Store {
       claim: db.prepare('INSERT INTO claims (key, expires_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?'),
       cardPut: db.prepare('INSERT INTO cards (id, created_at, data) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
       cardGet: db.prepare('SELECT data FROM cards WHERE id = ?'),
+      kvPut: db.prepare('INSERT INTO kv (key, expires_at, data) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data'),
+      kvGet: db.prepare('SELECT data FROM kv WHERE key = ? AND expires_at > ?'),
+      kvDelete: db.prepare('DELETE FROM kv WHERE key = ?'),
+      pruneKv: db.prepare('DELETE FROM kv WHERE expires_at <= ?'),
       audit: db.prepare('INSERT INTO audit (at, data) VALUES (?, ?)'),
       auditSince: db.prepare('SELECT data FROM audit WHERE at >= ? ORDER BY seq DESC LIMIT ?'),
       pruneClaims: db.prepare('DELETE FROM claims WHERE expires_at <= ?'),
@@ -140,6 +146,19 @@ export class SqliteStore implements Store {
     return row ? (JSON.parse(row.data) as T) : undefined;
   }
 
+  async putKv(key: string, value: unknown, ttlMs: number, now: number): Promise<void> {
+    this.#s.kvPut.run(key, now + ttlMs, JSON.stringify(value));
+  }
+
+  async getKv<T>(key: string, now: number): Promise<T | undefined> {
+    const row = this.#s.kvGet.get(key, now) as { data: string } | undefined;
+    return row ? (JSON.parse(row.data) as T) : undefined;
+  }
+
+  async deleteKv(key: string): Promise<boolean> {
+    return this.#s.kvDelete.run(key).changes > 0;
+  }
+
   async appendAudit(e: AuditEntry): Promise<void> {
     this.#s.audit.run(e.at, JSON.stringify(e));
   }
@@ -152,6 +171,7 @@ export class SqliteStore implements Store {
   async prune(now: number, cardsBefore: number): Promise<void> {
     this.#s.pruneClaims.run(now);
     this.#s.pruneCards.run(cardsBefore);
+    this.#s.pruneKv.run(now);
   }
 
   async close(): Promise<void> {

@@ -38,11 +38,16 @@ export interface Store {
   putCard(id: string, value: unknown, now: number): Promise<void>;
   getCard<T>(id: string): Promise<T | undefined>;
 
+  /** A small key-value area with a time-to-live (conversation memory). */
+  putKv(key: string, value: unknown, ttlMs: number, now: number): Promise<void>;
+  getKv<T>(key: string, now: number): Promise<T | undefined>;
+  deleteKv(key: string): Promise<boolean>;
+
   appendAudit(e: AuditEntry): Promise<void>;
   /** Newest first. */
   queryAudit(q: { since?: number; limit?: number }): Promise<AuditEntry[]>;
 
-  /** Drops expired claims and cards older than `cardsBefore`. */
+  /** Drops expired claims and key-values, and cards older than `cardsBefore`. */
   prune(now: number, cardsBefore: number): Promise<void>;
   close(): Promise<void>;
 }

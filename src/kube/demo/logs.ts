@@ -55,6 +55,9 @@ export function podLogs(c: DemoCluster, pod: Pod, q: LogQuery): string {
     const started = Date.parse(String(cs.state['running']?.['startedAt'] ?? pod.metadata.creationTimestamp));
     lines = steadyLines(pod, container, started, now);
   }
+  // Demo and tests: a line to append to the log (e.g. a prompt-injection attempt for the LLM tests).
+  const extra = pod.metadata.annotations?.['demo.opsbot.dev/extra-log'];
+  if (extra) lines.push({ ts: now, text: extra });
   if (q.sinceSeconds !== undefined) lines = lines.filter((l) => l.ts >= now - q.sinceSeconds! * 1000);
   if (q.tailLines !== undefined) lines = q.tailLines <= 0 ? [] : lines.slice(-q.tailLines);
   return lines.map((l) => (q.timestamps ? `${new Date(l.ts).toISOString().replace('Z', '000000Z')} ${l.text}` : l.text)).join('\n') + (lines.length ? '\n' : '');

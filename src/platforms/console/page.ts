@@ -139,7 +139,10 @@ async function click(card, action, label) {
 document.getElementById('f').onsubmit = async (ev) => {
   ev.preventDefault(); const text = input.value.trim(); if (!text) return;
   input.value = ''; said(userSel.value, text);
-  try { show((await api('send', {user: userSel.value, text})).cards); } catch (e) { said('error', e.message); }
+  // Plain-language questions take seconds: say so until the answer arrives.
+  const wait = text.startsWith('/') || text.startsWith('／') ? null : el('div', 'msg', '🤔 opsbot is thinking… · 正在查询…');
+  if (wait) { feed.appendChild(wait); window.scrollTo(0, document.body.scrollHeight); }
+  try { show((await api('send', {user: userSel.value, text})).cards); } catch (e) { said('error', e.message); } finally { wait?.remove(); }
 };
 userSel.onchange = () => localStorage.setItem('opsbot-user', userSel.value);
 api('users').then(({users, timezone}) => {

@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardText, FakeFeishuApi } from '../fakes/feishu-api.js';
+import { FakeOpenAI } from '../fakes/openai-server.js';
+import { FEISHU, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
+import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
+
+let api: FakeFeishuApi;
+let llm: FakeOpenAI;
+let app: TestApp;
+beforeAll(async () => {
+  api = await new FakeFeishuApi().start();
+  llm = await new FakeOpenAI().start();
+  app = await startTestApp({
+    OPSBOT_CONFIG: join(ROOT, 'test/fixtures/policy-feishu.yaml'),
+    FEISHU_MODE: 'http', FEISHU_APP_ID: FEISHU.appId, FEISHU_APP_SECRET: FEISHU.appSecret, FEISHU_VERIFICATION_TOKEN: FEISHU.verificationToken, FEISHU_ENCRYPT_KEY: FEISHU.encryptKey, FEISHU_API_BASE: api.url,
+    LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, LLM_MODEL: 'test-model',
+  });
+});
+afterAll(async () => {
+  await app?.stop();
+  await llm?.stop();
+  await api?.stop();
+});
+
+describe('feedback while the model works (Feishu)', () => {
+  it('a "thinking" card goes out at once and is replaced in place by the answer', async () => {
+    llm.script.push({ toolCalls: [{ name: 'pods', arguments: { namespace: 'production' } }] });
+    llm.script.push({ content: 'order-service 有一个 pod 在 CrashLoopBackOff。', delayMs: 300 });
+    const before = api.messages.length;
+    const { headers, body } = signedRequest(messageEnvelope(FEISHU.carol, 'production 里哪些 pod 不正常？'));
+    const res = await fetch(`${app.url}/webhooks/feishu`, { method: 'POST', headers, body });
+    expect(res.status).toBe(200);
+    // Within a second, while the model is still working (its second turn takes 300 ms more):
+    const thinking = await api.until(() => api.messages[before], 1000);
+    expect(thinking.patches).toHaveLength(0);
+    expect(thinking.card.header.title.content).toBe('🤔 Looking into it… · 正在查询…');
+    await app.dispatcher.idle();
+    expect(thinking.patches.at(-1)!.header.title.content).toBe('💬 production 里哪些 pod 不正常？');
+    expect(cardText(thinking.patches.at(-1))).toContain('order-service 有一个 pod 在 CrashLoopBackOff。');
+    // The pods table follows as its own card.
+    expect(api.messages.slice(before + 1).map((m) => m.card.header.title.content)).toEqual([expect.stringMatching(/^production · \d+ pods · 2 need attention$/)]);
+  });
+});
