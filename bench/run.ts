@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { benchApprovalClicks, benchSqliteTransitions } from './approvals.js';
 import { benchFeishuIngress } from './feishu.js';
 import { benchPods, benchStartup } from './foundation.js';
+import { benchLlmLoop } from './llm.js';
 import { printTable, type Row } from './util.js';
 
 /**
@@ -14,6 +15,7 @@ const sections: [string, () => Promise<Row[]>][] = [
   ['approvals: 1,000 concurrent clicks', benchApprovalClicks],
   ['approvals: SQLite transitions', benchSqliteTransitions],
   ['feishu: signed+encrypted ingress', benchFeishuIngress],
+  ['llm: loop overhead and tool schema size', benchLlmLoop],
 ];
 
 const only = process.argv[2];
@@ -24,6 +26,7 @@ for (const [name, fn] of sections) {
   process.stdout.write(`running ${name}… `);
   const t = performance.now();
   rows.push(...(await fn()));
+
   console.log(`${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
 printTable(rows);

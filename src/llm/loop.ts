@@ -101,9 +101,11 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   }
 }
 
+// `parallel_tool_calls` is not sent: OpenAI defaults it to true, and stricter compatible servers refuse
+// parameters they do not know.
 async function plainTurn(o: LoopOptions, timeout: number) {
   const res = await o.client.chat.completions.create(
-    { model: o.model, messages: o.messages, tools: o.tools, tool_choice: 'auto', parallel_tool_calls: true },
+    { model: o.model, messages: o.messages, tools: o.tools, tool_choice: 'auto' },
     { timeout },
   );
   const msg = res.choices[0]?.message;
@@ -114,7 +116,7 @@ async function plainTurn(o: LoopOptions, timeout: number) {
 /** Streaming: content deltas are joined; tool calls arrive in pieces keyed by index. */
 async function streamTurn(o: LoopOptions, timeout: number) {
   const stream = await o.client.chat.completions.create(
-    { model: o.model, messages: o.messages, tools: o.tools, tool_choice: 'auto', parallel_tool_calls: true, stream: true, stream_options: { include_usage: true } },
+    { model: o.model, messages: o.messages, tools: o.tools, tool_choice: 'auto', stream: true, stream_options: { include_usage: true } },
     { timeout },
   );
   let content = '';
