@@ -65,3 +65,17 @@ export function clickEnvelope(from: string, value: unknown, messageId: string, o
     },
   };
 }
+
+/** The environment of an opsbot talking to local fake Feishu servers, with the vectors' people. */
+export function feishuEnv(apiBase: string, mode: 'http' | 'ws', extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OPSBOT_CONFIG: new URL('../fixtures/policy-feishu.yaml', import.meta.url).pathname,
+    FEISHU_MODE: mode,
+    FEISHU_APP_ID: FEISHU.appId,
+    FEISHU_APP_SECRET: FEISHU.appSecret,
+    FEISHU_VERIFICATION_TOKEN: FEISHU.verificationToken,
+    ...(mode === 'http' ? { FEISHU_ENCRYPT_KEY: FEISHU.encryptKey } : {}),
+    FEISHU_API_BASE: apiBase,
+    ...extra,
+  };
+}

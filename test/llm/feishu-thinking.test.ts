@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardText, FakeFeishuApi } from '../fakes/feishu-api.js';
 import { FakeOpenAI } from '../fakes/openai-server.js';
-import { FEISHU, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
-import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
+import { FEISHU, feishuEnv, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
+import { startTestApp, type TestApp } from '../helpers/start-app.js';
 
 let api: FakeFeishuApi;
 let llm: FakeOpenAI;
@@ -11,11 +10,7 @@ let app: TestApp;
 beforeAll(async () => {
   api = await new FakeFeishuApi().start();
   llm = await new FakeOpenAI().start();
-  app = await startTestApp({
-    OPSBOT_CONFIG: join(ROOT, 'test/fixtures/policy-feishu.yaml'),
-    FEISHU_MODE: 'http', FEISHU_APP_ID: FEISHU.appId, FEISHU_APP_SECRET: FEISHU.appSecret, FEISHU_VERIFICATION_TOKEN: FEISHU.verificationToken, FEISHU_ENCRYPT_KEY: FEISHU.encryptKey, FEISHU_API_BASE: api.url,
-    LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, LLM_MODEL: 'test-model',
-  });
+  app = await startTestApp(feishuEnv(api.url, 'http', { LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, LLM_MODEL: 'test-model' }));
 });
 afterAll(async () => {
   await app?.stop();

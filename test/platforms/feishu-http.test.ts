@@ -1,24 +1,13 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardText, FakeFeishuApi } from '../fakes/feishu-api.js';
-import { clickEnvelope, FEISHU, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
-import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
-
-const ENV = (api: FakeFeishuApi) => ({
-  OPSBOT_CONFIG: join(ROOT, 'test/fixtures/policy-feishu.yaml'),
-  FEISHU_MODE: 'http',
-  FEISHU_APP_ID: FEISHU.appId,
-  FEISHU_APP_SECRET: FEISHU.appSecret,
-  FEISHU_VERIFICATION_TOKEN: FEISHU.verificationToken,
-  FEISHU_ENCRYPT_KEY: FEISHU.encryptKey,
-  FEISHU_API_BASE: api.url,
-});
+import { clickEnvelope, FEISHU, feishuEnv, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
+import { startTestApp, type TestApp } from '../helpers/start-app.js';
 
 let api: FakeFeishuApi;
 let app: TestApp;
 beforeAll(async () => {
   api = await new FakeFeishuApi().start();
-  app = await startTestApp(ENV(api), { platformBackoffMs: 20 });
+  app = await startTestApp(feishuEnv(api.url, 'http'), { platformBackoffMs: 20 });
 });
 afterAll(async () => {
   await app?.stop();

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardText, FakeFeishuApi } from '../fakes/feishu-api.js';
 import { FakeFeishuGateway } from '../fakes/feishu-ws.js';
-import { clickEnvelope, FEISHU, messageEnvelope } from '../helpers/sign-feishu.js';
-import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
+import { clickEnvelope, FEISHU, feishuEnv, messageEnvelope } from '../helpers/sign-feishu.js';
+import { startTestApp, type TestApp } from '../helpers/start-app.js';
 
 let api: FakeFeishuApi;
 let gw: FakeFeishuGateway;
@@ -14,17 +13,7 @@ beforeAll(async () => {
   api = await new FakeFeishuApi().start();
   gw = await new FakeFeishuGateway().start();
   api.wsUrl = gw.url;
-  app = await startTestApp(
-    {
-      OPSBOT_CONFIG: join(ROOT, 'test/fixtures/policy-feishu.yaml'),
-      FEISHU_MODE: 'ws',
-      FEISHU_APP_ID: FEISHU.appId,
-      FEISHU_APP_SECRET: FEISHU.appSecret,
-      FEISHU_VERIFICATION_TOKEN: FEISHU.verificationToken,
-      FEISHU_API_BASE: api.url,
-    },
-    { platformBackoffMs: 50 },
-  );
+  app = await startTestApp(feishuEnv(api.url, 'ws'), { platformBackoffMs: 50 });
   await gw.waitForConnection();
 });
 afterAll(async () => {
