@@ -5,6 +5,8 @@ import type { Context, Next } from 'koa';
 import type { Card } from '../../../cards/model.js';
 import type { Secret } from '../../config/secret.js';
 import type { Core } from '../../core/core.js';
+import type { Dispatcher } from '../../core/dispatch.js';
+import type { PlatformAdapter } from '../../core/adapter.js';
 import { readJson } from '../../http/raw-body.js';
 import type { Logger } from '../../log.js';
 import { type ConsoleCard, ConsoleCardStore } from './cards.js';
@@ -20,6 +22,7 @@ const CHAT_ID = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 export interface ConsoleOptions {
   core: Core;
+  dispatcher: Dispatcher;
   store: Store;
   log: Logger;
   token?: Secret;
@@ -45,16 +48,27 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
       if (view) broadcast(view);
     },
   });
-  /** Stores new cards; an approval card is attached so that later transitions update it in place. */
-  const post = async (out: Card[], user: string, chat: string) => {
-    const views: ConsoleCard[] = [];
-    for (const c of out) {
-      const v = await cards.add(c, user, chat);
-      if (v.approvalId) await approvals.attachCard(v.approvalId, { platform: 'console', ref: v.id });
-      views.push((await cards.get(v.id)) ?? v);
-      broadcast(views[views.length - 1] as ConsoleCard);
-    }
-    return views;
+  /**
+   * Posts cards through the dispatcher like every platform (so approval cards are bound for in-place
+   * updates in one place), as the user who asked, and returns them as they are now.
+   */
+  let seq = 0;
+  const post = async (out: Card[], user: string, chat: string): Promise<ConsoleCard[]> => {
+    const adapter: PlatformAdapter = {
+      id: 'console',
+      send: async (c, card) => {
+        const v = await cards.add(card, user, c.chatId);
+        broadcast(v);
+        return v.id;
+      },
+      update: async (ref, card) => {
+        const v = await cards.replace(ref, card);
+        if (v) broadcast(v);
+      },
+    };
+    const refs = await opts.dispatcher.deliver(adapter, { chatId: chat }, out, `console:${now()}:${++seq}`);
+    const views = await Promise.all(refs.map((ref) => cards.get(ref)));
+    return views.filter((v): v is ConsoleCard => Boolean(v));
   };
 
   const r = new Router({ prefix: '/console' });
