@@ -38,7 +38,7 @@ function listen(app: Koa): Promise<{ url: string; server: Server }> {
  * parses JSON and (b) the official SDK's EventDispatcher behind adaptKoa. The work after the ack is a no-op
  * in all three, so only the acknowledgement path is compared.
  */
-export async function benchFeishuIngress(only?: 'ours' | 'bare' | 'sdk'): Promise<Row[]> {
+export async function benchFeishuIngress(): Promise<Row[]> {
   const log = createLogger({ level: 'silent', format: 'json' });
   const dir = mkdtempSync(join(tmpdir(), 'opsbot-bench-'));
   const store = new SqliteStore(join(dir, 'opsbot.db'));
@@ -64,7 +64,7 @@ export async function benchFeishuIngress(only?: 'ours' | 'bare' | 'sdk'): Promis
   const rates: Record<keyof typeof servers, number[]> = { ours: [], bare: [], sdk: [] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of only ? [only] : (['bare', 'sdk', 'ours'] as const)) {
+      for (const name of ['bare', 'sdk', 'ours'] as const) {
         const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/feishu-load.ts', servers[name].url, String(N), String(CONCURRENCY)], { cwd: ROOT, maxBuffer: 1 << 20 });
         const r = JSON.parse(stdout) as { ms: number; ok: number; statuses: Record<string, number> };
         if (r.ok !== N) throw new Error(`${name}: only ${r.ok}/${N} acknowledged (${JSON.stringify(r.statuses)})`);
@@ -77,7 +77,6 @@ export async function benchFeishuIngress(only?: 'ours' | 'bare' | 'sdk'): Promis
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (only) return [{ metric: `${only} only`, value: `${median(rates[only]).toFixed(0)} /s`, goal: '—', ok: true }];
   const m = { ours: median(rates.ours), bare: median(rates.bare), sdk: median(rates.sdk) };
   const costRatio = m.bare / m.ours;
   return [

@@ -46,7 +46,7 @@ export interface CommandMetrics {
 export interface AssistantPort {
   readonly enabled: boolean;
   answer(ctx: CommandContext, text: string): Promise<Card[]>;
-  remember(ctx: CommandContext, text: string, card: Card): Promise<void>;
+  remember(who: { platform: PlatformId; chatId: string; personId: string }, text: string, card: Card): Promise<void>;
 }
 
 export interface RouterDeps extends ContextDeps {
@@ -87,7 +87,7 @@ export class Router {
         if (!this.#d.assistant?.enabled) return [this.#notACommand(person)];
         command = 'llm';
         const lang = detectLang(m.text);
-        const cards = await this.#d.assistant.answer(buildContext(this.#d, person, m, m.chatId, { lang, log, signal: AbortSignal.timeout(this.#d.commandTimeoutMs ?? 120_000) }), m.text);
+        const cards = await this.#d.assistant.answer(this.#context(person, m, lang, log, this.#d.commandTimeoutMs ?? 120_000), m.text);
         this.#observe('llm', 'ok', started);
         return cards;
       }
@@ -97,7 +97,7 @@ export class Router {
       const card = await this.#execute(parsed.spec, parsed.args, person, m, detectLang(m.text), log);
       await this.#done(m, person.id, parsed.spec, args, started);
       if (!parsed.spec.mutating && parsed.spec.authz !== 'self' && this.#d.assistant?.enabled) {
-        await this.#d.assistant.remember(this.#context(person, m, 'en', log), m.text, card);
+        await this.#d.assistant.remember({ platform: m.platform, chatId: m.chatId, personId: person.id }, m.text, card);
       }
       return [card];
     } catch (err) {
@@ -156,8 +156,8 @@ export class Router {
     return spec.run(ctx, args);
   }
 
-  #context(person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: 'en' | 'zh', log: Logger): CommandContext {
-    return buildContext(this.#d, person, at, at.chatId, { lang, log, signal: AbortSignal.timeout(this.#d.commandTimeoutMs ?? 30_000) });
+  #context(person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: 'en' | 'zh', log: Logger, timeoutMs = this.#d.commandTimeoutMs ?? 30_000): CommandContext {
+    return buildContext(this.#d, person, at, at.chatId, { lang, log, signal: AbortSignal.timeout(timeoutMs) });
   }
 
   #identify(platform: PlatformId, userId: string): Person {

@@ -144,9 +144,9 @@ export class Assistant {
    * A slash command's result becomes part of the conversation too, so a follow-up question in plain
    * words ("再看看它的日志" after /pods production) knows what "it" is.
    */
-  async remember(ctx: CommandContext, text: string, card: Card): Promise<void> {
+  async remember(who: { platform: string; chatId: string; personId: string }, text: string, card: Card): Promise<void> {
     if (!this.#client) return;
-    const key = ConversationMemory.key(ctx.actor.platform, ctx.chatId, ctx.person.id);
+    const key = ConversationMemory.key(who.platform, who.chatId, who.personId);
     await this.#memory.append(key, { user: text, assistant: truncateToTokens(renderText(card), 400).text, tools: [], at: this.#d.now() });
   }
 

@@ -18,7 +18,3 @@ const NEXT: Record<ApprovalState, readonly ApprovalState[]> = {
 export function canTransition(from: ApprovalState, to: ApprovalState): boolean {
   return NEXT[from].includes(to);
 }
-
-export function isFinal(s: ApprovalState): boolean {
-  return NEXT[s].length === 0;
-}

@@ -3,7 +3,6 @@ import type { PlatformId, Risk } from '../../config/policy.js';
 import type { Preview } from '../command.js';
 
 export type ApprovalState = 'pending' | 'executing' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled';
-export const OPEN_STATES: readonly ApprovalState[] = ['pending', 'executing'];
 
 /** Who did something, as the policy knows them and as the platform identified them. */
 export interface ActorRef {

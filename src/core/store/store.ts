@@ -51,5 +51,3 @@ export interface Store {
   prune(now: number, cardsBefore: number): Promise<void>;
   close(): Promise<void>;
 }
-
-export class StoreError extends Error {}

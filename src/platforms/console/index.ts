@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { Card } from '../../../cards/model.js';
 import type { Secret } from '../../config/secret.js';
+import { secretsEqual } from '../../core/secure-compare.js';
 import type { Core } from '../../core/core.js';
 import type { Dispatcher } from '../../core/dispatch.js';
 import type { PlatformAdapter } from '../../core/adapter.js';
@@ -178,12 +178,10 @@ function stringField(ctx: Context, body: Record<string, unknown>, name: string, 
 }
 
 function tokenGuard(token: Secret | undefined) {
-  const want = token ? createHash('sha256').update(token.reveal()).digest() : undefined;
   return async (ctx: Context, next: Next) => {
-    if (!want || ctx.path === '/console' || ctx.path === '/console/') return next();
+    if (!token || ctx.path === '/console' || ctx.path === '/console/') return next();
     const given = ctx.get('authorization').replace(/^Bearer\s+/i, '') || ctx.get('x-opsbot-token') || (ctx.path.endsWith('/stream') && typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '');
-    const got = createHash('sha256').update(given).digest();
-    if (!given || !timingSafeEqual(got, want)) {
+    if (!given || !secretsEqual(given, token.reveal())) {
       ctx.status = 401;
       ctx.body = { error: 'console token required (Authorization: Bearer <CONSOLE_TOKEN>)' };
       return;

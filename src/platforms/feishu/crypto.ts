@@ -31,8 +31,3 @@ export function signaturesEqual(expectedHex: string, givenHex: string): boolean 
   const b = Buffer.from(givenHex.toLowerCase(), 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
 }
-
-/** Constant-time comparison of two secrets of any length (hashing equalises the lengths). */
-export function secretsEqual(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}

@@ -6,7 +6,7 @@ import type { Logger } from '../../log.js';
 import type { ActionAnswer, PlatformAdapter, RawRequest, Receipt } from '../../core/adapter.js';
 import { Outbound } from '../outbound.js';
 import { FeishuClient } from './client.js';
-import { secretsEqual } from './crypto.js';
+import { secretsEqual } from '../../core/secure-compare.js';
 import { parseFeishuEnvelope } from './parse.js';
 import { renderFeishuCard } from './render.js';
 import { FeishuStream } from './stream.js';

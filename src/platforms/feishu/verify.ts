@@ -1,6 +1,7 @@
 import { VerificationError } from '../../core/errors.js';
 import { BadRequestError } from '../../core/adapter.js';
-import { decryptFeishu, feishuSignature, secretsEqual, signaturesEqual } from './crypto.js';
+import { secretsEqual } from '../../core/secure-compare.js';
+import { decryptFeishu, feishuSignature, signaturesEqual } from './crypto.js';
 
 /**
  * Feishu gives no timestamp tolerance and retries for ~7.1 h (15 s, 5 min, 1 h, 6 h), so a window of
