@@ -22,7 +22,8 @@ import { consoleAdapter } from './platforms/console/index.js';
 import { Dispatcher } from './core/dispatch.js';
 import { webhookRoutes } from './http/webhook-route.js';
 import type { PlatformAdapter } from './core/adapter.js';
-import { FeishuAdapter } from './platforms/feishu/index.js';
+import type { PlatformDefinition, StartedPlatform } from './core/platform.js';
+import { PLATFORMS, platformIds } from './platforms/index.js';
 
 export class StartupError extends Error {
   constructor(readonly problems: string[]) {
@@ -42,6 +43,8 @@ export interface AppOptions {
   sweepMs?: number;
   /** First retry/reconnect delay of platform clients (tests shorten it). */
   platformBackoffMs?: number;
+  /** The chat platforms of this build (tests add their own). Default: src/platforms/index.ts. */
+  platforms?: readonly PlatformDefinition[];
 }
 
 /** How long console cards and other per-card data are kept. */
@@ -58,7 +61,8 @@ export interface App {
   core: Core;
   store: Store;
   dispatcher: Dispatcher;
-  feishu?: FeishuAdapter;
+  /** The configured chat platforms' adapters, by id. */
+  adapters: Map<string, PlatformAdapter>;
   close(): Promise<void>;
 }
 
@@ -70,7 +74,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const registry = new Registry(COMMANDS);
   let policy = o.policy;
   if (!policy) {
-    const r = loadPolicyFile(config.policyPath, registry.names, risksOf(registry));
+    const r = loadPolicyFile(config.policyPath, registry.names, risksOf(registry), platformIds(o.platforms ?? PLATFORMS));
     if (!r.ok) throw new StartupError(r.problems);
     policy = r.policy;
   }
@@ -107,7 +111,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const { router, approvals } = core;
 
   const dispatcher = new Dispatcher({ core, store, log, now });
-  const platforms = await startPlatforms(o, core, dispatcher);
+  const platforms = await startPlatforms(o, store, dispatcher);
 
   const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken);
   const routers = [webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled })];
@@ -145,7 +149,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     });
   } catch (e) {
     clearInterval(sweeper);
-    await platforms.feishu?.close();
+    await platforms.close();
     await store.close();
     await demo?.stop();
     const code = (e as NodeJS.ErrnoException).code;
@@ -167,11 +171,11 @@ export async function startApp(o: AppOptions): Promise<App> {
     core,
     store,
     dispatcher,
-    ...(platforms.feishu ? { feishu: platforms.feishu } : {}),
+    adapters: platforms.adapters,
     async close() {
       clearInterval(sweeper);
       consoleUi?.close();
-      await platforms.feishu?.close();
+      await platforms.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Let running work and executions record their result before the store closes.
@@ -187,36 +191,40 @@ export function risksOf(registry: Registry): Record<string, Risk> {
   return Object.fromEntries(registry.commands.flatMap((c) => (c.mutating ? [[c.name, c.mutating.risk]] : [])));
 }
 
-type HttpAdapter = PlatformAdapter & { ackDeadlineMs: number };
-
 /**
- * Starts each configured chat platform: HTTP adapters join the webhook route, long connections start
- * here. A platform that is not configured (or runs over its long connection) answers 404 on its route
- * and says so at startup.
+ * Starts each configured chat platform of the list: HTTP adapters join the webhook route, long
+ * connections start here, and every adapter gets its live cards updated. A platform that is not
+ * configured (or runs over its long connection) answers 404 on its route and says so at startup.
  */
-async function startPlatforms(o: AppOptions, core: Core, dispatcher: Dispatcher) {
-  const http = new Map<string, HttpAdapter>();
-  const disabled = new Map<string, string>([
-    ['feishu', 'feishu is not configured (set FEISHU_APP_ID and FEISHU_APP_SECRET)'],
-    ['dingtalk', 'dingtalk is not available in this build yet'],
-    ['wecom', 'wecom is not available in this build yet'],
-  ]);
-  let feishu: FeishuAdapter | undefined;
-  const f = o.config.feishu;
-  if (f) {
-    feishu = new FeishuAdapter({ config: f, log: o.log.child({ platform: 'feishu' }), ...(o.now ? { now: o.now } : {}), ...(o.platformBackoffMs ? { minBackoffMs: o.platformBackoffMs } : {}) });
-    core.updaters.set('feishu', feishu);
-    await feishu.init();
-    if (f.mode === 'http') {
-      http.set('feishu', feishu);
-      disabled.delete('feishu');
-    } else {
-      // One transport per app: the HTTP route is off while the long connection runs.
-      disabled.set('feishu', 'feishu runs over the long connection (FEISHU_MODE=ws); the HTTP callback route is off');
-      feishu.startStream(dispatcher);
+async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatcher) {
+  const http = new Map<string, PlatformAdapter>();
+  const adapters = new Map<string, PlatformAdapter>();
+  const disabled = new Map<string, string>();
+  const started: StartedPlatform[] = [];
+  const close = async () => {
+    for (const p of started.splice(0)) await p.close().catch((err: unknown) => o.log.warn({ err, platform: p.adapter.id }, 'platform did not close cleanly'));
+  };
+  try {
+    for (const def of o.platforms ?? PLATFORMS) {
+      const config = o.config.platforms[def.id];
+      if (config === undefined) {
+        disabled.set(def.id, def.howToEnable);
+        o.log.info({ platform: def.id }, def.howToEnable);
+        continue;
+      }
+      const log = o.log.child({ platform: def.id });
+      const p = await def.start(config, { log, now: o.now ?? Date.now, store, ...(o.platformBackoffMs ? { backoffMs: o.platformBackoffMs } : {}) });
+      started.push(p);
+      adapters.set(def.id, p.adapter);
+      dispatcher.register(p.adapter);
+      if (p.http && p.adapter.receive) http.set(def.id, p.adapter);
+      else if (p.routeOff) disabled.set(def.id, p.routeOff);
+      p.connect?.(dispatcher.sink(p.adapter));
+      o.log.info({ ...p.summary, transport: p.http ? 'http' : p.connect ? 'long connection' : 'send only' }, `${def.id} enabled`);
     }
-    o.log.info({ mode: f.mode, apiBase: f.apiBase }, 'feishu enabled');
+  } catch (e) {
+    await close();
+    throw e;
   }
-  for (const [platform, why] of disabled) if (!(platform === 'feishu' && f)) o.log.info({ platform }, why);
-  return { http, disabled, feishu };
+  return { http, adapters, disabled, close };
 }

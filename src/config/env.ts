@@ -3,6 +3,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { Secret } from './secret.js';
+import { EnvVars, httpUrl, shorten } from './vars.js';
+import type { PlatformDefinition } from '../core/platform.js';
+import { PLATFORMS } from '../platforms/index.js';
 
 /**
  * Everything opsbot reads from the environment, typed. This is the only module that knows variable
@@ -26,7 +29,8 @@ export interface Config {
   logLevel: string;
   logFormat: 'json' | 'pretty';
   llm: LlmConfig;
-  feishu?: FeishuConfig;
+  /** Each configured chat platform's own config, by platform id (src/platforms/index.ts). */
+  platforms: Record<string, unknown>;
 }
 
 export interface LlmConfig {
@@ -51,17 +55,6 @@ export interface LlmConfig {
   memoryTtlMs: number;
 }
 
-export interface FeishuConfig {
-  /** `ws`: long connection, no public URL (default). `http`: event and callback subscription URL. */
-  mode: 'ws' | 'http';
-  appId: string;
-  appSecret: Secret;
-  verificationToken?: Secret;
-  encryptKey?: Secret;
-  /** https://open.feishu.cn (Feishu), https://open.larksuite.com (Lark), or a test server. */
-  apiBase: string;
-}
-
 export type KubeConfigSource =
   | { kind: 'demo' }
   | { kind: 'kubeconfig'; path: string; context?: string }
@@ -80,17 +73,10 @@ const port = z
   .transform(Number)
   .refine((n) => n <= 65535, 'must be a port number (0-65535)');
 
-const url = z.string().refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-}, 'must be an http(s) URL');
+const url = httpUrl;
 
 /** Reads and validates the environment. Never throws: problems come back one line each. */
-export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: string } = {}): ConfigResult {
+export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: string; platforms?: readonly PlatformDefinition[] } = {}): ConfigResult {
   const cwd = opts.cwd ?? process.cwd();
   const problems: string[] = [];
   const notes: string[] = [];
@@ -175,7 +161,15 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     10_000,
   );
 
-  const feishu = feishuConfig(get, secret, problems, notes);
+  // Each platform reads its own variables; any of them set means that platform must be complete.
+  const platforms: Record<string, unknown> = {};
+  for (const def of opts.platforms ?? PLATFORMS) {
+    const vars = new EnvVars(env);
+    const c = def.readConfig(vars);
+    problems.push(...vars.problems);
+    notes.push(...vars.notes);
+    if (c !== undefined) platforms[def.id] = c;
+  }
 
   const consoleToken = secret('CONSOLE_TOKEN', 16);
   const signingKey = secret('OPSBOT_SECRET', 32);
@@ -196,7 +190,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     logLevel: check('LOG_LEVEL', z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
     logFormat: check('LOG_FORMAT', z.enum(['json', 'pretty'], { message: 'must be json or pretty' }), demo ? 'pretty' : 'json'),
     llm,
-    ...(feishu ? { feishu } : {}),
+    platforms,
   };
   if (!isLoopback(host) && !config.consoleToken) {
     notes.push(`the console is disabled: HOST=${host} is not loopback and CONSOLE_TOKEN is not set`);
@@ -248,42 +242,7 @@ function llmConfig(
   };
 }
 
-/** Feishu's variables are all-or-nothing: any of them set means the app must be fully configured. */
-function feishuConfig(
-  get: (n: string) => string | undefined,
-  secret: (n: string, min?: number) => Secret | undefined,
-  problems: string[],
-  notes: string[],
-): FeishuConfig | undefined {
-  const names = ['FEISHU_MODE', 'FEISHU_APP_ID', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY'];
-  if (!names.some((n) => get(n))) return undefined;
-  const appId = get('FEISHU_APP_ID');
-  const appSecret = secret('FEISHU_APP_SECRET');
-  const mode = get('FEISHU_MODE') ?? 'ws';
-  if (mode !== 'ws' && mode !== 'http') problems.push(`FEISHU_MODE: must be ws (long connection) or http (got "${shorten(mode)}")`);
-  if (!appId) problems.push('FEISHU_APP_ID: required when any FEISHU_ variable is set (开发者后台 → 凭证与基础信息 → App ID)');
-  if (!appSecret) problems.push('FEISHU_APP_SECRET: required when FEISHU_APP_ID is set (开发者后台 → 凭证与基础信息 → App Secret)');
-  const verificationToken = secret('FEISHU_VERIFICATION_TOKEN');
-  const encryptKey = secret('FEISHU_ENCRYPT_KEY');
-  if (mode === 'http' && !verificationToken) problems.push('FEISHU_VERIFICATION_TOKEN: required with FEISHU_MODE=http (事件与回调 → 加密策略 → Verification Token)');
-  if (mode === 'http' && !encryptKey) notes.push('feishu: FEISHU_ENCRYPT_KEY is not set — requests are authenticated only by the verification token; set an Encrypt Key to have every request signed');
-  const base = get('FEISHU_API_BASE') ?? 'https://open.feishu.cn';
-  if (!url.safeParse(base).success) problems.push(`FEISHU_API_BASE: must be an http(s) URL (got "${shorten(base)}")`);
-  if (!appId || !appSecret || (mode !== 'ws' && mode !== 'http')) return undefined;
-  return {
-    mode,
-    appId,
-    appSecret,
-    ...(verificationToken ? { verificationToken } : {}),
-    ...(encryptKey ? { encryptKey } : {}),
-    apiBase: base.replace(/\/+$/, ''),
-  };
-}
-
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-function shorten(v: string): string {
-  return v.length > 60 ? v.slice(0, 57) + '...' : v;
-}

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { dnsLabel } from '../core/names.js';
+import { platformIds } from '../platforms/index.js';
 
 /**
  * The policy file: who the people are on each platform, what each role may run where, the bounds of
@@ -12,8 +13,8 @@ import { dnsLabel } from '../core/names.js';
  */
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export type Risk = (typeof RISK_LEVELS)[number];
-export const PLATFORM_IDS = ['console', 'feishu', 'dingtalk', 'wecom'] as const;
-export type PlatformId = (typeof PLATFORM_IDS)[number];
+/** A chat platform's id: `console` or one of the registered platforms (src/platforms/index.ts). */
+export type PlatformId = string;
 
 const duration = z.string().transform((v, ctx) => {
   const ms = parseDuration(v);
@@ -37,14 +38,8 @@ const roleSchema = z.strictObject({
 const personSchema = z.strictObject({
   name: z.string().min(1).optional(),
   roles: z.array(name).min(1),
-  ids: z
-    .strictObject({
-      console: z.string().min(1).optional(),
-      feishu: z.string().min(1).optional(),
-      dingtalk: z.string().min(1).optional(),
-      wecom: z.string().min(1).optional(),
-    })
-    .refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, feishu, dingtalk or wecom)'),
+  // Keys are checked against the registered platforms in crossCheck (the list is not known here).
+  ids: z.record(z.string(), z.string().min(1)).refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (e.g. console, feishu)'),
 });
 
 /** One approval step; `timeout` defaults to approvals.expiry. */
@@ -98,12 +93,15 @@ const policySchema = z.strictObject({
 });
 
 export type Policy = z.infer<typeof policySchema>;
-export type Person = { id: string; name: string; roles: string[]; ids: Partial<Record<PlatformId, string>> };
+export type Person = { id: string; name: string; roles: string[]; ids: Record<PlatformId, string> };
 
 export type PolicyResult = { ok: true; policy: Policy } | { ok: false; problems: string[] };
 
-/** Parses and cross-checks a policy. `knownCommands` are the registry's names, for typo detection. */
-export function parsePolicy(text: string, file: string, knownCommands: readonly string[], risks: Readonly<Record<string, Risk>> = {}): PolicyResult {
+/**
+ * Parses and cross-checks a policy. `knownCommands` are the registry's names, `platforms` the ids a
+ * person may have (console and the registered platforms), both for typo detection.
+ */
+export function parsePolicy(text: string, file: string, knownCommands: readonly string[], risks: Readonly<Record<string, Risk>> = {}, platforms: readonly string[] = platformIds()): PolicyResult {
   const label = basename(file);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
@@ -114,21 +112,21 @@ export function parsePolicy(text: string, file: string, knownCommands: readonly 
     return { ok: false, problems: parsed.error.issues.map((i) => `${label}: ${pathOf(i.path)}: ${i.message}`) };
   }
   const policy = parsed.data;
-  const problems = crossCheck(policy, knownCommands, risks).map((p) => `${label}: ${p}`);
+  const problems = crossCheck(policy, knownCommands, risks, platforms).map((p) => `${label}: ${p}`);
   return problems.length ? { ok: false, problems } : { ok: true, policy };
 }
 
-export function loadPolicyFile(file: string, knownCommands: readonly string[], risks: Readonly<Record<string, Risk>> = {}): PolicyResult {
+export function loadPolicyFile(file: string, knownCommands: readonly string[], risks: Readonly<Record<string, Risk>> = {}, platforms: readonly string[] = platformIds()): PolicyResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     return { ok: false, problems: [`OPSBOT_CONFIG: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`] };
   }
-  return parsePolicy(text, file, knownCommands, risks);
+  return parsePolicy(text, file, knownCommands, risks, platforms);
 }
 
-function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly<Record<string, Risk>>): string[] {
+function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly<Record<string, Risk>>, platforms: readonly string[]): string[] {
   const out: string[] = [];
   const roles = Object.keys(p.roles);
   const knownRole = (r: string, path: string) => {
@@ -150,6 +148,7 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
   for (const [id, person] of Object.entries(p.people)) {
     person.roles.forEach((r, i) => knownRole(r, `people.${id}.roles[${i}]`));
     for (const [platform, uid] of Object.entries(person.ids)) {
+      if (!platforms.includes(platform)) out.push(`people.${id}.ids.${platform}: unknown platform "${platform}" (this build has: ${platforms.join(', ')})`);
       const key = `${platform}:${uid}`;
       const other = seen.get(key);
       if (other) out.push(`people.${id}.ids.${platform}: "${uid}" is also ${other}'s id`);

@@ -3,7 +3,8 @@ import type { PlatformId } from '../config/policy.js';
 
 /**
  * What a platform adapter does (design.md §2). Transports receive bytes; an adapter turns *verified*
- * bytes into events and cards into platform JSON. The core never knows which platform it talks to.
+ * bytes into events and cards into platform JSON. The core never knows which platform it talks to:
+ * what differs between platforms is declared in `caps`, and the dispatcher picks fallbacks from it.
  */
 
 /** A message someone sent: mention removed, full-width characters left for the parser to normalise. */
@@ -15,9 +16,11 @@ export interface IncomingMessage {
   chatKind: 'group' | 'direct';
   userId: string;
   text: string;
-  /** Where a reply goes (Feishu: the message id). */
+  /** Where a reply goes (Feishu: the message id; DingTalk: the sessionWebhook). Opaque to core. */
   replyTo?: string;
   receivedAt: number;
+  /** Anything the adapter needs to answer this event (a nonce, a frame id): opaque to core. */
+  meta?: Readonly<Record<string, string>>;
 }
 
 /** A click on a card button. */
@@ -32,6 +35,7 @@ export interface CardActionEvent {
   /** The card that was clicked (Feishu: its message id). */
   cardRef?: string;
   receivedAt: number;
+  meta?: Readonly<Record<string, string>>;
 }
 
 export type InboundEvent = IncomingMessage | CardActionEvent;
@@ -45,18 +49,23 @@ export interface RawRequest {
   receivedAt: number;
 }
 
+/** The whole HTTP answer: WeCom answers URL verification with bare text, DingTalk with encrypted JSON. */
 export interface HttpReply {
   status: number;
-  body: unknown;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string as text/plain unless `headers` say otherwise. */
+  body: string | Buffer | object;
 }
 
-export type Receipt =
-  /** A platform handshake (Feishu url_verification): answered, nothing passed on. */
-  | { kind: 'handshake'; reply: HttpReply }
-  /** Events to dispatch after a 200 (or nothing: ignored event types). */
-  | { kind: 'events'; events: IncomingMessage[] }
-  /** A card click, answered synchronously with the result. */
-  | { kind: 'action'; action: CardActionEvent };
+/**
+ * What `receive()` makes of one request: the reply to send when nothing in it is a click (a
+ * handshake, an ack), the events to dispatch, and what to do once the reply is on the wire.
+ */
+export interface Receipt {
+  reply: HttpReply;
+  events: InboundEvent[];
+  afterAck?: () => void;
+}
 
 /** The synchronous answer to a click: a toast and, where the card changed, the new card. */
 export interface ActionAnswer {
@@ -64,23 +73,69 @@ export interface ActionAnswer {
   card?: Card;
 }
 
+/**
+ * How a platform behaves, declared once (design.md §2 PlatformCaps). The dispatcher reads these; no
+ * code in core asks which platform it is.
+ */
+export interface PlatformCaps {
+  /** How long the platform waits for the answer to a click (or an event ack). */
+  ackDeadlineMs: number;
+  /** Can a click be answered with a toast? Without one, a refusal is posted as a message. */
+  toast: boolean;
+  /**
+   * How a card already shown can change: `any` time through an API; only `in-callback` (in the
+   * click's answer); `once-per-handle` (each update consumes the handle and may return a successor);
+   * or `never` (send-only robots: a change is posted as a new card).
+   */
+  cardUpdate: 'any' | 'in-callback' | 'once-per-handle' | 'never';
+  /** Can clicks reach us? Without buttons, an approval card shows the commands to type instead. */
+  buttons: boolean;
+  /** Largest card the platform accepts, in bytes of its rendered JSON or markdown. */
+  maxCardBytes: number;
+  /** One long connection per bot (a second kicks the first): run it on one replica only. */
+  singleConnection: boolean;
+  /** Reply handles are single-use or expire (WeCom response_url, DingTalk sessionWebhook). */
+  replyOnce: boolean;
+}
+
+/** Where a card goes: a chat, and the opaque reply handle when answering a message. */
+export interface SendTarget {
+  chatId: string;
+  replyTo?: string;
+}
+
 export interface PlatformAdapter {
   readonly id: PlatformId;
+  readonly caps: PlatformCaps;
   /** HTTP mode: verify (and decrypt) the raw bytes, then parse. Throws VerificationError (→ 401). */
   receive?(req: RawRequest): Promise<Receipt>;
-  /** The platform's body for an ActionAnswer (HTTP response or long-connection ack). */
-  answerAction?(answer: ActionAnswer): unknown;
-  /** Posts a card; returns the reference to update it later. */
-  send(chat: { chatId: string; replyTo?: string }, card: Card, o?: { idempotencyKey?: string }): Promise<string>;
-  /** Replaces a card already shown. */
-  update(ref: string, card: Card): Promise<void>;
   /**
-   * Holds updates of a card while its click is being answered (Feishu: an update sent before the
-   * callback's answer fails or is reverted); `release` sends the newest held one.
+   * The platform's body for an ActionAnswer (HTTP response or long-connection ack), built with the
+   * event in hand (WeCom's passive reply needs its nonce, DingTalk's Stream ack its messageId).
    */
-  holdUpdates?(ref: string): void;
-  releaseUpdates?(ref: string): Promise<void>;
+  answerAction?(answer: ActionAnswer, ev: CardActionEvent): HttpReply;
+  /**
+   * Called before a click is handled and once its answer is on the wire (Feishu: an update sent before
+   * the callback's answer fails or is reverted, so the adapter holds them until `after`).
+   */
+  clickStarted?(ev: CardActionEvent): void;
+  clickAnswered?(ev: CardActionEvent): void;
+  /** Posts a card; returns the handle to update it later. */
+  send(to: SendTarget, card: Card, o?: { idempotencyKey?: string }): Promise<string>;
+  /**
+   * Replaces a card already shown. Returns the successor handle where the old one was consumed
+   * (`once-per-handle`), or nothing. Not called when `caps.cardUpdate` is `never`.
+   */
+  update(ref: string, card: Card): Promise<string | void>;
   close?(): Promise<void>;
+}
+
+/** What every transport, HTTP or long connection, hands its events to. */
+export interface EventSink {
+  /** Deduplicates and starts the work; resolves before the work is done. */
+  message(ev: IncomingMessage): Promise<void>;
+  /** Answers within `caps.ackDeadlineMs`, or with a "working on it" answer. */
+  action(ev: CardActionEvent): Promise<ActionAnswer>;
 }
 
 /** Thrown by receive() for input that is malformed but not a signature problem (→ 400). */

@@ -1,11 +1,15 @@
 import type { Card } from '../../cards/model.js';
+import { withoutButtons } from '../../cards/fallback.js';
 import type { Logger } from '../log.js';
-import type { ActionAnswer, CardActionEvent, IncomingMessage, PlatformAdapter } from './adapter.js';
+import type { ActionAnswer, CardActionEvent, EventSink, IncomingMessage, PlatformAdapter, SendTarget } from './adapter.js';
+import type { CardUpdater } from './approvals/service.js';
 import type { Core } from './core.js';
 import type { ClickOutcome } from './router.js';
 import type { Store } from './store/store.js';
 
 const THINKING: Card = { title: '🤔 Looking into it… · 正在查询…', tone: 'info', blocks: [{ type: 'markdown', text: 'The answer replaces this card.' }] };
+/** Newest handle of each single-use card handle seen lately (bounded). */
+const MAX_SUCCESSORS = 5000;
 
 export interface DispatcherOptions {
   core: Core;
@@ -24,14 +28,32 @@ export interface DispatcherOptions {
 /**
  * Between the transports and the core: remembers event ids (in the store, so restarts and replicas
  * share it), runs the slow work after the platform has its acknowledgement, answers clicks within the
- * platform's deadline, and delivers cards — binding approval cards so they update in place.
+ * platform's deadline, and delivers cards — binding approval cards so they update in place. What it
+ * does differently per platform comes from the adapter's declared `caps`, never from its id.
  */
 export class Dispatcher {
   readonly #o: Required<DispatcherOptions>;
   readonly #inflight = new Set<Promise<unknown>>();
+  /** Per card handle: the newest successor, and the chain that keeps its updates in order. */
+  readonly #successor = new Map<string, string>();
+  readonly #chains = new Map<string, Promise<unknown>>();
 
   constructor(o: DispatcherOptions) {
     this.#o = { now: Date.now, dedupeTtlMs: 8 * 3_600_000, maxInFlight: 200, ...o };
+  }
+
+  /** What a transport of this adapter (HTTP route or long connection) hands its events to. */
+  sink(adapter: PlatformAdapter): EventSink {
+    return {
+      message: async (ev) => void (await this.message(adapter, ev)),
+      action: (ev) => this.action(adapter, ev),
+    };
+  }
+
+  /** Registers the adapter for in-place updates of live cards (approvals now; alerts later). */
+  register(adapter: PlatformAdapter): void {
+    const updater: CardUpdater = { update: (ref, card, chatId) => this.update(adapter, ref, card, chatId) };
+    this.#o.core.updaters.set(adapter.id, updater);
   }
 
   /** Claims the event id; true the first time it is seen. */
@@ -46,24 +68,25 @@ export class Dispatcher {
       log().info('duplicate event ignored');
       return 'duplicate';
     }
+    const to: SendTarget = { chatId: ev.chatId, ...(ev.replyTo ? { replyTo: ev.replyTo } : {}) };
     if (this.#inflight.size >= this.#o.maxInFlight) {
       log().warn({ inFlight: this.#inflight.size }, 'overloaded: event answered with a busy reply');
-      this.#track(this.deliver(adapter, ev, [{ title: 'opsbot is busy — please try again in a minute', tone: 'warning', blocks: [] }], ev.eventId), log);
+      this.#track(this.deliver(adapter, to, [{ title: 'opsbot is busy — please try again in a minute', tone: 'warning', blocks: [] }], ev.eventId), log);
       return 'busy';
     }
     this.#track(
       (async () => {
-        // An LLM answer takes seconds: show within a second that the bot is on it, then replace that card.
-        const thinking = this.#o.core.router.wantsAssistant(ev.text)
-          ? await adapter.send({ chatId: ev.chatId, ...(ev.replyTo ? { replyTo: ev.replyTo } : {}) }, THINKING, { idempotencyKey: `${ev.eventId}:thinking` })
-          : undefined;
+        // An LLM answer takes seconds: show within a second that the bot is on it, then replace that
+        // card — only where a card can be replaced later, and the reply handle can be used twice.
+        const canReplace = adapter.caps.cardUpdate === 'any' || adapter.caps.cardUpdate === 'once-per-handle';
+        const thinking = canReplace && !adapter.caps.replyOnce && this.#o.core.router.wantsAssistant(ev.text) ? await adapter.send(to, THINKING, { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
         const cards = await this.#o.core.router.message({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, text: ev.text });
         if (thinking && cards[0]) {
           const [first, ...rest] = cards;
-          await adapter.update(thinking, first);
-          if (first.binding) await this.#o.core.approvals.attachCard(first.binding.approvalId, { platform: adapter.id, ref: thinking });
-          await this.deliver(adapter, ev, rest, ev.eventId);
-        } else await this.deliver(adapter, ev, cards, ev.eventId);
+          const ref = await this.update(adapter, thinking, first, ev.chatId);
+          if (first.binding) await this.#o.core.approvals.attachCard(first.binding.approvalId, { platform: adapter.id, ref });
+          await this.deliver(adapter, to, rest, ev.eventId);
+        } else await this.deliver(adapter, to, cards, ev.eventId);
       })(),
       log,
     );
@@ -71,54 +94,92 @@ export class Dispatcher {
   }
 
   /**
-   * A click, answered within `deadlineMs`: an approval decision updates the clicked card in the
-   * answer; a drill-down's result follows as a new message; a refusal is a toast.
+   * A click, answered within the platform's ack deadline: an approval decision updates the clicked
+   * card in the answer; a drill-down's result follows as a new message; a refusal is a toast, or a
+   * message where the platform has no toast.
    */
-  async action(adapter: PlatformAdapter, ev: CardActionEvent, deadlineMs: number): Promise<ActionAnswer> {
+  async action(adapter: PlatformAdapter, ev: CardActionEvent): Promise<ActionAnswer> {
     const log = this.#lazyLog({ platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId, kind: 'click' });
     if (!(await this.#first(adapter.id, ev.eventId))) return { toast: { type: 'info', text: 'Already handled' } };
-    if (ev.cardRef) adapter.holdUpdates?.(ev.cardRef);
     const work = this.#o.core.router.act({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, payload: ev.payload });
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), deadlineMs)));
+    const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), adapter.caps.ackDeadlineMs)));
     const outcome = await Promise.race([work, late]);
     clearTimeout(timer);
+    const to: SendTarget = { chatId: ev.chatId, ...(ev.cardRef ? { replyTo: ev.cardRef } : {}) };
     if (!outcome) {
       this.#track(work.then((o) => this.#afterDeadline(adapter, ev, o)), log);
       return { toast: { type: 'info', text: 'Working on it — the result follows in this chat' } };
     }
-    if (outcome.refused) return { toast: { type: 'error', text: outcome.refused } };
-    const [card, ...rest] = outcome.cards;
-    if (card?.binding) {
-      if (rest.length) this.#track(this.deliver(adapter, { chatId: ev.chatId, ...(ev.cardRef ? { replyTo: ev.cardRef } : {}) }, rest, ev.eventId), log);
-      return { toast: { type: card.tone === 'danger' ? 'error' : 'success', text: card.title }, card };
+    if (outcome.refused) {
+      if (!adapter.caps.toast) this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log);
+      return { toast: { type: 'error', text: outcome.refused } };
     }
-    this.#track(this.deliver(adapter, { chatId: ev.chatId, ...(ev.cardRef ? { replyTo: ev.cardRef } : {}) }, outcome.cards, ev.eventId), log);
+    const [card, ...rest] = outcome.cards;
+    if (card?.binding && adapter.caps.cardUpdate !== 'never') {
+      if (rest.length) this.#track(this.deliver(adapter, to, rest, ev.eventId), log);
+      return { toast: { type: card.tone === 'danger' ? 'error' : 'success', text: card.title }, card: this.#fit(adapter, card) };
+    }
+    this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log);
     return { toast: { type: 'info', text: 'The answer follows in this chat' } };
   }
 
   async #afterDeadline(adapter: PlatformAdapter, ev: CardActionEvent, o: ClickOutcome): Promise<void> {
     const [card] = o.cards;
-    if (card?.binding && ev.cardRef && !o.refused) await adapter.update(ev.cardRef, card);
+    if (card?.binding && ev.cardRef && !o.refused) await this.update(adapter, ev.cardRef, card, ev.chatId);
     else await this.deliver(adapter, { chatId: ev.chatId, ...(ev.cardRef ? { replyTo: ev.cardRef } : {}) }, o.cards, ev.eventId);
-    if (ev.cardRef) await adapter.releaseUpdates?.(ev.cardRef);
   }
 
   /** Sends cards; an approval card is bound to its approval so every later transition updates it. */
-  async deliver(adapter: PlatformAdapter, chat: { chatId: string; replyTo?: string }, cards: Card[], key: string): Promise<string[]> {
+  async deliver(adapter: PlatformAdapter, to: SendTarget, cards: Card[], key: string): Promise<string[]> {
     const refs: string[] = [];
     for (const [i, card] of cards.entries()) {
-      const ref = await adapter.send({ chatId: chat.chatId, ...(chat.replyTo ? { replyTo: chat.replyTo } : {}) }, card, { idempotencyKey: `${key}:${i}` });
+      const ref = await adapter.send(to, this.#fit(adapter, card), { idempotencyKey: `${key}:${i}` });
       refs.push(ref);
       if (card.binding) await this.#o.core.approvals.attachCard(card.binding.approvalId, { platform: adapter.id, ref });
     }
     return refs;
   }
 
+  /**
+   * Brings a card already shown up to date and returns its newest handle. Updates of one card run in
+   * order and always use the newest handle (single-use handles are consumed by each update); where
+   * the platform cannot update, the new state is posted as a new card.
+   */
+  async update(adapter: PlatformAdapter, ref: string, card: Card, chatId: string): Promise<string> {
+    const key = `${adapter.id}\u0000${ref}`;
+    const run = async (): Promise<string> => {
+      const current = this.#successor.get(key) ?? ref;
+      if (adapter.caps.cardUpdate === 'never' || adapter.caps.cardUpdate === 'in-callback') {
+        return adapter.send({ chatId }, this.#fit(adapter, card));
+      }
+      const next = (await adapter.update(current, this.#fit(adapter, card))) || current;
+      if (next !== current || this.#successor.has(key)) {
+        this.#successor.delete(key);
+        this.#successor.set(key, next);
+        if (this.#successor.size > MAX_SUCCESSORS) this.#successor.delete(this.#successor.keys().next().value as string);
+      }
+      return next;
+    };
+    const prev = this.#chains.get(key) ?? Promise.resolve();
+    const p = prev.then(run, run);
+    const tail = p.catch(() => undefined);
+    this.#chains.set(key, tail);
+    void tail.then(() => {
+      if (this.#chains.get(key) === tail) this.#chains.delete(key);
+    });
+    return p;
+  }
+
+  #fit(adapter: PlatformAdapter, card: Card): Card {
+    return adapter.caps.buttons ? card : withoutButtons(card);
+  }
+
   /** Resolves when all background work started so far is done (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
     await this.#o.core.approvals.idle();
+    while (this.#chains.size) await Promise.allSettled([...this.#chains.values()]);
   }
 
   get inFlight(): number {

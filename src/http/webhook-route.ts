@@ -1,8 +1,10 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import type { Dispatcher } from '../core/dispatch.js';
 import { VerificationError } from '../core/errors.js';
+import { settle } from '../core/ingress.js';
 import type { Logger } from '../log.js';
-import { BadRequestError, type PlatformAdapter } from '../core/adapter.js';
+import { BadRequestError, type HttpReply, type PlatformAdapter } from '../core/adapter.js';
 import { readRawBody } from './raw-body.js';
 
 export interface WebhookOptions {
@@ -10,7 +12,7 @@ export interface WebhookOptions {
   log: Logger;
   now: () => number;
   /** Adapters that take HTTP callbacks, by platform. */
-  adapters: Map<string, PlatformAdapter & { ackDeadlineMs: number }>;
+  adapters: Map<string, PlatformAdapter>;
   /** Why a known platform's route is off (not configured, or running over its long connection). */
   disabled: Map<string, string>;
   bodyLimit?: number;
@@ -18,12 +20,12 @@ export interface WebhookOptions {
 
 /**
  * The one webhook route for every platform (design.md §1.6): raw bytes in, the adapter verifies and
- * parses, the answer goes out within the platform's deadline, slow work continues after it. No body
- * parser runs before verification.
+ * parses, the answer goes out within the platform's deadline, slow work continues after it. GET too:
+ * WeCom verifies its callback URL with a signed GET. No body parser runs before verification.
  */
 export function webhookRoutes(o: WebhookOptions): Router {
   const r = new Router();
-  r.post('/webhooks/:platform', async (ctx) => {
+  const handle = async (ctx: Context & { params: Record<string, string> }) => {
     const platform = ctx.params['platform'] ?? '';
     const adapter = o.adapters.get(platform);
     if (!adapter?.receive) {
@@ -31,7 +33,7 @@ export function webhookRoutes(o: WebhookOptions): Router {
       ctx.body = { error: o.disabled.get(platform) ?? `unknown platform "${platform}"` };
       return;
     }
-    const body = await readRawBody(ctx, o.bodyLimit ?? 1024 * 1024);
+    const body = ctx.method === 'GET' ? Buffer.alloc(0) : await readRawBody(ctx, o.bodyLimit ?? 1024 * 1024);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(ctx.headers)) if (typeof v === 'string') headers[k] = v;
     let receipt;
@@ -53,23 +55,25 @@ export function webhookRoutes(o: WebhookOptions): Router {
       }
       throw err;
     }
-    if (receipt.kind === 'handshake') {
-      ctx.status = receipt.reply.status;
-      ctx.body = receipt.reply.body;
-      return;
-    }
-    if (receipt.kind === 'events') {
-      for (const ev of receipt.events) await o.dispatcher.message(adapter, ev);
-      ctx.status = 200;
-      ctx.body = {};
-      return;
-    }
-    const answer = await o.dispatcher.action(adapter, receipt.action, adapter.ackDeadlineMs);
-    ctx.status = 200;
-    ctx.body = adapter.answerAction ? adapter.answerAction(answer) : {};
-    const ref = receipt.action.cardRef;
-    // Updates of the clicked card wait until the platform has our answer.
-    if (ref && adapter.releaseUpdates) ctx.res.once('finish', () => void adapter.releaseUpdates?.(ref).catch((err: unknown) => o.log.warn({ err, platform }, 'held card update failed')));
-  });
+    const { reply, afterAck } = await settle(o.dispatcher.sink(adapter), adapter, receipt);
+    writeReply(ctx, reply);
+    // Work that must wait until the platform has our answer (Feishu: held card updates).
+    if (afterAck) ctx.res.once('finish', () => {
+      try {
+        afterAck();
+      } catch (err) {
+        o.log.warn({ err, platform }, 'after-ack hook failed');
+      }
+    });
+  };
+  r.get('/webhooks/:platform', handle);
+  r.post('/webhooks/:platform', handle);
   return r;
+}
+
+function writeReply(ctx: Context, reply: HttpReply): void {
+  ctx.status = reply.status;
+  for (const [k, v] of Object.entries(reply.headers ?? {})) ctx.set(k, v);
+  if (typeof reply.body === 'string' && !reply.headers?.['content-type']) ctx.type = 'text/plain';
+  ctx.body = reply.body;
 }

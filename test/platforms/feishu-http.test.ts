@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardText, FakeFeishuApi } from '../fakes/feishu-api.js';
 import { clickEnvelope, FEISHU, feishuEnv, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
 import { startTestApp, type TestApp } from '../helpers/start-app.js';
+import type { FeishuAdapter } from '../../src/platforms/feishu/index.js';
 
 let api: FakeFeishuApi;
 let app: TestApp;
@@ -169,7 +170,7 @@ describe('bad input: answered as stated, nothing executed', () => {
 
 describe('in-place updates wait for the click answer', () => {
   it('updates of a held card are not sent; on release only the newest one is', async () => {
-    const f = app.feishu!;
+    const f = app.adapters.get('feishu') as FeishuAdapter;
     const ref = await f.send({ chatId: FEISHU.chat }, { title: 'v0', tone: 'info', blocks: [] });
     const msg = api.messages.find((m) => m.id === ref)!;
     f.holdUpdates(ref);

@@ -15,9 +15,12 @@ import { clockTime } from '../time.js';
 import { canTransition } from './states.js';
 import type { ActorRef, Approval, ApprovalState, CardRef } from './types.js';
 
-/** Updates a card already shown on a platform (in place). Each adapter provides one. */
+/**
+ * Updates a card already shown on a platform (in place, or as a new card where the platform cannot
+ * update). Returns the successor handle when the old one was consumed (single-use handles).
+ */
 export interface CardUpdater {
-  update(ref: string, card: Card): Promise<void>;
+  update(ref: string, card: Card, chatId: string): Promise<string | void>;
 }
 
 export interface ApprovalDeps {
@@ -193,7 +196,8 @@ export class ApprovalService {
       if (a.cards.some((c) => c.platform === ref.platform && c.ref === ref.ref)) return;
       const next = { ...a, cards: [...a.cards, ref].slice(-20), version: a.version + 1 };
       if (await this.#d.store.updateApproval(next, a.version)) {
-        await this.#d.updaters.get(ref.platform)?.update(ref.ref, this.card(next));
+        const successor = await this.#d.updaters.get(ref.platform)?.update(ref.ref, this.card(next), next.chatId);
+        if (successor && successor !== ref.ref) await this.#replaceRef(id, ref, successor);
         return;
       }
     }
@@ -274,12 +278,24 @@ export class ApprovalService {
     await Promise.all(
       a.cards.map(async (ref) => {
         try {
-          await this.#d.updaters.get(ref.platform)?.update(ref.ref, card);
+          const successor = await this.#d.updaters.get(ref.platform)?.update(ref.ref, card, a.chatId);
+          if (successor && successor !== ref.ref) await this.#replaceRef(a.id, ref, successor);
         } catch (err) {
           this.#d.log.warn({ err, approvalId: a.id, platform: ref.platform }, 'card update failed');
         }
       }),
     );
+  }
+
+  /** A single-use card handle was consumed by an update: later updates use its successor. */
+  async #replaceRef(id: string, old: CardRef, ref: string): Promise<void> {
+    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
+      const a = await this.#d.store.getApproval(id);
+      if (!a) return;
+      const cards = a.cards.map((c) => (c.platform === old.platform && c.ref === old.ref ? { platform: c.platform, ref } : c));
+      if (await this.#d.store.updateApproval({ ...a, cards, version: a.version + 1 }, a.version)) return;
+    }
+    this.#d.log.warn({ approvalId: id, platform: old.platform }, 'could not record the new card handle');
   }
 
   async #load(ctx: CommandContext, id: string): Promise<Approval> {

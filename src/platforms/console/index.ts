@@ -42,31 +42,31 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
     const data = `event: card\ndata: ${JSON.stringify(c)}\n\n`;
     for (const s of streams) s.write(data);
   };
-  opts.core.updaters.set('console', {
-    async update(ref: string, card: Card) {
-      const view = await cards.replace(ref, card);
-      if (view) broadcast(view);
-    },
-  });
   /**
-   * Posts cards through the dispatcher like every platform (so approval cards are bound for in-place
-   * updates in one place), as the user who asked, and returns them as they are now.
+   * Cards are posted through the dispatcher like every platform (so approval cards are bound for
+   * in-place updates in one place), as the user who asked, and returned as they are now.
    */
+  /** Who asked, by delivery key: console cards show their sender. */
+  const senders = new Map<string, string>();
+  const adapter: PlatformAdapter = {
+    id: 'console',
+    caps: { ackDeadlineMs: 10_000, toast: true, cardUpdate: 'any', buttons: true, maxCardBytes: 64 * 1024, singleConnection: false, replyOnce: false },
+    send: async (c, card, o) => {
+      const v = await cards.add(card, senders.get(o?.idempotencyKey?.replace(/:\d+$/, '') ?? '') ?? '', c.chatId);
+      broadcast(v);
+      return v.id;
+    },
+    update: async (ref, card) => {
+      const v = await cards.replace(ref, card);
+      if (v) broadcast(v);
+    },
+  };
+  opts.dispatcher.register(adapter);
   let seq = 0;
   const post = async (out: Card[], user: string, chat: string): Promise<ConsoleCard[]> => {
-    const adapter: PlatformAdapter = {
-      id: 'console',
-      send: async (c, card) => {
-        const v = await cards.add(card, user, c.chatId);
-        broadcast(v);
-        return v.id;
-      },
-      update: async (ref, card) => {
-        const v = await cards.replace(ref, card);
-        if (v) broadcast(v);
-      },
-    };
-    const refs = await opts.dispatcher.deliver(adapter, { chatId: chat }, out, `console:${now()}:${++seq}`);
+    const key = `console:${now()}:${++seq}`;
+    senders.set(key, user);
+    const refs = await opts.dispatcher.deliver(adapter, { chatId: chat }, out, key).finally(() => senders.delete(key));
     const views = await Promise.all(refs.map((ref) => cards.get(ref)));
     return views.filter((v): v is ConsoleCard => Boolean(v));
   };

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Card } from '../../../cards/model.js';
-import type { FeishuConfig } from '../../config/env.js';
-import type { Dispatcher } from '../../core/dispatch.js';
 import type { Logger } from '../../log.js';
-import type { ActionAnswer, PlatformAdapter, RawRequest, Receipt } from '../../core/adapter.js';
+import type { ActionAnswer, CardActionEvent, EventSink, HttpReply, PlatformAdapter, PlatformCaps, RawRequest, Receipt } from '../../core/adapter.js';
+import { definePlatform } from '../../core/platform.js';
+import { FEISHU_VARS, type FeishuConfig, readFeishuConfig } from './config.js';
 import { Outbound } from '../outbound.js';
 import { FeishuClient } from './client.js';
 import { secretsEqual } from '../../core/secure-compare.js';
@@ -11,6 +11,7 @@ import { parseFeishuEnvelope } from './parse.js';
 import { renderFeishuCard } from './render.js';
 import { FeishuStream } from './stream.js';
 import { verifyFeishu } from './verify.js';
+import { settle } from '../../core/ingress.js';
 
 export interface FeishuAdapterOptions {
   config: FeishuConfig;
@@ -25,9 +26,17 @@ export interface FeishuAdapterOptions {
  * rendered to JSON 2.0, replies and in-place updates through the Open API (platforms.md §1).
  */
 export class FeishuAdapter implements PlatformAdapter {
-  readonly id = 'feishu' as const;
-  /** Feishu waits 3 s for an answer; leave room for the network. */
-  readonly ackDeadlineMs = 2500;
+  readonly id = 'feishu';
+  readonly caps: PlatformCaps = {
+    // Feishu waits 3 s for a callback's answer; leave room for the network.
+    ackDeadlineMs: 2500,
+    toast: true,
+    cardUpdate: 'any',
+    buttons: true,
+    maxCardBytes: 30 * 1024,
+    singleConnection: false,
+    replyOnce: false,
+  };
   readonly client: FeishuClient;
   readonly #o: FeishuAdapterOptions & { now: () => number };
   readonly #outbound: Outbound;
@@ -56,17 +65,28 @@ export class FeishuAdapter implements PlatformAdapter {
   async receive(req: RawRequest): Promise<Receipt> {
     const c = this.#o.config;
     const v = verifyFeishu(req.headers, req.body, { verificationToken: (c.verificationToken as NonNullable<typeof c.verificationToken>).reveal(), ...(c.encryptKey ? { encryptKey: c.encryptKey.reveal() } : {}) }, req.receivedAt);
-    if (v.kind === 'challenge') return { kind: 'handshake', reply: { status: 200, body: { challenge: v.challenge } } };
+    if (v.kind === 'challenge') return { reply: { status: 200, body: { challenge: v.challenge } }, events: [] };
     const p = parseFeishuEnvelope(v.envelope, { receivedAt: req.receivedAt, ...(this.#botOpenId ? { botOpenId: this.#botOpenId } : {}) });
-    if (p.kind === 'message') return { kind: 'events', events: [p.message] };
-    if (p.kind === 'action') return { kind: 'action', action: p.action };
+    const ok = { status: 200, body: {} };
+    if (p.kind === 'message') return { reply: ok, events: [p.message] };
+    if (p.kind === 'action') return { reply: ok, events: [p.action] };
     this.#o.log.debug({ reason: p.reason }, 'feishu event ignored');
-    return { kind: 'events', events: [] };
+    return { reply: ok, events: [] };
   }
 
   /** The callback answer Feishu expects: a toast and, when the card changed, the card (platforms.md §1.4). */
-  answerAction(a: ActionAnswer): unknown {
-    return { toast: { type: a.toast.type, content: a.toast.text.slice(0, 200) }, ...(a.card ? { card: { type: 'raw', data: renderFeishuCard(a.card) } } : {}) };
+  answerAction(a: ActionAnswer, _ev?: CardActionEvent): HttpReply {
+    return { status: 200, body: { toast: { type: a.toast.type, content: a.toast.text.slice(0, 200) }, ...(a.card ? { card: { type: 'raw', data: renderFeishuCard(a.card) } } : {}) } };
+  }
+
+  /** An update sent before the callback's answer fails or is reverted: hold them until it is out. */
+  clickStarted(ev: CardActionEvent): void {
+    if (ev.cardRef) this.holdUpdates(ev.cardRef);
+  }
+
+  clickAnswered(ev: CardActionEvent): void {
+    const ref = ev.cardRef;
+    if (ref) void this.releaseUpdates(ref).catch((err: unknown) => this.#o.log.warn({ err }, 'held card update failed'));
   }
 
   async send(chat: { chatId: string; replyTo?: string }, card: Card, o: { idempotencyKey?: string } = {}): Promise<string> {
@@ -92,8 +112,8 @@ export class FeishuAdapter implements PlatformAdapter {
     if (card) await this.client.patchCard(ref, renderFeishuCard(card));
   }
 
-  /** Starts the long connection; its events go through the same dispatcher as HTTP. */
-  startStream(dispatcher: Dispatcher): FeishuStream {
+  /** Starts the long connection; its events go through the same ingress as HTTP. */
+  startStream(sink: EventSink): FeishuStream {
     const token = this.#o.config.verificationToken?.reveal();
     this.#stream = new FeishuStream({
       apiBase: this.#o.config.apiBase,
@@ -109,16 +129,10 @@ export class FeishuAdapter implements PlatformAdapter {
           return undefined;
         }
         const p = parseFeishuEnvelope(env, { receivedAt: this.#o.now(), ...(this.#botOpenId ? { botOpenId: this.#botOpenId } : {}) });
-        if (p.kind === 'message') {
-          await dispatcher.message(this, p.message);
-          return undefined;
-        }
-        if (p.kind === 'action') {
-          const answer = await dispatcher.action(this, p.action, this.ackDeadlineMs);
-          const ref = p.action.cardRef;
-          return { answer: this.answerAction(answer), ...(ref ? { afterAck: () => void this.releaseUpdates(ref).catch((err: unknown) => this.#o.log.warn({ err }, 'held card update failed')) } : {}) };
-        }
-        return undefined;
+        if (p.kind === 'ignored') return undefined;
+        const { reply, afterAck } = await settle(sink, this, { reply: { status: 200, body: {} }, events: [p.kind === 'message' ? p.message : p.action] });
+        // A message's ack carries nothing; a click's carries its answer.
+        return { ...(p.kind === 'action' ? { answer: reply.body } : {}), ...(afterAck ? { afterAck } : {}) };
       },
     });
     this.#stream.start();
@@ -130,3 +144,25 @@ export class FeishuAdapter implements PlatformAdapter {
     await this.#outbound.idle();
   }
 }
+
+/** Feishu / Lark (飞书), as the platform registry sees it. */
+export const feishu = definePlatform<FeishuConfig>({
+  id: 'feishu',
+  title: 'Feishu / Lark (飞书)',
+  vars: FEISHU_VARS,
+  howToEnable: 'feishu is not configured (set FEISHU_APP_ID and FEISHU_APP_SECRET)',
+  readConfig: readFeishuConfig,
+  async start(config, deps) {
+    const adapter = new FeishuAdapter({ config, log: deps.log, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}) });
+    await adapter.init();
+    const http = config.mode === 'http';
+    return {
+      adapter,
+      http,
+      // One transport per app: the HTTP route is off while the long connection runs.
+      ...(http ? {} : { routeOff: 'feishu runs over the long connection (FEISHU_MODE=ws); the HTTP callback route is off', connect: (sink: EventSink) => void adapter.startStream(sink) }),
+      summary: { mode: config.mode, apiBase: config.apiBase },
+      close: () => adapter.close(),
+    };
+  },
+});

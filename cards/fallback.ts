@@ -1,0 +1,13 @@
+import type { Card } from './model.js';
+
+/**
+ * A card for a platform whose clicks cannot reach us (send-only robots): buttons would be dead, so
+ * they go, and an approval card says what to type instead.
+ */
+export function withoutButtons(card: Card): Card {
+  if (!card.buttons?.length) return card;
+  const { buttons: _buttons, ...rest } = card;
+  if (!card.binding) return rest;
+  const id = card.binding.approvalId;
+  return { ...rest, blocks: [...card.blocks, { type: 'markdown', text: `Reply \`/approve ${id}\` · \`/reject ${id} <reason>\`` }] };
+}

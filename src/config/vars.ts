@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { Secret } from './secret.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** One environment variable, as README's config table shows it. */
+export interface VarDoc {
+  name: string;
+  /** Shown in the table; omitted for required or unset-by-default variables. */
+  default?: string;
+  meaning: string;
+}
+
+export const httpUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL');
+
+/**
+ * Reads environment variables for one config module (the core's or a platform's): blank counts as
+ * unset, invalid values become one problem line each (never a throw), secrets are wrapped.
+ */
+export class EnvVars {
+  readonly problems: string[] = [];
+  readonly notes: string[] = [];
+  constructor(readonly env: Env) {}
+
+  get(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  check<T>(name: string, schema: z.ZodType<T>, fallback: T): T {
+    const raw = this.get(name);
+    if (raw === undefined) return fallback;
+    const r = schema.safeParse(raw);
+    if (r.success) return r.data;
+    this.problems.push(`${name}: ${r.error.issues[0]?.message ?? 'invalid value'} (got "${shorten(raw)}")`);
+    return fallback;
+  }
+
+  secret(name: string, minLength = 1): Secret | undefined {
+    const raw = this.get(name);
+    if (raw === undefined) return undefined;
+    if (raw.length < minLength) this.problems.push(`${name}: must be at least ${minLength} characters long`);
+    return new Secret(raw);
+  }
+
+  /** An http(s) base URL, trailing slashes removed. */
+  baseUrl(name: string, fallback: string): string {
+    const v = this.get(name) ?? fallback;
+    if (!httpUrl.safeParse(v).success) this.problems.push(`${name}: must be an http(s) URL (got "${shorten(v)}")`);
+    return v.replace(/\/+$/, '');
+  }
+
+  problem(line: string): void {
+    this.problems.push(line);
+  }
+
+  note(line: string): void {
+    this.notes.push(line);
+  }
+}
+
+export function shorten(v: string): string {
+  return v.length > 60 ? v.slice(0, 57) + '...' : v;
+}
