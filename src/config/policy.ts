@@ -39,7 +39,7 @@ const personSchema = z.strictObject({
   name: z.string().min(1).optional(),
   roles: z.array(name).min(1),
   // Keys are checked against the registered platforms in crossCheck (the list is not known here).
-  ids: z.record(z.string(), z.string().min(1)).refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (e.g. console, feishu)'),
+  ids: z.record(z.string(), z.string().min(1)).refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, or a platform of this build)'),
 });
 
 /** One approval step; `timeout` defaults to approvals.expiry. */

@@ -34,9 +34,13 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly #o: Required<DispatcherOptions>;
   readonly #inflight = new Set<Promise<unknown>>();
-  /** Per card handle: the newest successor, and the chain that keeps its updates in order. */
+  /** Per card (keyed by its first handle): the newest handle, and the chain that keeps its updates in order. */
   readonly #successor = new Map<string, string>();
+  /** Each later handle → the card's first handle. */
+  readonly #roots = new Map<string, string>();
   readonly #chains = new Map<string, Promise<unknown>>();
+  /** Where cards cannot be updated: what was last posted per handle, so an unchanged state is not posted twice. */
+  readonly #posted = new Map<string, string>();
 
   constructor(o: DispatcherOptions) {
     this.#o = { now: Date.now, dedupeTtlMs: 8 * 3_600_000, maxInFlight: 200, ...o };
@@ -134,7 +138,12 @@ export class Dispatcher {
   async deliver(adapter: PlatformAdapter, to: SendTarget, cards: Card[], key: string): Promise<string[]> {
     const refs: string[] = [];
     for (const [i, card] of cards.entries()) {
-      const ref = await adapter.send(to, this.#fit(adapter, card), { idempotencyKey: `${key}:${i}` });
+      const fitted = this.#fit(adapter, card);
+      const ref = await adapter.send(to, fitted, { idempotencyKey: `${key}:${i}` });
+      if (adapter.caps.cardUpdate === 'never' || adapter.caps.cardUpdate === 'in-callback') {
+        this.#remember(this.#posted, this.#roots.get(`${adapter.id}\u0000${ref}`) ?? `${adapter.id}\u0000${ref}`, JSON.stringify(fitted));
+        this.#remember(this.#posted, `${adapter.id}\u0000${to.chatId}\u0000${JSON.stringify(fitted)}`, '');
+      }
       refs.push(ref);
       if (card.binding) await this.#o.core.approvals.attachCard(card.binding.approvalId, { platform: adapter.id, ref });
     }
@@ -147,18 +156,24 @@ export class Dispatcher {
    * the platform cannot update, the new state is posted as a new card.
    */
   async update(adapter: PlatformAdapter, ref: string, card: Card, chatId: string): Promise<string> {
-    const key = `${adapter.id}\u0000${ref}`;
+    // Every handle of one card's lineage maps to the first: one chain, one newest handle.
+    const key = this.#roots.get(`${adapter.id}\u0000${ref}`) ?? `${adapter.id}\u0000${ref}`;
     const run = async (): Promise<string> => {
       const current = this.#successor.get(key) ?? ref;
       if (adapter.caps.cardUpdate === 'never' || adapter.caps.cardUpdate === 'in-callback') {
-        return adapter.send({ chatId }, this.#fit(adapter, card));
+        const fitted = this.#fit(adapter, card);
+        const text = JSON.stringify(fitted);
+        // Two copies of one card in a chat (the request's and an /approve reply's) post a state once.
+        const inChat = `${adapter.id}\u0000${chatId}\u0000${text}`;
+        if (this.#posted.get(key) === text || this.#posted.has(inChat)) return current;
+        this.#remember(this.#posted, inChat, text);
+        const posted = await adapter.send({ chatId }, fitted);
+        this.#remember(this.#posted, key, text);
+        this.#link(adapter, key, posted);
+        return posted;
       }
       const next = (await adapter.update(current, this.#fit(adapter, card))) || current;
-      if (next !== current || this.#successor.has(key)) {
-        this.#successor.delete(key);
-        this.#successor.set(key, next);
-        if (this.#successor.size > MAX_SUCCESSORS) this.#successor.delete(this.#successor.keys().next().value as string);
-      }
+      if (next !== current) this.#link(adapter, key, next);
       return next;
     };
     const prev = this.#chains.get(key) ?? Promise.resolve();
@@ -169,6 +184,18 @@ export class Dispatcher {
       if (this.#chains.get(key) === tail) this.#chains.delete(key);
     });
     return p;
+  }
+
+  /** Records `handle` as the newest of the lineage that starts at `root`. */
+  #link(adapter: PlatformAdapter, root: string, handle: string): void {
+    this.#remember(this.#successor, root, handle);
+    this.#remember(this.#roots, `${adapter.id}\u0000${handle}`, root);
+  }
+
+  #remember(m: Map<string, string>, k: string, v: string): void {
+    m.delete(k);
+    m.set(k, v);
+    if (m.size > MAX_SUCCESSORS) m.delete(m.keys().next().value as string);
   }
 
   #fit(adapter: PlatformAdapter, card: Card): Card {

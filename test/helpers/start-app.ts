@@ -6,6 +6,7 @@ import { type App, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
 import type { AuditEntry } from '../../src/core/store/store.js';
 import { createLogger } from '../../src/log.js';
+import type { PlatformDefinition } from '../../src/core/platform.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -44,11 +45,13 @@ export interface TestAppOptions {
   now?: () => number;
   sweepMs?: number;
   platformBackoffMs?: number;
+  /** The chat platforms of the build (the seam test adds one of its own). */
+  platforms?: readonly PlatformDefinition[];
 }
 
 export async function startTestApp(env: Record<string, string> = {}, o: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'opsbot-test-'));
-  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...env }, { cwd: ROOT });
+  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...env }, { cwd: ROOT, ...(o.platforms ? { platforms: o.platforms } : {}) });
   if (!r.ok) throw new Error(r.problems.join('\n'));
   const logs = new LogCapture();
   const log = createLogger({ level: r.config.logLevel, format: 'json', destination: logs });
@@ -59,6 +62,7 @@ export async function startTestApp(env: Record<string, string> = {}, o: TestAppO
     ...(o.now ? { now: o.now } : {}),
     ...(o.sweepMs ? { sweepMs: o.sweepMs } : {}),
     ...(o.platformBackoffMs ? { platformBackoffMs: o.platformBackoffMs } : {}),
+    ...(o.platforms ? { platforms: o.platforms } : {}),
   });
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
