@@ -3,7 +3,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
 import { namespacesOf } from './authz.js';
 import type { CommandContext, Workflow } from './command.js';
-import type { PayloadSigner } from './payload.js';
+import { chatKey, type PayloadSigner } from './payload.js';
 import type { Registry } from './registry.js';
 
 export interface ContextDeps {
@@ -40,6 +40,6 @@ export function buildContext(
     chatId,
     workflow: d.workflow,
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
-    button: (label, command, args) => ({ label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatId, t: d.now() }) }),
+    button: (label, command, args) => ({ label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
   };
 }

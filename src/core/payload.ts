@@ -13,6 +13,14 @@ export type ButtonPayload =
   | { k: 'approval'; id: string; d: 'approve' | 'reject'; ch: string; t: number };
 
 const VERSION = 'v1';
+
+/**
+ * The chat a button is bound to: platform and chat id together, so a console room can never be
+ * confused with a chat of the same id on another platform.
+ */
+export function chatKey(platform: string, chatId: string): string {
+  return `${platform}:${chatId}`;
+}
 const MAC_BYTES = 16;
 
 export class PayloadSigner {

@@ -10,6 +10,7 @@ import type { AnyCommandSpec, CommandContext } from './command.js';
 import { buildContext, type ContextDeps } from './context.js';
 import { NotAllowedError, OpsError, UsageError, VerificationError } from './errors.js';
 import { Registry } from './registry.js';
+import { chatKey } from './payload.js';
 import { validateArgs } from './slash-parser.js';
 import { detectLang } from './time.js';
 
@@ -120,7 +121,7 @@ export class Router {
     let args: Record<string, unknown> | undefined;
     try {
       const payload = this.#d.signer.verify(c.payload, BUTTON_MAX_AGE_MS, this.#d.now());
-      if (payload.ch !== c.chatId) throw new VerificationError('button belongs to another chat');
+      if (payload.ch !== chatKey(c.platform, c.chatId)) throw new VerificationError('button belongs to another chat');
       const person = this.#identify(c.platform, c.userId);
       if (payload.k === 'approval') {
         command = payload.d;

@@ -292,6 +292,18 @@ describe('a throwaway platform over HTTP callbacks (no toast, single-use card ha
     expect(app.demo!.count('PATCH', /payment-service\/scale$/, { dryRun: false })).toBe(0);
   });
 
+  it('a chat is its platform and its id: a console room of the same name cannot use this chat\'s buttons or approvals', async () => {
+    await post(app, id, { type: 'message', user: 'alice-acme', text: '/scale user-service 2 -n production' });
+    const card = await until(() => api.sent.find((c) => /^Approval needed/.test(c.title) && c.text.includes('user-service')), 'the approval card');
+    const approvalId = /· ([A-Z0-9]{4})$/.exec(card.title)![1]!;
+    const click = await app.router.act({ platform: 'console', userId: 'bob', chatId: 'ops-room', payload: button(card, 'Approve') });
+    expect(click.refused).toMatch(/another chat/);
+    const typed = await app.send('bob', `/approve ${approvalId}`, 'ops-room');
+    expect(typed[0]?.title + (typed[0]?.text ?? '')).toMatch(/another chat/);
+    await app.dispatcher.idle();
+    expect(app.demo!.count('PATCH', /user-service\/scale$/, { dryRun: false })).toBe(0);
+  });
+
   it('a platform with no credentials answers 404 on its route and says why', async () => {
     const r = await fetch(`${app.url}/webhooks/feishu`, { method: 'POST', body: '{}' });
     expect(r.status).toBe(404);

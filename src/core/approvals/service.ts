@@ -8,7 +8,7 @@ import type { Audit } from '../audit.js';
 import { refuseDecision } from '../authz.js';
 import type { AnyCommandSpec, CommandContext } from '../command.js';
 import { ConflictError, NotAllowedError, NotFoundError, OpsError } from '../errors.js';
-import type { PayloadSigner } from '../payload.js';
+import { chatKey, type PayloadSigner } from '../payload.js';
 import type { Registry } from '../registry.js';
 import type { Store } from '../store/store.js';
 import { clockTime } from '../time.js';
@@ -215,7 +215,7 @@ export class ApprovalService {
   /** The card for the approval as it is now, with signed buttons while it is pending. */
   card(a: Approval): Card {
     const now = this.#d.now();
-    const sign = (d: 'approve' | 'reject') => this.#d.signer.sign({ k: 'approval', id: a.id, d, ch: a.chatId, t: now });
+    const sign = (d: 'approve' | 'reject') => this.#d.signer.sign({ k: 'approval', id: a.id, d, ch: chatKey(a.requester.platform, a.chatId), t: now });
     const buttons = a.state === 'pending' ? [
       { label: 'Approve', style: 'primary' as const, value: sign('approve') },
       { label: 'Reject', style: 'danger' as const, value: sign('reject') },
@@ -302,7 +302,7 @@ export class ApprovalService {
     const norm = id.trim().toUpperCase();
     const a = await this.#d.store.getApproval(norm);
     if (!a) throw await this.#refuse(ctx, norm, new NotFoundError(`no approval ${norm}`));
-    if (a.chatId !== ctx.chatId) throw await this.#refuse(ctx, norm, new NotAllowedError(`approval ${norm} belongs to another chat; decide it there`, 'approval_other_chat'));
+    if (a.chatId !== ctx.chatId || a.requester.platform !== ctx.actor.platform) throw await this.#refuse(ctx, norm, new NotAllowedError(`approval ${norm} belongs to another chat; decide it there`, 'approval_other_chat'));
     return a;
   }
 
