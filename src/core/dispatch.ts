@@ -8,8 +8,8 @@ import type { ClickOutcome } from './router.js';
 import type { Store } from './store/store.js';
 
 const THINKING: Card = { title: '🤔 Looking into it… · 正在查询…', tone: 'info', blocks: [{ type: 'markdown', text: 'The answer replaces this card.' }] };
-/** Newest handle of each single-use card handle seen lately (bounded). */
-const MAX_SUCCESSORS = 5000;
+/** Bound of each per-card memory below (handles, lineages, posted states). */
+const MAX_REMEMBERED = 5000;
 
 export interface DispatcherOptions {
   core: Core;
@@ -82,8 +82,7 @@ export class Dispatcher {
       (async () => {
         // An LLM answer takes seconds: show within a second that the bot is on it, then replace that
         // card — only where a card can be replaced later, and the reply handle can be used twice.
-        const canReplace = adapter.caps.cardUpdate === 'any' || adapter.caps.cardUpdate === 'once-per-handle';
-        const thinking = canReplace && !adapter.caps.replyOnce && this.#o.core.router.wantsAssistant(ev.text) ? await adapter.send(to, THINKING, { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
+        const thinking = !postsNewCards(adapter) && !adapter.caps.replyOnce && this.#o.core.router.wantsAssistant(ev.text) ? await adapter.send(to, THINKING, { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
         const cards = await this.#o.core.router.message({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, text: ev.text });
         if (thinking && cards[0]) {
           const [first, ...rest] = cards;
@@ -110,7 +109,7 @@ export class Dispatcher {
     const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), adapter.caps.ackDeadlineMs)));
     const outcome = await Promise.race([work, late]);
     clearTimeout(timer);
-    const to: SendTarget = { chatId: ev.chatId, ...(ev.cardRef ? { replyTo: ev.cardRef } : {}) };
+    const to = clickTarget(ev);
     if (!outcome) {
       this.#track(work.then((o) => this.#afterDeadline(adapter, ev, o)), log);
       return { toast: { type: 'info', text: 'Working on it — the result follows in this chat' } };
@@ -131,7 +130,7 @@ export class Dispatcher {
   async #afterDeadline(adapter: PlatformAdapter, ev: CardActionEvent, o: ClickOutcome): Promise<void> {
     const [card] = o.cards;
     if (card?.binding && ev.cardRef && !o.refused) await this.update(adapter, ev.cardRef, card, ev.chatId);
-    else await this.deliver(adapter, { chatId: ev.chatId, ...(ev.cardRef ? { replyTo: ev.cardRef } : {}) }, o.cards, ev.eventId);
+    else await this.deliver(adapter, clickTarget(ev), o.cards, ev.eventId);
   }
 
   /** Sends cards; an approval card is bound to its approval so every later transition updates it. */
@@ -140,9 +139,10 @@ export class Dispatcher {
     for (const [i, card] of cards.entries()) {
       const fitted = this.#fit(adapter, card);
       const ref = await adapter.send(to, fitted, { idempotencyKey: `${key}:${i}` });
-      if (adapter.caps.cardUpdate === 'never' || adapter.caps.cardUpdate === 'in-callback') {
-        this.#remember(this.#posted, this.#roots.get(`${adapter.id}\u0000${ref}`) ?? `${adapter.id}\u0000${ref}`, JSON.stringify(fitted));
-        this.#remember(this.#posted, `${adapter.id}\u0000${to.chatId}\u0000${JSON.stringify(fitted)}`, '');
+      if (postsNewCards(adapter)) {
+        const text = JSON.stringify(fitted);
+        this.#remember(this.#posted, this.#rootOf(adapter, ref), text);
+        this.#remember(this.#posted, `${adapter.id}\u0000${to.chatId}\u0000${text}`, '');
       }
       refs.push(ref);
       if (card.binding) await this.#o.core.approvals.attachCard(card.binding.approvalId, { platform: adapter.id, ref });
@@ -157,10 +157,10 @@ export class Dispatcher {
    */
   async update(adapter: PlatformAdapter, ref: string, card: Card, chatId: string): Promise<string> {
     // Every handle of one card's lineage maps to the first: one chain, one newest handle.
-    const key = this.#roots.get(`${adapter.id}\u0000${ref}`) ?? `${adapter.id}\u0000${ref}`;
+    const key = this.#rootOf(adapter, ref);
     const run = async (): Promise<string> => {
       const current = this.#successor.get(key) ?? ref;
-      if (adapter.caps.cardUpdate === 'never' || adapter.caps.cardUpdate === 'in-callback') {
+      if (postsNewCards(adapter)) {
         const fitted = this.#fit(adapter, card);
         const text = JSON.stringify(fitted);
         // Two copies of one card in a chat (the request's and an /approve reply's) post a state once.
@@ -186,6 +186,12 @@ export class Dispatcher {
     return p;
   }
 
+  /** The key of the card a handle belongs to: its first handle. */
+  #rootOf(adapter: PlatformAdapter, ref: string): string {
+    const k = `${adapter.id}\u0000${ref}`;
+    return this.#roots.get(k) ?? k;
+  }
+
   /** Records `handle` as the newest of the lineage that starts at `root`. */
   #link(adapter: PlatformAdapter, root: string, handle: string): void {
     this.#remember(this.#successor, root, handle);
@@ -195,7 +201,7 @@ export class Dispatcher {
   #remember(m: Map<string, string>, k: string, v: string): void {
     m.delete(k);
     m.set(k, v);
-    if (m.size > MAX_SUCCESSORS) m.delete(m.keys().next().value as string);
+    if (m.size > MAX_REMEMBERED) m.delete(m.keys().next().value as string);
   }
 
   #fit(adapter: PlatformAdapter, card: Card): Card {
@@ -226,4 +232,14 @@ export class Dispatcher {
     const q = p.catch((err: unknown) => log().error({ err }, 'event handling failed')).finally(() => this.#inflight.delete(q));
     this.#inflight.add(q);
   }
+}
+
+/** Where a shown card cannot be changed later, each new state is posted as a new card. */
+function postsNewCards(adapter: PlatformAdapter): boolean {
+  return adapter.caps.cardUpdate === 'never' || adapter.caps.cardUpdate === 'in-callback';
+}
+
+/** Results of a click go to its chat, as a reply to the clicked card where there is one. */
+function clickTarget(ev: CardActionEvent): SendTarget {
+  return { chatId: ev.chatId, ...(ev.cardRef ? { replyTo: ev.cardRef } : {}) };
 }

@@ -74,6 +74,7 @@ export function webhookRoutes(o: WebhookOptions): Router {
 function writeReply(ctx: Context, reply: HttpReply): void {
   ctx.status = reply.status;
   for (const [k, v] of Object.entries(reply.headers ?? {})) ctx.set(k, v);
-  if (typeof reply.body === 'string' && !reply.headers?.['content-type']) ctx.type = 'text/plain';
+  const typed = Object.keys(reply.headers ?? {}).some((k) => k.toLowerCase() === 'content-type');
+  if (typeof reply.body === 'string' && !typed) ctx.type = 'text/plain';
   ctx.body = reply.body;
 }
