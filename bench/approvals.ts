@@ -64,7 +64,7 @@ export async function benchSqliteTransitions(): Promise<Row[]> {
   const base: Approval = {
     id: 'BENCH', command: 'scale', args: { deployment: 'api', replicas: 5 }, preview: { target: 'production/api', change: 'replicas 3 → 5', before: 3 },
     risk: 'medium', requester: { personId: 'alice', name: 'Alice', platform: 'console', userId: 'alice' }, chatId: 'c', steps: [{ role: 'lead', timeoutMs: 1 }],
-    step: 0, state: 'pending', version: 1, createdAt: 0, updatedAt: 0, expiresAt: 1, cards: [],
+    step: 0, state: 'pending', version: 1, createdAt: 0, updatedAt: 0, expiresAt: 1,
   };
   await store.insertApproval(base);
   const n = 20_000;

@@ -15,7 +15,7 @@ export interface ApprovalCardOptions {
  * pending (who must approve, by when) → executing → done / failed, or rejected / expired / cancelled.
  */
 export function approvalCard(a: Approval, o: ApprovalCardOptions): Card {
-  return { ...render(a, o), binding: { approvalId: a.id } };
+  return { ...render(a, o), binding: { subject: 'approval', id: a.id, rev: a.version } };
 }
 
 function render(a: Approval, o: ApprovalCardOptions): Card {

@@ -7,7 +7,7 @@ import type { Card } from './model.js';
 export function withoutButtons(card: Card): Card {
   if (!card.buttons?.length) return card;
   const { buttons: _buttons, ...rest } = card;
-  if (!card.binding) return rest;
-  const id = card.binding.approvalId;
+  if (card.binding?.subject !== 'approval') return rest;
+  const id = card.binding.id;
   return { ...rest, blocks: [...card.blocks, { type: 'markdown', text: `Reply \`/approve ${id}\` · \`/reject ${id} <reason>\`` }] };
 }

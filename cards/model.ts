@@ -13,8 +13,11 @@ export interface Card {
   footer?: string;
   /** People to notify (platform user ids from the policy, never from user input), or everyone. */
   mentions?: { userIds?: string[]; all?: boolean };
-  /** What the card shows, when it tracks something that changes: every copy is then updated in place. */
-  binding?: { approvalId: string };
+  /**
+   * What the card shows, when it tracks something that changes (an approval now; alerts and reports
+   * later): every copy is then updated in place. `rev` is the subject's version the card was rendered at.
+   */
+  binding?: { subject: 'approval' | 'alert' | 'report'; id: string; rev: number };
 }
 
 export type Block =

@@ -116,7 +116,10 @@ export async function startApp(o: AppOptions): Promise<App> {
   const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken);
   const routers = [webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled })];
   const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
-  if (consoleUi) routers.push(consoleUi.routes);
+  if (consoleUi) {
+    routers.push(consoleUi.routes);
+    platforms.adapters.set('console', consoleUi.adapter);
+  }
   const app = createHttpApp({
     log,
     metrics,

@@ -21,6 +21,11 @@ export interface CommandContext {
   namespaces: readonly string[];
   /** Signed drill-down buttons that run a read-only command when clicked. */
   button(label: string, command: string, args: Record<string, unknown>): Button;
+  /**
+   * A button that *requests* a change ("Silence 1h", "Roll back"): the click creates an approval card,
+   * authorised for the person who clicks, exactly as if they had typed the command. Nothing runs unapproved.
+   */
+  requestButton(label: string, command: string, args: Record<string, unknown>, style?: Button['style']): Button;
   /** The registry, for /help. */
   commands: readonly AnyCommandSpec[];
   /** Who asked, on which platform, in which chat. */

@@ -41,5 +41,6 @@ export function buildContext(
     workflow: d.workflow,
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
     button: (label, command, args) => ({ label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
+    requestButton: (label, command, args, style = 'default') => ({ label, style, value: d.signer.sign({ k: 'request', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
   };
 }

@@ -1,7 +1,9 @@
 import type { PlatformId, Policy } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
-import { ApprovalService, type CardUpdater } from './approvals/service.js';
+import { ButtonActions } from './actions.js';
+import { ApprovalService } from './approvals/service.js';
+import { type CardUpdater, LiveCards } from './live-cards.js';
 import { ApprovalWorkflow } from './approvals/workflow.js';
 import { Audit } from './audit.js';
 import type { Workflow } from './command.js';
@@ -19,6 +21,12 @@ export interface Core {
   audit: Audit;
   /** Platform adapters register here to have their cards updated in place. */
   updaters: Map<PlatformId, CardUpdater>;
+  /** Cards bound to a subject (approvals; alerts and reports later), kept up to date on every platform. */
+  live: LiveCards;
+  /** Buttons' short ids and the signed payloads behind them. */
+  actions: ButtonActions;
+  /** Signs button payloads (alert and report cards build their own buttons). */
+  signer: PayloadSigner;
   assistant?: Assistant;
 }
 
@@ -38,6 +46,8 @@ export function createCore(d: {
   const now = d.now ?? Date.now;
   const audit = new Audit(d.store, d.log, now);
   const updaters = new Map<PlatformId, CardUpdater>();
+  const live = new LiveCards({ store: d.store, log: d.log, now, updaters });
+  const actions = new ButtonActions(d.store, now);
   // The workflow needs the approval service and the service needs contexts that carry the workflow.
   const ctxDeps: ContextDeps = { kube: d.kube, policy: d.policy, registry: d.registry, signer: d.signer, now, workflow: undefined as unknown as Workflow };
   const approvals = new ApprovalService({
@@ -48,7 +58,7 @@ export function createCore(d: {
     signer: d.signer,
     audit,
     now,
-    updaters,
+    live,
     ...(d.executionTimeoutMs ? { executionTimeoutMs: d.executionTimeoutMs } : {}),
     context: (person, actor, chatId, signal) => buildContext(ctxDeps, person, actor, chatId, { lang: 'en', log: d.log.child({ chatId }), signal }),
   });
@@ -57,6 +67,6 @@ export function createCore(d: {
     ? new Assistant({ config: d.llm, registry: d.registry, approvals, audit, store: d.store, log: d.log, now, ...(d.metrics?.observeLlm ? { metrics: d.metrics as LlmMetrics } : {}) })
     : undefined;
   if (assistant) ctxDeps.forget = (platform, chatId, personId) => assistant.forget(platform, chatId, personId);
-  const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
-  return { router, approvals, audit, updaters, ...(assistant ? { assistant } : {}) };
+  const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, actions, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
+  return { router, approvals, audit, updaters, live, actions, signer: d.signer, ...(assistant ? { assistant } : {}) };
 }

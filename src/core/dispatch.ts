@@ -2,9 +2,10 @@ import type { Card } from '../../cards/model.js';
 import { withoutButtons } from '../../cards/fallback.js';
 import type { Logger } from '../log.js';
 import type { ActionAnswer, CardActionEvent, EventSink, IncomingMessage, PlatformAdapter, SendTarget } from './adapter.js';
-import type { CardUpdater } from './approvals/service.js';
+import type { CardUpdater } from './live-cards.js';
 import type { Core } from './core.js';
 import type { ClickOutcome } from './router.js';
+import { KeyedSerial } from './serial.js';
 import type { Store } from './store/store.js';
 
 const THINKING: Card = { title: '🤔 Looking into it… · 正在查询…', tone: 'info', blocks: [{ type: 'markdown', text: 'The answer replaces this card.' }] };
@@ -38,7 +39,7 @@ export class Dispatcher {
   readonly #successor = new Map<string, string>();
   /** Each later handle → the card's first handle. */
   readonly #roots = new Map<string, string>();
-  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #chains = new KeyedSerial();
   /** Where cards cannot be updated: what was last posted per handle, so an unchanged state is not posted twice. */
   readonly #posted = new Map<string, string>();
 
@@ -65,45 +66,45 @@ export class Dispatcher {
     return this.#o.store.claim(`event:${platform}:${eventId}`, this.#o.dedupeTtlMs, this.#o.now());
   }
 
-  /** A message: deduplicated, then handled in the background. Resolves before the work is done. */
-  async message(adapter: PlatformAdapter, ev: IncomingMessage): Promise<'accepted' | 'duplicate' | 'busy'> {
+  /**
+   * A message: deduplicated, then handled in the background. Resolves before the work is done;
+   * `done` resolves with the handles of the cards posted (the console waits for it; platforms do not).
+   */
+  async message(adapter: PlatformAdapter, ev: IncomingMessage): Promise<{ status: 'accepted' | 'duplicate' | 'busy'; done: Promise<string[]> }> {
     const log = this.#lazyLog({ platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId });
     if (!(await this.#first(adapter.id, ev.eventId))) {
       log().info('duplicate event ignored');
-      return 'duplicate';
+      return { status: 'duplicate', done: Promise.resolve([]) };
     }
     const to: SendTarget = { chatId: ev.chatId, ...(ev.replyTo ? { replyTo: ev.replyTo } : {}) };
     if (this.#inflight.size >= this.#o.maxInFlight) {
       log().warn({ inFlight: this.#inflight.size }, 'overloaded: event answered with a busy reply');
-      this.#track(this.deliver(adapter, to, [{ title: 'opsbot is busy — please try again in a minute', tone: 'warning', blocks: [] }], ev.eventId), log);
-      return 'busy';
+      return { status: 'busy', done: this.#track(this.deliver(adapter, to, [{ title: 'opsbot is busy — please try again in a minute', tone: 'warning', blocks: [] }], ev.eventId), log) };
     }
-    this.#track(
-      (async () => {
-        // An LLM answer takes seconds: show within a second that the bot is on it, then replace that
-        // card — only where a card can be replaced later, and the reply handle can be used twice.
-        const thinking = !postsNewCards(adapter) && !adapter.caps.replyOnce && this.#o.core.router.wantsAssistant(ev.text) ? await adapter.send(to, THINKING, { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
-        const cards = await this.#o.core.router.message({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, text: ev.text });
-        if (thinking && cards[0]) {
-          const [first, ...rest] = cards;
-          const ref = await this.update(adapter, thinking, first, ev.chatId);
-          if (first.binding) await this.#o.core.approvals.attachCard(first.binding.approvalId, { platform: adapter.id, ref });
-          await this.deliver(adapter, to, rest, ev.eventId);
-        } else await this.deliver(adapter, to, cards, ev.eventId);
-      })(),
-      log,
-    );
-    return 'accepted';
+    const work = async (): Promise<string[]> => {
+      // An LLM answer takes seconds: show within a second that the bot is on it, then replace that
+      // card — only where a card can be replaced later, and the reply handle can be used twice.
+      const thinking = !postsNewCards(adapter) && !adapter.caps.replyOnce && this.#o.core.router.wantsAssistant(ev.text) ? await adapter.send(to, THINKING, { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
+      const cards = await this.#o.core.router.message({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, text: ev.text });
+      if (!thinking || !cards[0]) return this.deliver(adapter, to, cards, ev.eventId);
+      const [first, ...rest] = cards;
+      const ref = await this.update(adapter, thinking, first, ev.chatId);
+      if (first.binding) await this.#o.core.live.attach(first.binding, { platform: adapter.id, ref, chatId: ev.chatId });
+      return [ref, ...(await this.deliver(adapter, to, rest, ev.eventId))];
+    };
+    return { status: 'accepted', done: this.#track(work(), log) };
   }
 
   /**
    * A click, answered within the platform's ack deadline: an approval decision updates the clicked
    * card in the answer; a drill-down's result follows as a new message; a refusal is a toast, or a
-   * message where the platform has no toast.
+   * message where the platform has no toast. `delivered` resolves with the handles of the cards
+   * posted because of the click (the console waits for it).
    */
-  async action(adapter: PlatformAdapter, ev: CardActionEvent): Promise<ActionAnswer> {
+  async action(adapter: PlatformAdapter, ev: CardActionEvent): Promise<ActionAnswer & { delivered: Promise<string[]> }> {
     const log = this.#lazyLog({ platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId, kind: 'click' });
-    if (!(await this.#first(adapter.id, ev.eventId))) return { toast: { type: 'info', text: 'Already handled' } };
+    const none = Promise.resolve([]);
+    if (!(await this.#first(adapter.id, ev.eventId))) return { toast: { type: 'info', text: 'Already handled' }, delivered: none };
     const work = this.#o.core.router.act({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, payload: ev.payload });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), adapter.caps.ackDeadlineMs)));
@@ -111,33 +112,30 @@ export class Dispatcher {
     clearTimeout(timer);
     const to = clickTarget(ev);
     if (!outcome) {
-      this.#track(work.then((o) => this.#afterDeadline(adapter, ev, o)), log);
-      return { toast: { type: 'info', text: 'Working on it — the result follows in this chat' } };
+      return { toast: { type: 'info', text: 'Working on it — the result follows in this chat' }, delivered: this.#track(work.then((o) => this.#afterDeadline(adapter, ev, o)), log) };
     }
     if (outcome.refused) {
-      if (!adapter.caps.toast) this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log);
-      return { toast: { type: 'error', text: outcome.refused } };
+      return { toast: { type: 'error', text: outcome.refused }, delivered: adapter.caps.toast ? none : this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log) };
     }
     const [card, ...rest] = outcome.cards;
     if (card?.binding && adapter.caps.cardUpdate !== 'never') {
-      if (rest.length) this.#track(this.deliver(adapter, to, rest, ev.eventId), log);
-      return { toast: { type: card.tone === 'danger' ? 'error' : 'success', text: card.title }, card: this.#fit(adapter, card) };
+      const delivered = rest.length ? this.#track(this.deliver(adapter, to, rest, ev.eventId), log) : none;
+      return { toast: { type: card.tone === 'danger' ? 'error' : 'success', text: card.title }, card: await this.#fit(adapter, card), delivered };
     }
-    this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log);
-    return { toast: { type: 'info', text: 'The answer follows in this chat' } };
+    return { toast: { type: 'info', text: 'The answer follows in this chat' }, delivered: this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log) };
   }
 
-  async #afterDeadline(adapter: PlatformAdapter, ev: CardActionEvent, o: ClickOutcome): Promise<void> {
+  async #afterDeadline(adapter: PlatformAdapter, ev: CardActionEvent, o: ClickOutcome): Promise<string[]> {
     const [card] = o.cards;
-    if (card?.binding && ev.cardRef && !o.refused) await this.update(adapter, ev.cardRef, card, ev.chatId);
-    else await this.deliver(adapter, clickTarget(ev), o.cards, ev.eventId);
+    if (card?.binding && ev.cardRef && !o.refused) return [await this.update(adapter, ev.cardRef, card, ev.chatId)];
+    return this.deliver(adapter, clickTarget(ev), o.cards, ev.eventId);
   }
 
   /** Sends cards; an approval card is bound to its approval so every later transition updates it. */
   async deliver(adapter: PlatformAdapter, to: SendTarget, cards: Card[], key: string): Promise<string[]> {
     const refs: string[] = [];
     for (const [i, card] of cards.entries()) {
-      const fitted = this.#fit(adapter, card);
+      const fitted = await this.#fit(adapter, card);
       const ref = await adapter.send(to, fitted, { idempotencyKey: `${key}:${i}` });
       if (postsNewCards(adapter)) {
         const text = JSON.stringify(fitted);
@@ -145,7 +143,7 @@ export class Dispatcher {
         this.#remember(this.#posted, `${adapter.id}\u0000${to.chatId}\u0000${text}`, '');
       }
       refs.push(ref);
-      if (card.binding) await this.#o.core.approvals.attachCard(card.binding.approvalId, { platform: adapter.id, ref });
+      if (card.binding) await this.#o.core.live.attach(card.binding, { platform: adapter.id, ref, chatId: to.chatId });
     }
     return refs;
   }
@@ -161,7 +159,7 @@ export class Dispatcher {
     const run = async (): Promise<string> => {
       const current = this.#successor.get(key) ?? ref;
       if (postsNewCards(adapter)) {
-        const fitted = this.#fit(adapter, card);
+        const fitted = await this.#fit(adapter, card);
         const text = JSON.stringify(fitted);
         // Two copies of one card in a chat (the request's and an /approve reply's) post a state once.
         const inChat = `${adapter.id}\u0000${chatId}\u0000${text}`;
@@ -172,18 +170,11 @@ export class Dispatcher {
         this.#link(adapter, key, posted);
         return posted;
       }
-      const next = (await adapter.update(current, this.#fit(adapter, card))) || current;
+      const next = (await adapter.update(current, await this.#fit(adapter, card))) || current;
       if (next !== current) this.#link(adapter, key, next);
       return next;
     };
-    const prev = this.#chains.get(key) ?? Promise.resolve();
-    const p = prev.then(run, run);
-    const tail = p.catch(() => undefined);
-    this.#chains.set(key, tail);
-    void tail.then(() => {
-      if (this.#chains.get(key) === tail) this.#chains.delete(key);
-    });
-    return p;
+    return this.#chains.run(key, run);
   }
 
   /** The key of the card a handle belongs to: its first handle. */
@@ -204,15 +195,23 @@ export class Dispatcher {
     if (m.size > MAX_REMEMBERED) m.delete(m.keys().next().value as string);
   }
 
-  #fit(adapter: PlatformAdapter, card: Card): Card {
-    return adapter.caps.buttons ? card : withoutButtons(card);
+  /**
+   * The card as this platform gets it: buttons carry short ids (their signed payloads stay in the
+   * store), or, where clicks cannot arrive, no buttons and the commands to type instead.
+   */
+  #fit(adapter: PlatformAdapter, card: Card): Promise<Card> {
+    return adapter.caps.buttons ? this.#o.core.actions.shorten(card) : Promise.resolve(withoutButtons(card));
   }
 
   /** Resolves when all background work started so far is done (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
-    await this.#o.core.approvals.idle();
-    while (this.#chains.size) await Promise.allSettled([...this.#chains.values()]);
+    for (let round = 0; round < 100; round++) {
+      while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
+      await this.#o.core.approvals.idle();
+      await this.#o.core.live.idle();
+      await this.#chains.idle();
+      if (!this.#inflight.size) return;
+    }
   }
 
   get inFlight(): number {
@@ -228,9 +227,16 @@ export class Dispatcher {
     return () => (child ??= this.#o.log.child(bindings));
   }
 
-  #track(p: Promise<unknown>, log: () => Logger): void {
-    const q = p.catch((err: unknown) => log().error({ err }, 'event handling failed')).finally(() => this.#inflight.delete(q));
+  /** Tracks background work; the returned promise never rejects (a failure is logged, and yields no cards). */
+  #track(p: Promise<string[]>, log: () => Logger): Promise<string[]> {
+    const q: Promise<string[]> = p
+      .catch((err: unknown) => {
+        log().error({ err }, 'event handling failed');
+        return [];
+      })
+      .finally(() => this.#inflight.delete(q));
     this.#inflight.add(q);
+    return q;
   }
 }
 

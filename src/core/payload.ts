@@ -9,8 +9,14 @@ import { VerificationError } from './errors.js';
  * are validated and authorised again for the person who clicks (design.md §1.12).
  */
 export type ButtonPayload =
+  /** Run a read-only command as the person who clicks. */
   | { k: 'run'; c: string; a: Record<string, unknown>; ch: string; t: number }
-  | { k: 'approval'; id: string; d: 'approve' | 'reject'; ch: string; t: number };
+  /** Decide an approval. */
+  | { k: 'approval'; id: string; d: 'approve' | 'reject'; ch: string; t: number }
+  /** Request a mutating command as the person who clicks: an approval card, exactly as if typed ("Silence 1h"). */
+  | { k: 'request'; c: string; a: Record<string, unknown>; ch: string; t: number }
+  /** Room for more kinds (alert Ack): a handler registered with `router.onAction(kind, …)` reads the rest. */
+  | { k: `x-${string}`; ch: string; t: number; [field: string]: unknown };
 
 const VERSION = 'v1';
 

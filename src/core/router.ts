@@ -10,7 +10,8 @@ import type { AnyCommandSpec, CommandContext } from './command.js';
 import { buildContext, type ContextDeps } from './context.js';
 import { NotAllowedError, OpsError, UsageError, VerificationError } from './errors.js';
 import { Registry } from './registry.js';
-import { chatKey } from './payload.js';
+import type { ButtonActions } from './actions.js';
+import { type ButtonPayload, chatKey } from './payload.js';
 import { validateArgs } from './slash-parser.js';
 import { detectLang } from './time.js';
 
@@ -37,6 +38,25 @@ export interface ClickOutcome {
   refused?: string;
 }
 
+/** What a click handler gets: who clicked (identified), their context, and where. */
+export interface ClickContext {
+  person: Person;
+  ctx: CommandContext;
+  at: ClickIn;
+  log: Logger;
+  /** Filled in as soon as known, so a refusal is audited with the command it was about. */
+  state: { command: string; args?: Record<string, unknown> };
+}
+
+export interface ClickResult {
+  command: string;
+  cards: Card[];
+  /** A command run through the router's audit (read-only runs and change requests). */
+  audited?: { spec: AnyCommandSpec; args: Record<string, unknown> };
+}
+
+export type ClickHandler = (payload: ButtonPayload, at: ClickContext) => Promise<ClickResult>;
+
 export type Outcome = 'ok' | 'refused' | 'bad_input' | 'error' | 'needs_approval';
 
 export interface CommandMetrics {
@@ -55,6 +75,7 @@ export interface RouterDeps extends ContextDeps {
   registry: Registry;
   log: Logger;
   approvals: ApprovalService;
+  actions: ButtonActions;
   audit: Audit;
   metrics?: CommandMetrics;
   /** Upper bound for one read-only command, Kubernetes calls included. */
@@ -111,37 +132,69 @@ export class Router {
   }
 
   /**
+   * What a click of each kind does (as Bolt's `app.action`): run a read-only command, decide an
+   * approval, request an approval. Alerts add `x-alert-ack` and the like through `onAction`.
+   */
+  readonly #handlers = new Map<string, ClickHandler>([
+    [
+      'approval',
+      async (p, { ctx }) => {
+        if (p.k !== 'approval') throw new VerificationError('button payload is malformed');
+        return { command: p.d, cards: [await this.#d.approvals.decide(ctx, p.id, p.d)] };
+      },
+    ],
+    ['run', (p, at) => this.#fromButton(p, at, false)],
+    ['request', (p, at) => this.#fromButton(p, at, true)],
+  ]);
+
+  /** Registers what a click of a new kind (`x-…`) does. */
+  onAction(kind: `x-${string}`, handler: ClickHandler): void {
+    if (this.#handlers.has(kind)) throw new Error(`a click handler for "${kind}" exists already`);
+    this.#handlers.set(kind, handler);
+  }
+
+  /**
    * A click, with the refusal reason kept apart so a platform can show it as a toast instead of a
-   * new card.
+   * new card. The clicked value is a short action id (or, from older cards, the signed payload); it is
+   * resolved, verified (signature, age, chat), the clicker identified, and the kind's handler run.
    */
   async act(c: ClickIn): Promise<ClickOutcome> {
     const log = this.#d.log.child({ platform: c.platform, chatId: c.chatId, kind: 'click' });
     const started = performance.now();
-    let command = '-';
-    let args: Record<string, unknown> | undefined;
+    const state: { command: string; args?: Record<string, unknown> } = { command: '-' };
     try {
-      const payload = this.#d.signer.verify(c.payload, BUTTON_MAX_AGE_MS, this.#d.now());
+      const signed = await this.#d.actions.resolve(c.payload);
+      const payload = this.#d.signer.verify(signed, BUTTON_MAX_AGE_MS, this.#d.now());
       if (payload.ch !== chatKey(c.platform, c.chatId)) throw new VerificationError('button belongs to another chat');
       const person = this.#identify(c.platform, c.userId);
-      if (payload.k === 'approval') {
-        command = payload.d;
-        const ctx = this.#context(person, c, 'en', log);
-        const card = await this.#d.approvals.decide(ctx, payload.id, payload.d);
-        this.#observe(command, 'ok', started);
-        return { cards: [card] };
-      }
-      const spec = this.#d.registry.find(payload.c);
-      // Buttons only ever run read-only commands; a change must be typed and approved.
-      if (!spec || spec.mutating || spec.authz === 'self') throw new VerificationError('button names no read-only command');
-      command = spec.name;
-      args = validateArgs(spec, payload.a);
-      const card = await this.#execute(spec, args, person, c, 'en', log);
-      await this.#done(c, person.id, spec, args, started);
-      return { cards: [card] };
+      const handler = this.#handlers.get(payload.k);
+      if (!handler) throw new VerificationError('button names no known action');
+      const ctx = this.#context(person, c, 'en', log);
+      const out = await handler(payload, { person, ctx, at: c, log, state });
+      state.command = out.command;
+      if (out.audited) await this.#done(c, person.id, out.audited.spec, out.audited.args, started);
+      else this.#observe(out.command, 'ok', started);
+      return { cards: out.cards };
     } catch (err) {
-      const card = await this.#fail(err, log, c, command, args, started);
+      const card = await this.#fail(err, log, c, state.command, state.args, started);
       return { cards: [card], refused: err instanceof OpsError ? err.userMessage : card.title };
     }
+  }
+
+  /**
+   * A button that runs a read-only command, or requests a mutating one: validated, authorised and
+   * audited for the person who clicks, exactly as if they had typed it.
+   */
+  async #fromButton(p: ButtonPayload, at: ClickContext, mutating: boolean): Promise<ClickResult> {
+    if (p.k !== 'run' && p.k !== 'request') throw new VerificationError('button payload is malformed');
+    const spec = this.#d.registry.find(p.c);
+    // A run button only ever runs a read-only command; a change is requested, and approved by a human.
+    if (!spec || Boolean(spec.mutating) !== mutating || spec.authz === 'self') throw new VerificationError(mutating ? 'button names no change that can be requested' : 'button names no read-only command');
+    at.state.command = spec.name;
+    const args = validateArgs(spec, p.a);
+    at.state.args = args;
+    const card = await this.#execute(spec, args, at.person, at.at, 'en', at.log);
+    return { command: spec.name, cards: [card], audited: { spec, args } };
   }
 
   async #execute(spec: AnyCommandSpec, args: Record<string, unknown>, person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: 'en' | 'zh', log: Logger): Promise<Card> {

@@ -170,7 +170,7 @@ export class Assistant {
       if (spec.mutating) {
         const card = await requestChange(() => this.#d.approvals.request(spec, args, ctx));
         if (!card) return fail(command, `at most ${MAX_APPROVALS} change requests per question`);
-        const id = card.binding?.approvalId ?? '?';
+        const id = card.binding?.id ?? '?';
         return { command, ok: true, approval: card, content: toolResultMessage({ command, ok: true, output: `approval request ${id} created (${renderText(card).split('\n').find((l) => l.startsWith('Change:')) ?? ''}); nothing changes until a human approves it`, cutTokens: 0 }) };
       }
       const card = await spec.run(ctx, args);

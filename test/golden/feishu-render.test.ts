@@ -11,7 +11,7 @@ const approval: Approval = {
   preview: { target: 'production/api-gateway', change: 'replicas 3 → 5', before: 3 }, risk: 'medium',
   requester: { personId: 'alice', name: 'Alice Wang', platform: 'feishu', userId: 'ou_a' }, chatId: 'oc_1',
   steps: [{ role: 'lead', timeoutMs: 900_000, startedAt: T0 }], step: 0, state: 'pending', version: 1,
-  createdAt: T0, updatedAt: T0, expiresAt: T0 + 900_000, cards: [],
+  createdAt: T0, updatedAt: T0, expiresAt: T0 + 900_000,
 };
 const buttons = [
   { label: 'Approve', style: 'primary' as const, value: 'v1.approve.sig' },

@@ -48,7 +48,7 @@ describe('a restart between request and click loses nothing', () => {
       id: 'ZZZ9', command: 'scale', args: { deployment: 'user-service', replicas: 4 }, preview: { target: 'production/user-service', change: 'replicas 2 → 4', before: 2 },
       risk: 'medium', requester: { personId: 'alice', name: 'Alice Wang', platform: 'console', userId: 'alice' }, chatId: 'console',
       steps: [{ role: 'lead', timeoutMs: 600_000, startedAt: now, decidedBy: { personId: 'bob', name: 'Bob Li', platform: 'console', userId: 'bob' }, decidedAt: now }],
-      step: 0, state: 'executing', version: 3, createdAt: now, updatedAt: now, expiresAt: now + 600_000, cards: [],
+      step: 0, state: 'executing', version: 3, createdAt: now, updatedAt: now, expiresAt: now + 600_000,
     });
     await store.close();
     const app = await startTestApp({}, { dataDir });

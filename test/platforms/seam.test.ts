@@ -296,10 +296,15 @@ describe('a throwaway platform over HTTP callbacks (no toast, single-use card ha
     await post(app, id, { type: 'message', user: 'alice-acme', text: '/scale user-service 2 -n production' });
     const card = await until(() => api.sent.find((c) => /^Approval needed/.test(c.title) && c.text.includes('user-service')), 'the approval card');
     const approvalId = /· ([A-Z0-9]{4})$/.exec(card.title)![1]!;
+    // What reaches the platform is a short id; its signed payload stays on the server.
+    expect(button(card, 'Approve')).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
     const click = await app.router.act({ platform: 'console', userId: 'bob', chatId: 'ops-room', payload: button(card, 'Approve') });
     expect(click.refused).toMatch(/another chat/);
     const typed = await app.send('bob', `/approve ${approvalId}`, 'ops-room');
     expect(typed[0]?.title + (typed[0]?.text ?? '')).toMatch(/another chat/);
+    // The console room of the same name does not list the other platform's approval.
+    const listed = await app.send('bob', '/approvals', 'ops-room');
+    expect(listed[0]!.text).not.toContain(approvalId);
     await app.dispatcher.idle();
     expect(app.demo!.count('PATCH', /user-service\/scale$/, { dryRun: false })).toBe(0);
   });

@@ -22,7 +22,6 @@ const approval = (id: string, over: Partial<Approval> = {}): Approval => ({
   createdAt: 1000,
   updatedAt: 1000,
   expiresAt: 601_000,
-  cards: [],
   ...over,
 });
 

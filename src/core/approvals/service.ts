@@ -2,9 +2,10 @@ import { randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { approvalCard } from '../../../cards/approval.js';
 import type { Card } from '../../../cards/model.js';
-import type { Person, PlatformId, Policy } from '../../config/policy.js';
+import type { Person, Policy } from '../../config/policy.js';
 import type { Logger } from '../../log.js';
 import type { Audit } from '../audit.js';
+import type { LiveCards } from '../live-cards.js';
 import { refuseDecision } from '../authz.js';
 import type { AnyCommandSpec, CommandContext } from '../command.js';
 import { ConflictError, NotAllowedError, NotFoundError, OpsError } from '../errors.js';
@@ -13,15 +14,7 @@ import type { Registry } from '../registry.js';
 import type { Store } from '../store/store.js';
 import { clockTime } from '../time.js';
 import { canTransition } from './states.js';
-import type { ActorRef, Approval, ApprovalState, CardRef } from './types.js';
-
-/**
- * Updates a card already shown on a platform (in place, or as a new card where the platform cannot
- * update). Returns the successor handle when the old one was consumed (single-use handles).
- */
-export interface CardUpdater {
-  update(ref: string, card: Card, chatId: string): Promise<string | void>;
-}
+import type { ActorRef, Approval, ApprovalState } from './types.js';
 
 export interface ApprovalDeps {
   store: Store;
@@ -33,7 +26,8 @@ export interface ApprovalDeps {
   now: () => number;
   /** Builds the context an approved command runs in (the requester's). */
   context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal) => CommandContext;
-  updaters: Map<PlatformId, CardUpdater>;
+  /** Where the approval's cards are shown, brought up to date after every transition. */
+  live: LiveCards;
   executionTimeoutMs?: number;
 }
 
@@ -51,6 +45,10 @@ export class ApprovalService {
 
   constructor(deps: ApprovalDeps) {
     this.#d = deps;
+    deps.live.subject('approval', async (id) => {
+      const a = await deps.store.getApproval(id);
+      return a && this.card(a);
+    });
   }
 
   /** Creates the approval for a validated mutating command (its preview already dry-ran). */
@@ -81,7 +79,6 @@ export class ApprovalService {
         createdAt: t,
         updatedAt: t,
         expiresAt: t + (steps[0]?.timeoutMs ?? policy.approvals.expiry),
-        cards: [],
       };
       if (await this.#d.store.insertApproval(candidate)) a = candidate;
     }
@@ -188,28 +185,14 @@ export class ApprovalService {
     return n;
   }
 
-  /** Remembers where a copy of the approval's card is shown, and brings that copy up to date. */
-  async attachCard(id: string, ref: CardRef): Promise<void> {
-    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
-      const a = await this.#d.store.getApproval(id);
-      if (!a) return;
-      if (a.cards.some((c) => c.platform === ref.platform && c.ref === ref.ref)) return;
-      const next = { ...a, cards: [...a.cards, ref].slice(-20), version: a.version + 1 };
-      if (await this.#d.store.updateApproval(next, a.version)) {
-        const successor = await this.#d.updaters.get(ref.platform)?.update(ref.ref, this.card(next), next.chatId);
-        if (successor && successor !== ref.ref) await this.#replaceRef(id, ref, successor);
-        return;
-      }
-    }
-  }
-
   async get(id: string): Promise<Approval | undefined> {
     return this.#d.store.getApproval(id);
   }
 
-  async listOpen(chatId?: string): Promise<Approval[]> {
+  /** Open approvals, all or those of one chat (platform and chat id: a console room is not a chat of the same name elsewhere). */
+  async listOpen(chat?: { platform: string; chatId: string }): Promise<Approval[]> {
     const open = await this.#d.store.listApprovals({ states: ['pending', 'executing'], limit: 100 });
-    return chatId ? open.filter((a) => a.chatId === chatId) : open;
+    return chat ? open.filter((a) => a.chatId === chat.chatId && a.requester.platform === chat.platform) : open;
   }
 
   /** The card for the approval as it is now, with signed buttons while it is pending. */
@@ -273,29 +256,9 @@ export class ApprovalService {
     return true;
   }
 
-  async #notify(a: Approval): Promise<void> {
-    const card = this.card(a);
-    await Promise.all(
-      a.cards.map(async (ref) => {
-        try {
-          const successor = await this.#d.updaters.get(ref.platform)?.update(ref.ref, card, a.chatId);
-          if (successor && successor !== ref.ref) await this.#replaceRef(a.id, ref, successor);
-        } catch (err) {
-          this.#d.log.warn({ err, approvalId: a.id, platform: ref.platform }, 'card update failed');
-        }
-      }),
-    );
-  }
-
-  /** A single-use card handle was consumed by an update: later updates use its successor. */
-  async #replaceRef(id: string, old: CardRef, ref: string): Promise<void> {
-    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
-      const a = await this.#d.store.getApproval(id);
-      if (!a) return;
-      const cards = a.cards.map((c) => (c.platform === old.platform && c.ref === old.ref ? { platform: c.platform, ref } : c));
-      if (await this.#d.store.updateApproval({ ...a, cards, version: a.version + 1 }, a.version)) return;
-    }
-    this.#d.log.warn({ approvalId: id, platform: old.platform }, 'could not record the new card handle');
+  /** Every copy of the approval's card follows its state. */
+  #notify(a: Approval): Promise<void> {
+    return this.#d.live.refresh('approval', a.id);
   }
 
   async #load(ctx: CommandContext, id: string): Promise<Approval> {

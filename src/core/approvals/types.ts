@@ -21,12 +21,6 @@ export interface ApprovalStep {
   decidedAt?: number;
 }
 
-/** Where a copy of the approval's card lives, so every copy is updated in place. */
-export interface CardRef {
-  platform: PlatformId;
-  ref: string;
-}
-
 export interface Approval {
   /** Short and typeable, e.g. K7QF. */
   id: string;
@@ -54,5 +48,4 @@ export interface Approval {
   reason?: string;
   executedAt?: number;
   result?: { ok: boolean; summary: string; card?: Card };
-  cards: CardRef[];
 }

@@ -30,7 +30,7 @@ export class ApprovalWorkflow implements Workflow {
   }
 
   async openApprovals(ctx: CommandContext): Promise<Card> {
-    const open = await this.approvals.listOpen(ctx.chatId);
+    const open = await this.approvals.listOpen({ platform: ctx.actor.platform, chatId: ctx.chatId });
     const now = ctx.now();
     if (!open.length) return { title: 'No open approvals in this chat', tone: 'success', blocks: [] };
     return {

@@ -85,7 +85,7 @@ function toStored(id: string, card: Card, meta: Pick<ConsoleCard, 'user' | 'chat
       text: renderText({ ...card, buttons: [] }),
       buttons,
       card: rest,
-      ...(binding ? { approvalId: binding.approvalId } : {}),
+      ...(binding?.subject === 'approval' ? { approvalId: binding.id } : {}),
       ...meta,
     },
     actions,

@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { Card } from '../../../cards/model.js';
 import type { Secret } from '../../config/secret.js';
 import { secretsEqual } from '../../core/secure-compare.js';
 import type { Core } from '../../core/core.js';
@@ -33,7 +33,7 @@ export interface ConsoleOptions {
  * The local web console: the demo's chat platform, the reference adapter, and the simplest way to
  * script the bot (contract.md, "Console API"). Requires CONSOLE_TOKEN whenever it is not on loopback.
  */
-export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close(): void } {
+export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter; routes: Router; close(): void } {
   const now = opts.now ?? Date.now;
   const { router, approvals, audit } = opts.core;
   const cards = new ConsoleCardStore(opts.store, now);
@@ -43,16 +43,18 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
     for (const s of streams) s.write(data);
   };
   /**
-   * Cards are posted through the dispatcher like every platform (so approval cards are bound for
-   * in-place updates in one place), as the user who asked, and returned as they are now.
+   * The console is a platform like the others: what people type and click goes through the
+   * dispatcher (dedupe, caps, live cards, button ids), and the API answers once the cards are posted.
+   * Who asked, by event id: console cards show their sender.
    */
-  /** Who asked, by delivery key: console cards show their sender. */
   const senders = new Map<string, string>();
   const adapter: PlatformAdapter = {
     id: 'console',
-    caps: { ackDeadlineMs: 10_000, toast: true, cardUpdate: 'any', buttons: true, maxCardBytes: 64 * 1024, singleConnection: false, replyOnce: false },
+    // No toast: a refused click is answered with a card in the feed, where the page shows it.
+    caps: { ackDeadlineMs: 10_000, toast: false, cardUpdate: 'any', buttons: true, maxCardBytes: 64 * 1024, singleConnection: false, replyOnce: false },
     send: async (c, card, o) => {
-      const v = await cards.add(card, senders.get(o?.idempotencyKey?.replace(/:\d+$/, '') ?? '') ?? '', c.chatId);
+      const eventId = o?.idempotencyKey?.slice(0, o.idempotencyKey.lastIndexOf(':')) ?? '';
+      const v = await cards.add(card, senders.get(eventId) ?? '', c.chatId);
       broadcast(v);
       return v.id;
     },
@@ -62,13 +64,18 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
     },
   };
   opts.dispatcher.register(adapter);
-  let seq = 0;
-  const post = async (out: Card[], user: string, chat: string): Promise<ConsoleCard[]> => {
-    const key = `console:${now()}:${++seq}`;
-    senders.set(key, user);
-    const refs = await opts.dispatcher.deliver(adapter, { chatId: chat }, out, key).finally(() => senders.delete(key));
-    const views = await Promise.all(refs.map((ref) => cards.get(ref)));
-    return views.filter((v): v is ConsoleCard => Boolean(v));
+  /** Runs `fn` with `user` recorded as the sender of the cards posted for `eventId`. */
+  const as = async <T>(eventId: string, user: string, fn: () => Promise<T>): Promise<T> => {
+    senders.set(eventId, user);
+    try {
+      return await fn();
+    } finally {
+      senders.delete(eventId);
+    }
+  };
+  const views = async (refs: string[]): Promise<ConsoleCard[]> => {
+    const found = await Promise.all([...new Set(refs)].map((ref) => cards.get(ref)));
+    return found.filter((v): v is ConsoleCard => Boolean(v));
   };
 
   const r = new Router({ prefix: '/console' });
@@ -96,8 +103,9 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
     const text = stringField(ctx, body, 'text', MAX_TEXT);
     const chat = body['chat'] === undefined ? CONSOLE_CHAT : stringField(ctx, body, 'chat', 40);
     if (!CHAT_ID.test(chat)) ctx.throw(400, '"chat" must be lowercase letters, digits, - and _');
-    const out = await router.message({ platform: 'console', userId: user, chatId: chat, text });
-    ctx.body = { cards: await post(out, user, chat) };
+    const eventId = `console-${randomUUID()}`;
+    const refs = await as(eventId, user, async () => (await opts.dispatcher.message(adapter, { kind: 'message', eventId, platform: 'console', chatId: chat, chatKind: 'group', userId: user, text, receivedAt: now() })).done);
+    ctx.body = { cards: await views(refs) };
   });
 
   r.post('/api/click', async (ctx) => {
@@ -109,21 +117,16 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
     if (!found) return ctx.throw(404, `no card ${cardId}`);
     const { view: clicked, value } = found;
     if (!value) return ctx.throw(400, `card ${cardId} has no action "${action}"`);
-    const out = await router.click({ platform: 'console', userId: user, chatId: clicked.chat, payload: value });
-    // A card about the same approval is the clicked card, updated in place; anything else is new.
-    const views: ConsoleCard[] = [];
-    const fresh: Card[] = [];
-    for (const c of out) {
-      if (clicked.approvalId && c.binding?.approvalId === clicked.approvalId) {
-        const v = await cards.replace(cardId, c);
-        if (v) {
-          broadcast(v);
-          views.push(v);
-        }
-      } else fresh.push(c);
-    }
-    views.push(...(await post(fresh, user, clicked.chat)));
-    ctx.body = { cards: views };
+    const eventId = `console-${randomUUID()}`;
+    const ev = { kind: 'card-action' as const, eventId, platform: 'console', chatId: clicked.chat, userId: user, payload: value, cardRef: cardId, receivedAt: now() };
+    const out = await as(eventId, user, async () => {
+      const answer = await opts.dispatcher.action(adapter, ev);
+      // The answer's card is the clicked card, changed (an approval decided): replaced in place.
+      const updated = answer.card ? await cards.replace(cardId, answer.card) : undefined;
+      if (updated) broadcast(updated);
+      return { answer, refs: [...(updated ? [updated.id] : []), ...(await answer.delivered)] };
+    });
+    ctx.body = { cards: await views(out.refs), toast: out.answer.toast };
   });
 
   r.get('/api/cards/:id', async (ctx) => {
@@ -134,8 +137,9 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
 
   r.get('/api/approvals', async (ctx) => {
     const chat = typeof ctx.query['chat'] === 'string' ? ctx.query['chat'] : undefined;
-    const open = await approvals.listOpen(chat);
-    ctx.body = { approvals: open.map((a) => ({ id: a.id, state: a.state, command: a.command, target: a.preview.target, change: a.preview.change, risk: a.risk, requester: a.requester.name, waitingFor: a.steps[a.step]?.role, expiresAt: a.expiresAt, chat: a.chatId, cards: a.cards.filter((c) => c.platform === 'console').map((c) => c.ref) })) };
+    const open = await approvals.listOpen(chat === undefined ? undefined : { platform: 'console', chatId: chat });
+    const copies = await Promise.all(open.map((a) => opts.core.live.copies('approval', a.id)));
+    ctx.body = { approvals: open.map((a, i) => ({ id: a.id, state: a.state, command: a.command, target: a.preview.target, change: a.preview.change, risk: a.risk, requester: a.requester.name, waitingFor: a.steps[a.step]?.role, expiresAt: a.expiresAt, chat: a.chatId, cards: (copies[i] ?? []).filter((c) => c.platform === 'console').map((c) => c.ref) })) };
   });
 
   r.get('/api/audit', async (ctx) => {
@@ -162,6 +166,7 @@ export function consoleAdapter(opts: ConsoleOptions): { routes: Router; close():
   });
 
   return {
+    adapter,
     routes: r,
     close() {
       for (const s of streams) s.end();

@@ -1,0 +1,129 @@
+import type { Card } from '../../cards/model.js';
+import type { PlatformId } from '../config/policy.js';
+import type { Logger } from '../log.js';
+import { KeyedSerial } from './serial.js';
+import type { Store } from './store/store.js';
+
+/**
+ * Updates a card already shown on a platform (in place, or as a new card where the platform cannot
+ * update). Returns the successor handle when the old one was consumed (single-use handles).
+ */
+export interface CardUpdater {
+  update(ref: string, card: Card, chatId: string): Promise<string | void>;
+}
+
+/** One copy of a live card: where it is shown, and the newest handle to update it. */
+export interface CardCopy {
+  platform: PlatformId;
+  ref: string;
+  chatId: string;
+}
+
+/** What a live card shows: the subject kind ('approval' now; 'alert', 'report' later) and its id. */
+export type Binding = NonNullable<Card['binding']>;
+
+/** Renders a subject as it is now, or undefined when it is gone. The card's `binding.rev` is its version. */
+export type SubjectRenderer = (id: string) => Promise<Card | undefined>;
+
+/** Most copies of one subject's card kept (a card shown in a few chats, replies to /approve …). */
+const MAX_COPIES = 20;
+/** How long the copies of a subject are remembered: past any approval, alert or report's life. */
+const COPIES_TTL_MS = 30 * 86_400_000;
+
+/**
+ * Live cards: a card bound to a subject is updated in place, on every platform that shows it, each
+ * time the subject changes (design.md §2, "CardBindings"). Taken out of the approval service so that
+ * alerts and reports use the same path. Per subject, attaches and refreshes run one at a time (in this
+ * process; with several replicas the store's CAS port takes over: issue 14), and the newest handle of
+ * every copy is kept.
+ */
+export class LiveCards {
+  readonly #renderers = new Map<string, SubjectRenderer>();
+  readonly #chains = new KeyedSerial();
+  readonly #inflight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly d: { store: Store; log: Logger; now: () => number; updaters: Map<PlatformId, CardUpdater> },
+  ) {}
+
+  /** Declares how to render a subject kind. */
+  subject(kind: string, render: SubjectRenderer): void {
+    this.#renderers.set(kind, render);
+  }
+
+  /**
+   * Remembers a copy of a bound card just posted, and brings it up to date at once if the subject
+   * moved on between rendering and posting (an auto-approved change that finished meanwhile).
+   */
+  attach(binding: Binding, copy: CardCopy): Promise<void> {
+    return this.#serial(binding, async () => {
+      const copies = await this.copies(binding.subject, binding.id);
+      if (copies.some((c) => c.platform === copy.platform && c.ref === copy.ref)) return;
+      copies.push(copy);
+      await this.#save(binding, copies.slice(-MAX_COPIES));
+      const now = await this.#render(binding);
+      if (now && now.binding?.rev !== binding.rev) await this.#updateAll(binding, now, [copy]);
+    });
+  }
+
+  /** Brings every copy of the subject's card up to date (after each transition). Errors are logged. */
+  refresh(subject: Binding['subject'], id: string): Promise<void> {
+    const binding: Binding = { subject, id, rev: 0 };
+    const p = this.#serial(binding, async () => {
+      const card = await this.#render(binding);
+      if (card) await this.#updateAll(binding, card, await this.copies(subject, id));
+    });
+    this.#track(p);
+    return p;
+  }
+
+  async copies(subject: string, id: string): Promise<CardCopy[]> {
+    return (await this.d.store.getKv<CardCopy[]>(key(subject, id), this.d.now())) ?? [];
+  }
+
+  /** Resolves when every refresh started so far has finished. */
+  async idle(): Promise<void> {
+    while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
+  }
+
+  async #render(b: Binding): Promise<Card | undefined> {
+    const render = this.#renderers.get(b.subject);
+    if (!render) throw new Error(`no renderer for live cards of kind "${b.subject}"`);
+    return render(b.id);
+  }
+
+  /** Updates the given copies; a consumed handle's successor replaces it in the stored list. */
+  async #updateAll(b: Binding, card: Card, which: CardCopy[]): Promise<void> {
+    const moved = new Map<string, string>();
+    await Promise.all(
+      which.map(async (c) => {
+        try {
+          const next = await this.d.updaters.get(c.platform)?.update(c.ref, card, c.chatId);
+          if (next && next !== c.ref) moved.set(`${c.platform}\u0000${c.ref}`, next);
+        } catch (err) {
+          this.d.log.warn({ err, subject: b.subject, id: b.id, platform: c.platform }, 'card update failed');
+        }
+      }),
+    );
+    if (!moved.size) return;
+    const all = await this.copies(b.subject, b.id);
+    await this.#save(b, all.map((c) => ({ ...c, ref: moved.get(`${c.platform}\u0000${c.ref}`) ?? c.ref })));
+  }
+
+  #save(b: Binding, copies: CardCopy[]): Promise<void> {
+    return this.d.store.putKv(key(b.subject, b.id), copies, COPIES_TTL_MS, this.d.now());
+  }
+
+  #serial<T>(b: Binding, fn: () => Promise<T>): Promise<T> {
+    return this.#chains.run(key(b.subject, b.id), fn);
+  }
+
+  #track(p: Promise<unknown>): void {
+    const q = p.catch((err: unknown) => this.d.log.warn({ err }, 'live card refresh failed')).finally(() => this.#inflight.delete(q));
+    this.#inflight.add(q);
+  }
+}
+
+function key(subject: string, id: string): string {
+  return `live:${subject}:${id}`;
+}
