@@ -10,6 +10,7 @@ import events from './events.js';
 import help from './help.js';
 import logs from './logs.js';
 import nodes from './nodes.js';
+import notifyTest from './notify-test.js';
 import reject from './reject.js';
 import reset from './reset.js';
 import pods from './pods.js';
@@ -22,5 +23,5 @@ import status from './status.js';
 export const COMMANDS: readonly AnyCommandSpec[] = [
   help, status, pods, logs, describe, events, deployments, nodes,
   scale, restart, rollback, deletePod,
-  approvals, approve, reject, cancel, audit, reset,
+  approvals, approve, reject, cancel, audit, notifyTest, reset,
 ];

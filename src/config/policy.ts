@@ -90,6 +90,16 @@ const policySchema = z.strictObject({
     })
     .default({ expiry: 15 * 60_000, allowSelfApproval: false, risk: {}, autoApprove: [] }),
   alerts: z.strictObject({ routes: z.array(z.unknown()).default([]) }).default({ routes: [] }),
+  /**
+   * Where the bot posts without a triggering message (alerts, reports, /notify-test): named targets,
+   * each a platform and a chat (or a send-only robot's name), and the name it posts as.
+   */
+  notify: z
+    .strictObject({
+      actor: name.default('opsbot'),
+      targets: z.record(name, z.strictObject({ platform: z.string().min(1), chat: z.string().min(1).max(200), description: z.string().optional() })).default({}),
+    })
+    .default({ actor: 'opsbot', targets: {} }),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -163,6 +173,10 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
     rule.namespaces.forEach((ns, j) => knownNs(ns, `approvals.autoApprove[${i}].namespaces[${j}]`));
   });
   if (p.limits.scale.min > p.limits.scale.max) out.push('limits.scale: min is greater than max');
+  for (const [t, target] of Object.entries(p.notify.targets)) {
+    if (!platforms.includes(target.platform)) out.push(`notify.targets.${t}.platform: unknown platform "${target.platform}" (this build has: ${platforms.join(', ')})`);
+  }
+  if (p.people[p.notify.actor]) out.push(`notify.actor: "${p.notify.actor}" is also a person's id; the bot's own name must not be mistaken for a person`);
   // Every risk level a mutating command has needs an approval chain, or nobody could ever approve it.
   const needed = new Map<Risk, string[]>();
   for (const [cmd, risk] of Object.entries(risks)) needed.set(risk, [...(needed.get(risk) ?? []), `/${cmd}`]);

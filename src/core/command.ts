@@ -3,6 +3,7 @@ import type { Button, Card } from '../../cards/model.js';
 import type { PlatformId, Person, Policy, Risk } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
+import type { Notifier } from './notifier.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -33,6 +34,8 @@ export interface CommandContext {
   chatId: string;
   /** The approval workflow and the audit log, for /approve, /reject, /cancel, /approvals and /audit. */
   workflow: Workflow;
+  /** Posts to the policy's notify targets (/notify-test; alerts and reports use it directly). */
+  notifier: Notifier;
   /** Forgets this person's LLM conversation in this chat; true if there was one. */
   resetConversation(): Promise<boolean>;
 }

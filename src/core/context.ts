@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { namespacesOf } from './authz.js';
 import type { CommandContext, Workflow } from './command.js';
 import { chatKey, type PayloadSigner } from './payload.js';
+import type { Notifier } from './notifier.js';
 import type { Registry } from './registry.js';
 
 export interface ContextDeps {
@@ -13,6 +14,7 @@ export interface ContextDeps {
   signer: PayloadSigner;
   now: () => number;
   workflow: Workflow;
+  notifier: Notifier;
   /** Forgets the LLM conversation of a person in a chat (/reset). */
   forget?: (platform: PlatformId, chatId: string, personId: string) => Promise<boolean>;
 }
@@ -39,6 +41,7 @@ export function buildContext(
     actor: { personId: person.id, name: person.name, platform: actor.platform, userId: actor.userId },
     chatId,
     workflow: d.workflow,
+    notifier: d.notifier,
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
     button: (label, command, args) => ({ label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
     requestButton: (label, command, args, style = 'default') => ({ label, style, value: d.signer.sign({ k: 'request', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { ButtonActions } from './actions.js';
 import { ApprovalService } from './approvals/service.js';
 import { type CardUpdater, LiveCards } from './live-cards.js';
+import { Notifier } from './notifier.js';
 import { ApprovalWorkflow } from './approvals/workflow.js';
 import { Audit } from './audit.js';
 import type { Workflow } from './command.js';
@@ -25,6 +26,8 @@ export interface Core {
   live: LiveCards;
   /** Buttons' short ids and the signed payloads behind them. */
   actions: ButtonActions;
+  /** Posts cards without a triggering message (alerts, reports, /notify-test). */
+  notifier: Notifier;
   /** Signs button payloads (alert and report cards build their own buttons). */
   signer: PayloadSigner;
   assistant?: Assistant;
@@ -48,8 +51,9 @@ export function createCore(d: {
   const updaters = new Map<PlatformId, CardUpdater>();
   const live = new LiveCards({ store: d.store, log: d.log, now, updaters });
   const actions = new ButtonActions(d.store, now);
+  const notifier = new Notifier({ policy: d.policy, audit, store: d.store, log: d.log, now });
   // The workflow needs the approval service and the service needs contexts that carry the workflow.
-  const ctxDeps: ContextDeps = { kube: d.kube, policy: d.policy, registry: d.registry, signer: d.signer, now, workflow: undefined as unknown as Workflow };
+  const ctxDeps: ContextDeps = { kube: d.kube, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow };
   const approvals = new ApprovalService({
     store: d.store,
     registry: d.registry,
@@ -68,5 +72,5 @@ export function createCore(d: {
     : undefined;
   if (assistant) ctxDeps.forget = (platform, chatId, personId) => assistant.forget(platform, chatId, personId);
   const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, actions, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
-  return { router, approvals, audit, updaters, live, actions, signer: d.signer, ...(assistant ? { assistant } : {}) };
+  return { router, approvals, audit, updaters, live, actions, notifier, signer: d.signer, ...(assistant ? { assistant } : {}) };
 }

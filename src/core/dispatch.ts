@@ -59,6 +59,7 @@ export class Dispatcher {
   register(adapter: PlatformAdapter): void {
     const updater: CardUpdater = { update: (ref, card, chatId) => this.update(adapter, ref, card, chatId) };
     this.#o.core.updaters.set(adapter.id, updater);
+    this.#o.core.notifier.register(adapter.id, (chatId, card, key) => this.deliver(adapter, { chatId }, [card], key));
   }
 
   /** Claims the event id; true the first time it is seen. */
@@ -209,6 +210,7 @@ export class Dispatcher {
       while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
       await this.#o.core.approvals.idle();
       await this.#o.core.live.idle();
+      await this.#o.core.notifier.idle();
       await this.#chains.idle();
       if (!this.#inflight.size) return;
     }

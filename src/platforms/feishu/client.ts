@@ -1,7 +1,7 @@
 import type { Secret } from '../../config/secret.js';
 import { UpstreamError } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
-import { type Outbound, RetryableError } from '../outbound.js';
+import { type Outbound, RetryableError } from '../../core/outbound.js';
 
 /** Codes meaning "the tenant_access_token is invalid or expired" (open.feishu.cn server error codes). */
 const TOKEN_INVALID = new Set([99991661, 99991663, 99991664, 99991665, 99991668]);

@@ -4,7 +4,7 @@ import type { Logger } from '../../log.js';
 import type { ActionAnswer, CardActionEvent, EventSink, HttpReply, PlatformAdapter, PlatformCaps, RawRequest, Receipt } from '../../core/adapter.js';
 import { definePlatform } from '../../core/platform.js';
 import { FEISHU_VARS, type FeishuConfig, readFeishuConfig } from './config.js';
-import { Outbound } from '../outbound.js';
+import { Outbound } from '../../core/outbound.js';
 import { FeishuClient } from './client.js';
 import { secretsEqual } from '../../core/secure-compare.js';
 import { parseFeishuEnvelope } from './parse.js';

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { Card } from '../../cards/model.js';
+import type { PlatformId, Policy } from '../config/policy.js';
+import type { Logger } from '../log.js';
+import type { Audit } from './audit.js';
+import { OpsError, UsageError } from './errors.js';
+import { Outbound } from './outbound.js';
+import type { Store } from './store/store.js';
+
+/** Posts cards to one chat of one platform; registered by the dispatcher for every adapter. */
+export type Poster = (chatId: string, card: Card, key: string) => Promise<string[]>;
+
+export interface NotifyTarget {
+  /** The policy's name for it, or `platform:chat` for an ad-hoc one. */
+  name: string;
+  platform: PlatformId;
+  chatId: string;
+}
+
+export type NotifyResult = { ok: true; target: NotifyTarget; refs: string[]; ms: number } | { ok: false; target: NotifyTarget; reason: string; ms: number };
+
+/** How long a post that could not be delivered is kept in the store, for a human to look at. */
+const DEAD_LETTER_TTL_MS = 7 * 86_400_000;
+
+/**
+ * Posts a card without a triggering message (alerts, reports, /notify-test), as the system actor the
+ * policy names (`notify.actor`). Every post goes through one outbound queue: one at a time per target
+ * in order, at most 5 per second per target, bounded overall, each attempt with a timeout. Retries of
+ * transient platform failures (429, 5xx, rate-limit codes, with their reset hints) happen in the
+ * adapter's own client; what still fails is a dead letter: audited (`dead-letter`, with the reason)
+ * and kept in the store with the card for 7 days. Nothing is dropped silently.
+ */
+export class Notifier {
+  readonly #posters = new Map<string, Poster>();
+  readonly #queue: Outbound;
+
+  constructor(private readonly d: { policy: Policy; audit: Audit; store: Store; log: Logger; now: () => number }) {
+    this.#queue = new Outbound({ log: d.log, perKey: { cap: 5, intervalMs: 1000 }, attempts: 1, timeoutMs: 60_000, concurrency: 8 });
+  }
+
+  register(platform: PlatformId, poster: Poster): void {
+    this.#posters.set(platform, poster);
+  }
+
+  /** The policy's targets, by name. */
+  get targets(): Record<string, { platform: string; chat: string; description?: string }> {
+    return this.d.policy.notify.targets;
+  }
+
+  /** A policy target by name. Throws UsageError (listing the names) for an unknown one. */
+  target(name: string): NotifyTarget {
+    const t = this.targets[name];
+    if (!t) {
+      const names = Object.keys(this.targets);
+      throw new UsageError(names.length ? `no notify target "${name}" (policy notify.targets has: ${names.join(', ')})` : `no notify target "${name}": the policy has no notify.targets yet`, 'add it under notify.targets: { platform: <platform id>, chat: <chat id or robot name> }');
+    }
+    return { name, platform: t.platform, chatId: t.chat };
+  }
+
+  /** Posts `card` to the target; never throws: a failure is returned, audited and kept as a dead letter. */
+  async post(to: string | NotifyTarget, card: Card, o: { key?: string; actor?: string } = {}): Promise<NotifyResult> {
+    const started = this.d.now();
+    const target = typeof to === 'string' ? this.target(to) : to;
+    const actor = o.actor ?? this.d.policy.notify.actor;
+    const key = `notify:${o.key ?? randomUUID()}`;
+    try {
+      const poster = this.#posters.get(target.platform);
+      if (!poster) throw new OpsError('platform_off', `${target.platform} is not running in this bot (not configured, or not in this build)`);
+      const refs = await this.#queue.run(`${target.platform}\u0000${target.chatId}`, `notify ${target.name}`, () => poster(target.chatId, card, key));
+      const ms = this.d.now() - started;
+      await this.d.audit.record({ kind: 'notify', actor, platform: target.platform, chatId: target.chatId, outcome: 'ok', reason: `${target.name}: ${card.title}`.slice(0, 300), durationMs: ms });
+      return { ok: true, target, refs, ms };
+    } catch (err) {
+      const reason = err instanceof OpsError ? err.userMessage : (err as Error)?.message?.slice(0, 300) || 'unknown error';
+      const ms = this.d.now() - started;
+      this.d.log.warn({ target: target.name, platform: target.platform, reason }, 'notification could not be delivered (dead letter)');
+      await this.d.audit.record({ kind: 'dead-letter', actor, platform: target.platform, chatId: target.chatId, outcome: 'failed', reason: `${target.name}: ${card.title}: ${reason}`.slice(0, 500), durationMs: ms });
+      try {
+        await this.d.store.putKv(`dead-letter:${key}`, { target, card, reason, at: this.d.now() }, DEAD_LETTER_TTL_MS, this.d.now());
+      } catch (e) {
+        this.d.log.error({ err: e }, 'dead letter could not be stored');
+      }
+      return { ok: false, target, reason, ms };
+    }
+  }
+
+  async idle(): Promise<void> {
+    await this.#queue.idle();
+  }
+}
