@@ -1,5 +1,6 @@
 import type { Approval } from '../src/core/approvals/types.js';
 import { formatDuration } from '../src/core/duration.js';
+import { type Lang, t } from '../src/core/i18n.js';
 import { clockTime } from '../src/core/time.js';
 import type { Block, Button, Card, Field } from './model.js';
 
@@ -8,6 +9,7 @@ export interface ApprovalCardOptions {
   now: number;
   /** Signed Approve/Reject buttons; only while pending. */
   buttons?: Button[];
+  lang?: Lang;
 }
 
 /**
@@ -15,46 +17,56 @@ export interface ApprovalCardOptions {
  * pending (who must approve, by when) → executing → done / failed, or rejected / expired / cancelled.
  */
 export function approvalCard(a: Approval, o: ApprovalCardOptions): Card {
-  return { ...render(a, o), binding: { subject: 'approval', id: a.id, rev: a.version } };
+  const lang = o.lang ?? 'en';
+  return { ...render(a, o, lang), binding: { subject: 'approval', id: a.id, rev: a.version }, lang };
 }
 
-function render(a: Approval, o: ApprovalCardOptions): Card {
-  const t = (ms: number) => clockTime(ms, o.timeZone);
-  const what = `**${a.requester.name}** wants to **${a.command}** ${a.preview.target}`;
-  const fields: Field[] = [{ label: 'Change', value: `${a.preview.change} · dry run ✓` }, { label: 'Risk', value: a.risk }];
+function render(a: Approval, o: ApprovalCardOptions, lang: Lang): Card {
+  const at = (ms: number) => clockTime(ms, o.timeZone);
+  const id = a.id;
+  const what = t(lang, 'approval.what', { who: a.requester.name, command: a.command, target: a.preview.target });
+  const fields: Field[] = [
+    { label: t(lang, 'approval.change'), value: t(lang, 'approval.dryRun', { change: a.preview.change }) },
+    { label: t(lang, 'approval.risk'), value: t(lang, `approval.risk.${a.risk}`) },
+  ];
   const chain = a.steps
     .map((s, i) => {
-      if (s.decidedBy) return `✓ ${s.role}: ${s.decidedBy.name} ${t(s.decidedAt ?? 0)}`;
-      return i === a.step && a.state === 'pending' ? `→ ${s.role} (until ${t(a.expiresAt)})` : `${s.role}`;
+      if (s.decidedBy) return `✓ ${s.role}: ${s.decidedBy.name} ${at(s.decidedAt ?? 0)}`;
+      return i === a.step && a.state === 'pending' ? t(lang, 'approval.until', { role: s.role, at: at(a.expiresAt) }) : `${s.role}`;
     })
     .join(' · ');
-  fields.push({ label: a.steps.length > 1 ? `Approvals (${a.steps.length} steps)` : 'Approval', value: a.autoApprovedBy ? `auto-approved: ${a.autoApprovedBy}` : chain });
+  fields.push({
+    label: a.steps.length > 1 ? t(lang, 'approval.steps', { n: a.steps.length }) : t(lang, 'approval.approval'),
+    value: a.autoApprovedBy ? t(lang, 'approval.auto', { rule: a.autoApprovedBy }) : chain,
+  });
   const blocks: Block[] = [{ type: 'markdown', text: what }, { type: 'fields', items: fields }];
   const lastApprover = [...a.steps].reverse().find((s) => s.decidedBy);
-  const approvedBy = a.autoApprovedBy ? 'policy' : lastApprover?.decidedBy ? `${lastApprover.decidedBy.name} ${t(lastApprover.decidedAt ?? 0)}` : '';
+  const by = a.autoApprovedBy ? t(lang, 'approval.byPolicy') : lastApprover?.decidedBy ? `${lastApprover.decidedBy.name} ${at(lastApprover.decidedAt ?? 0)}` : '';
   const base = { blocks } as const;
   switch (a.state) {
     case 'pending': {
-      const left = Math.max(0, a.expiresAt - o.now);
+      const left = formatDuration(Math.ceil(Math.max(0, a.expiresAt - o.now) / 60_000) * 60_000);
       return {
-        title: `Approval needed · ${a.id}`,
+        title: t(lang, 'approval.pending', { id }),
         tone: 'warning',
         ...base,
         ...(o.buttons?.length ? { buttons: o.buttons } : {}),
-        footer: `expires ${t(a.expiresAt)} (in ${formatDuration(Math.ceil(left / 60_000) * 60_000)}) · or type /approve ${a.id} · /reject ${a.id} <reason>`,
+        footer: t(lang, 'approval.pending.footer', { at: at(a.expiresAt), left, id }),
       };
     }
     case 'executing':
-      return { title: `Approved by ${approvedBy} — executing… · ${a.id}`, tone: 'info', ...base };
+      return { title: t(lang, 'approval.executing', { by, id }), tone: 'info', ...base };
     case 'succeeded':
-      return { title: `Done · ${a.id} · approved by ${approvedBy}`, tone: 'success', blocks: [...blocks, { type: 'markdown', text: `✅ ${a.result?.summary ?? 'done'}` }] };
+      return { title: t(lang, 'approval.succeeded', { id, by }), tone: 'success', blocks: [...blocks, { type: 'markdown', text: `✅ ${a.result?.summary ?? t(lang, 'approval.done')}` }] };
     case 'failed':
-      return { title: `Failed · ${a.id}`, tone: 'danger', blocks: [...blocks, { type: 'markdown', text: `❌ ${a.result?.summary ?? a.reason ?? 'failed'}` }] };
-    case 'rejected':
-      return { title: `Rejected · ${a.id} · by ${a.closedBy?.name ?? '?'} ${t(a.updatedAt)}`, tone: 'danger', blocks: [...blocks, { type: 'markdown', text: `${a.reason ? `Reason: ${a.reason}\n` : ''}Nothing was changed.` }] };
+      return { title: t(lang, 'approval.failed', { id }), tone: 'danger', blocks: [...blocks, { type: 'markdown', text: `❌ ${a.result?.summary ?? a.reason ?? t(lang, 'approval.failedPlain')}` }] };
+    case 'rejected': {
+      const reason = a.reason ? `${t(lang, 'approval.reason', { reason: a.reason })}\n` : '';
+      return { title: t(lang, 'approval.rejected', { id, by: a.closedBy?.name ?? '?', at: at(a.updatedAt) }), tone: 'danger', blocks: [...blocks, { type: 'markdown', text: `${reason}${t(lang, 'approval.nothingChanged')}` }] };
+    }
     case 'expired':
-      return { title: `Expired · ${a.id}`, tone: 'info', blocks: [...blocks, { type: 'markdown', text: `Nobody approved by ${t(a.expiresAt)}. Nothing was changed; send the command again if it is still needed.` }] };
+      return { title: t(lang, 'approval.expired', { id }), tone: 'info', blocks: [...blocks, { type: 'markdown', text: t(lang, 'approval.expiredBody', { at: at(a.expiresAt) }) }] };
     case 'cancelled':
-      return { title: `Cancelled · ${a.id} · by ${a.closedBy?.name ?? a.requester.name}`, tone: 'info', blocks: [...blocks, { type: 'markdown', text: 'Nothing was changed.' }] };
+      return { title: t(lang, 'approval.cancelled', { id, by: a.closedBy?.name ?? a.requester.name }), tone: 'info', blocks: [...blocks, { type: 'markdown', text: t(lang, 'approval.nothingChanged') }] };
   }
 }

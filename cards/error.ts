@@ -1,19 +1,19 @@
 import type { Card } from './model.js';
 import { OpsError, NotAllowedError, UsageError } from '../src/core/errors.js';
+import { type Lang, t } from '../src/core/i18n.js';
 
 /**
- * The reply for a failure. An OpsError shows its userMessage; anything else shows only a reference
- * that is also in the log (design.md §4: never a stack trace or an unknown error's message in chat).
+ * The reply for a failure, in the reader's language. An OpsError shows its message; anything else shows
+ * only a reference that is also in the log (design.md §4: never a stack trace or an unknown error's
+ * message in chat).
  */
-export function errorCard(err: unknown, ref: string): Card {
-  if (err instanceof UsageError) {
-    return { title: `❓ ${err.userMessage}`, tone: 'warning', blocks: err.hint ? [{ type: 'markdown', text: err.hint }] : [] };
-  }
-  if (err instanceof NotAllowedError) {
-    return { title: `⛔ ${err.userMessage}`, tone: 'danger', blocks: [{ type: 'markdown', text: 'Nothing was run. Ask an admin if you need this permission (opsbot policy file).' }] };
-  }
+export function errorCard(err: unknown, ref: string, lang: Lang = 'en'): Card {
   if (err instanceof OpsError) {
-    return { title: `❌ ${err.userMessage}`, tone: 'danger', blocks: err.hint ? [{ type: 'markdown', text: err.hint }] : [] };
+    const hint = err.hints(lang);
+    const hintBlocks = hint ? [{ type: 'markdown' as const, text: hint }] : [];
+    if (err instanceof UsageError) return { title: `❓ ${err.says(lang)}`, tone: 'warning', blocks: hintBlocks, lang };
+    if (err instanceof NotAllowedError) return { title: `⛔ ${err.says(lang)}`, tone: 'danger', blocks: [{ type: 'markdown', text: t(lang, 'error.nothingRun') }], lang };
+    return { title: `❌ ${err.says(lang)}`, tone: 'danger', blocks: hintBlocks, lang };
   }
-  return { title: `❌ Internal error (ref ${ref})`, tone: 'danger', blocks: [{ type: 'markdown', text: "Details are in the bot's log under this ref." }] };
+  return { title: `❌ ${t(lang, 'error.internal', { ref })}`, tone: 'danger', blocks: [{ type: 'markdown', text: t(lang, 'error.internal.body') }], lang };
 }

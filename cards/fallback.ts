@@ -1,3 +1,4 @@
+import { t } from '../src/core/i18n.js';
 import type { Card } from './model.js';
 
 /**
@@ -9,5 +10,5 @@ export function withoutButtons(card: Card): Card {
   const { buttons: _buttons, ...rest } = card;
   if (card.binding?.subject !== 'approval') return rest;
   const id = card.binding.id;
-  return { ...rest, blocks: [...card.blocks, { type: 'markdown', text: `Reply \`/approve ${id}\` · \`/reject ${id} <reason>\`` }] };
+  return { ...rest, blocks: [...card.blocks, { type: 'markdown', text: t(card.lang ?? 'en', 'approval.typeInstead', { id }) }] };
 }

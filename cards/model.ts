@@ -3,6 +3,8 @@
  * Text in a card is plain text: renderers escape it for their markup. `markdown` blocks allow only
  * **bold** and `code`, which every platform has.
  */
+import type { Lang } from '../src/core/i18n.js';
+
 export type Tone = 'info' | 'success' | 'warning' | 'danger';
 
 export interface Card {
@@ -18,6 +20,11 @@ export interface Card {
    * later): every copy is then updated in place. `rev` is the subject's version the card was rendered at.
    */
   binding?: { subject: 'approval' | 'alert' | 'report'; id: string; rev: number };
+  /**
+   * The language the card is written in, for what a renderer or fallback adds to it ("+3 more",
+   * "type /approve …"). Set by the router for every reply; absent means English.
+   */
+  lang?: Lang;
 }
 
 export type Block =
@@ -33,6 +40,8 @@ export interface Field {
 }
 
 export interface Button {
+  /** A stable name for the action (`approve`, `logs`), whatever the label's language; the console's action names. */
+  id?: string;
   label: string;
   style: 'primary' | 'danger' | 'default';
   /** A signed payload (src/core/payload.ts); never a command text. */

@@ -1,3 +1,4 @@
+import { type Lang, t } from '../src/core/i18n.js';
 import type { Block, Card } from './model.js';
 import { TONE_EMOJI } from './model.js';
 
@@ -8,13 +9,23 @@ import { TONE_EMOJI } from './model.js';
 export function renderText(card: Card): string {
   const out: string[] = [`${TONE_EMOJI[card.tone]} ${card.title}`];
   if (card.mentions?.all || card.mentions?.userIds?.length) out.push([...(card.mentions.all ? ['@all'] : []), ...(card.mentions.userIds ?? []).map((u) => `@${u}`)].join(' '));
-  for (const b of card.blocks) out.push(...blockText(b));
+  for (const b of card.blocks) out.push(...blockText(b, card.lang ?? 'en'));
   if (card.footer) out.push(card.footer);
   if (card.buttons?.length) out.push(card.buttons.map((b) => `[${b.label}]`).join(' '));
   return out.join('\n');
 }
 
-function blockText(b: Block): string[] {
+/** What a renderer says under a table cut to its first rows. */
+export function moreNote(n: number, lang: Lang): string {
+  return t(lang, 'card.more', { n });
+}
+
+/** What a renderer says above a log cut to its last lines. */
+export function earlierNote(n: number, lang: Lang): string {
+  return t(lang, 'card.earlier', { n });
+}
+
+function blockText(b: Block, lang: Lang): string[] {
   switch (b.type) {
     case 'markdown':
       return [b.text.replace(/\*\*(.+?)\*\*/g, '$1')];
@@ -24,12 +35,12 @@ function blockText(b: Block): string[] {
       const widths = b.columns.map((c, i) => Math.max(c.length, ...b.rows.map((r) => (r[i] ?? '').length)));
       const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
       const lines = [line(b.columns), ...b.rows.map(line)];
-      if (b.omitted) lines.push(`… +${b.omitted} more`);
+      if (b.omitted) lines.push(moreNote(b.omitted, lang));
       if (b.note) lines.push(b.note);
       return lines;
     }
     case 'code': {
-      const lines = b.omittedLines ? [`… ${b.omittedLines} earlier lines not shown`, b.text] : [b.text];
+      const lines = b.omittedLines ? [earlierNote(b.omittedLines, lang), b.text] : [b.text];
       if (b.note) lines.push(b.note);
       return lines;
     }

@@ -1,7 +1,8 @@
+import { t } from '../src/core/i18n.js';
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
 
-export const approvalId = z.string().regex(/^[A-Za-z0-9]{4}$/, 'is a 4-character approval id, e.g. K7QF').describe('Approval id from the card, e.g. K7QF');
+export const approvalId = z.string().regex(/^[A-Za-z0-9]{4}$/, t('en', 'arg.approvalId')).describe('Approval id from the card, e.g. K7QF');
 
 export default defineCommand({
   name: 'approve',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Card } from '../cards/model.js';
 import { defineCommand } from '../src/core/command.js';
 import { UsageError } from '../src/core/errors.js';
+import { msg, t } from '../src/core/i18n.js';
 import { usageLine } from '../src/core/slash-parser.js';
 import { mayRun } from '../src/core/authz.js';
 
@@ -17,32 +18,32 @@ export default defineCommand({
     if (a.command) {
       const name = a.command.replace(/^[/／]/, '').toLowerCase();
       const spec = ctx.commands.find((c) => c.name === name || c.aliases?.includes(name));
-      if (!spec) throw new UsageError(`unknown command /${name}`, 'Send /help for the list of commands.');
+      if (!spec) throw new UsageError(msg('help.unknown', { name }), msg('help.unknown.hint'));
       const shape = spec.args.shape as Record<string, z.ZodType>;
       const fields = Object.entries(shape).map(([k, f]) => ({ label: k, value: f.description ?? '' }));
       return {
-        title: `/${spec.name} — ${spec.summary.en}`,
+        title: `/${spec.name} — ${spec.summary[ctx.lang]}`,
         tone: 'info',
         blocks: [
-          { type: 'markdown', text: `${spec.summary.zh}\n\`${usageLine(spec)}\`` },
+          { type: 'markdown', text: `\`${usageLine(spec)}\`` },
           ...(fields.length ? [{ type: 'fields' as const, items: fields }] : []),
           ...(spec.examples?.length ? [{ type: 'code' as const, text: spec.examples.join('\n') }] : []),
         ],
-        footer: spec.mutating ? `Changes the cluster: needs approval (risk ${spec.mutating.risk})` : 'Read-only',
+        footer: spec.mutating ? t(ctx.lang, 'help.mutating', { risk: t(ctx.lang, `approval.risk.${spec.mutating.risk}`) }) : t(ctx.lang, 'help.readOnly'),
       };
     }
     const mine = ctx.commands.filter((c) => mayRun(ctx.policy, ctx.person, c.name));
-    const line = (c: (typeof mine)[number]) => `\`/${c.name}\` ${ctx.lang === 'zh' ? c.summary.zh : c.summary.en}`;
+    const line = (c: (typeof mine)[number]) => `\`/${c.name}\` ${c.summary[ctx.lang]}`;
     const reads = mine.filter((c) => !c.mutating);
     const writes = mine.filter((c) => c.mutating);
     return {
-      title: 'opsbot commands · 命令',
+      title: t(ctx.lang, 'help.title'),
       tone: 'info',
       blocks: [
-        { type: 'markdown', text: `**Read-only · 只读**\n${reads.map(line).join('\n')}` },
-        ...(writes.length ? [{ type: 'markdown' as const, text: `**Changes (need approval) · 变更（需审批）**\n${writes.map(line).join('\n')}` }] : []),
+        { type: 'markdown', text: `**${t(ctx.lang, 'help.reads')}**\n${reads.map(line).join('\n')}` },
+        ...(writes.length ? [{ type: 'markdown' as const, text: `**${t(ctx.lang, 'help.writes')}**\n${writes.map(line).join('\n')}` }] : []),
       ],
-      footer: `/help <command> for options · you are ${ctx.person.name} (${ctx.person.roles.join(', ')}) · namespaces: ${ctx.namespaces.join(', ')}`,
+      footer: t(ctx.lang, 'help.footer', { name: ctx.person.name, roles: ctx.person.roles.join(', '), namespaces: ctx.namespaces.join(', ') }),
     };
   },
 });

@@ -1,3 +1,4 @@
+import { msg, t } from '../src/core/i18n.js';
 import { z } from 'zod';
 import { LIMITS, tailToBytes } from '../cards/limits.js';
 import type { Card } from '../cards/model.js';
@@ -22,7 +23,7 @@ export default defineCommand({
     tail: z.number().int().min(1).optional().describe('How many lines (default 50)'),
     since: z
       .string()
-      .refine((v) => parseDuration(v) !== undefined && (parseDuration(v) as number) >= 1000, 'must be a duration like 30s, 10m or 2h')
+      .refine((v) => parseDuration(v) !== undefined && (parseDuration(v) as number) >= 1000, t('en', 'arg.duration'))
       .optional()
       .describe('Only lines newer than this, e.g. 10m'),
     previous: z.boolean().optional().describe('The log of the previous (crashed) container'),
@@ -32,7 +33,7 @@ export default defineCommand({
   mutating: false,
   check(ctx, a) {
     const max = ctx.policy.limits.logTail;
-    if (a.tail !== undefined && a.tail > max) throw new UsageError(`tail: at most ${max} lines (policy limits.logTail)`);
+    if (a.tail !== undefined && a.tail > max) throw new UsageError(msg('arg.tailMax', { max }));
   },
   async run(ctx, a) {
     const ns = nsOf(ctx, a);

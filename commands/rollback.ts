@@ -1,3 +1,4 @@
+import { msg } from '../src/core/i18n.js';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { imageTag } from '../cards/util.js';
@@ -23,10 +24,10 @@ async function plan(ctx: CommandContext, a: { deployment: string; namespace?: st
   const revs = await ctx.kube.revisions(ns, dep, { signal: ctx.signal });
   const target = a.revision !== undefined ? revs.find((r) => r.revision === a.revision) : revs.find((r) => r.revision < current);
   if (!target) {
-    if (a.revision !== undefined) throw new NotFoundError(`revision ${a.revision} of deployment "${a.deployment}" not found (have: ${revs.map((r) => r.revision).join(', ') || 'none'})`);
-    throw new ConflictError(`deployment "${a.deployment}" has no earlier revision to roll back to`);
+    if (a.revision !== undefined) throw new NotFoundError(msg('rollback.noRevision', { revision: a.revision, name: a.deployment, have: revs.map((r) => r.revision).join(', ') || msg('rollback.none') }));
+    throw new ConflictError(msg('rollback.noEarlier', { name: a.deployment }));
   }
-  if (target.revision === current) throw new ConflictError(`deployment "${a.deployment}" is already at revision ${current}`);
+  if (target.revision === current) throw new ConflictError(msg('rollback.already', { name: a.deployment, revision: current }));
   const tpl = structuredClone(target.rs.spec?.template ?? {}) as { metadata?: { labels?: Record<string, string> } };
   delete tpl.metadata?.labels?.['pod-template-hash'];
   const from = (dep.spec?.template.spec?.containers ?? []).map((c) => imageTag(c.image)).join(',');

@@ -1,3 +1,4 @@
+import { msg, t } from '../src/core/i18n.js';
 import { z } from 'zod';
 import { defineCommand, nsOf } from '../src/core/command.js';
 import { UsageError } from '../src/core/errors.js';
@@ -10,7 +11,7 @@ export default defineCommand({
   examples: ['/scale api-gateway 5 -n production', '/scale deploy/order-service 2 -n staging'],
   args: z.strictObject({
     deployment: dnsSubdomain.describe('Deployment name, e.g. api-gateway'),
-    replicas: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must be 0 or more').describe('Desired replica count'),
+    replicas: z.number({ error: t('en', 'arg.whole') }).int(t('en', 'arg.whole')).min(0, t('en', 'arg.nonNegative')).describe('Desired replica count'),
     namespace: dnsLabel.optional().describe('Namespace'),
   }),
   positionals: ['deployment', 'replicas'],
@@ -18,7 +19,7 @@ export default defineCommand({
   mutating: { risk: 'medium' },
   check(ctx, a) {
     const { min, max } = ctx.policy.limits.scale;
-    if (a.replicas < min || a.replicas > max) throw new UsageError(`replicas: must be between ${min} and ${max} (policy limits.scale), got ${a.replicas}`);
+    if (a.replicas < min || a.replicas > max) throw new UsageError(msg('arg.scaleRange', { min, max, n: a.replicas }));
   },
   async preview(ctx, a) {
     const ns = nsOf(ctx, a);

@@ -35,8 +35,12 @@ const roleSchema = z.strictObject({
   namespaces: z.array(nsPattern).default(['*']),
 });
 
+const language = z.enum(['en', 'zh'], { error: 'use zh (简体中文) or en (English)' });
+
 const personSchema = z.strictObject({
   name: z.string().min(1).optional(),
+  /** What the bot answers this person in; the policy's `language` when absent. */
+  language: language.optional(),
   roles: z.array(name).min(1),
   // Keys are checked against the registered platforms in crossCheck (the list is not known here).
   ids: z.record(z.string(), z.string().min(1)).refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, or a platform of this build)'),
@@ -46,6 +50,12 @@ const personSchema = z.strictObject({
 const stepSchema = z.strictObject({ role: name, timeout: duration.optional() });
 
 const policySchema = z.strictObject({
+  /**
+   * What the bot says in chat (cards, refusals, help) when the person has no `language` of their own and
+   * a message gives no hint (a request written in Chinese is answered in Chinese). Command names and
+   * Kubernetes terms stay as they are.
+   */
+  language: language.default('en'),
   /** IANA time zone for times shown in cards. */
   timezone: z
     .string()
@@ -103,7 +113,7 @@ const policySchema = z.strictObject({
 });
 
 export type Policy = z.infer<typeof policySchema>;
-export type Person = { id: string; name: string; roles: string[]; ids: Record<PlatformId, string> };
+export type Person = { id: string; name: string; roles: string[]; ids: Record<PlatformId, string>; language?: 'en' | 'zh' };
 
 export type PolicyResult = { ok: true; policy: Policy } | { ok: false; problems: string[] };
 
@@ -194,7 +204,7 @@ function pathOf(path: readonly PropertyKey[]): string {
 /** Finds the person behind a platform user id. */
 export function findPerson(policy: Policy, platform: PlatformId, userId: string): Person | undefined {
   for (const [id, p] of Object.entries(policy.people)) {
-    if (p.ids[platform] === userId) return { id, name: p.name ?? id, roles: p.roles, ids: p.ids };
+    if (p.ids[platform] === userId) return { id, name: p.name ?? id, roles: p.roles, ids: p.ids, ...(p.language ? { language: p.language } : {}) };
   }
   return undefined;
 }

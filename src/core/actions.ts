@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Card } from '../../cards/model.js';
 import { VerificationError } from './errors.js';
+import { msg } from './i18n.js';
 import type { Store } from './store/store.js';
 
 /** What a button carries on the wire: a short id. DingTalk's `actionId`, WeCom's button `key` and `task_id` need it. */
@@ -43,10 +44,10 @@ export class ButtonActions {
    * or the console's scripts) is returned as it is: its signature is checked by the caller either way.
    */
   async resolve(value: string): Promise<string> {
-    if (typeof value !== 'string' || !value) throw new VerificationError('button payload is malformed');
+    if (typeof value !== 'string' || !value) throw new VerificationError(msg('button.malformed'));
     if (!ACTION_ID.test(value)) return value;
     const signed = await this.store.getKv<string>(`action:${value}`, this.now());
-    if (typeof signed !== 'string') throw new VerificationError('button is unknown or has expired; run the command again');
+    if (typeof signed !== 'string') throw new VerificationError(msg('button.unknown'));
     return signed;
   }
 }

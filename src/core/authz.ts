@@ -1,6 +1,7 @@
 import type { Person, Policy } from '../config/policy.js';
 import type { AnyCommandSpec } from './command.js';
 import { NotAllowedError } from './errors.js';
+import { msg, type Text } from './i18n.js';
 
 /** Pure policy decisions: no I/O, so every rule is unit-testable. */
 
@@ -30,15 +31,14 @@ export function mayRun(policy: Policy, person: Person, command: string): boolean
 export function authorize(policy: Policy, person: Person, spec: AnyCommandSpec, namespace: string | undefined): void {
   if (!mayRun(policy, person, spec.name)) {
     const roles = person.roles.join(', ');
-    const verb = spec.mutating ? 'request' : 'run';
-    throw new NotAllowedError(`${person.name} (${roles}) may not ${verb} /${spec.name}`);
+    throw new NotAllowedError(msg(spec.mutating ? 'authz.err.request' : 'authz.err.run', { name: person.name, roles, command: spec.name }));
   }
   if (namespace === undefined) return;
   if (!policy.namespaces.allow.includes(namespace)) {
-    throw new NotAllowedError(`namespace "${namespace}" is not managed by opsbot (allowed: ${policy.namespaces.allow.join(', ')})`, 'namespace_not_allowed');
+    throw new NotAllowedError(msg('authz.err.nsUnmanaged', { ns: namespace, allowed: policy.namespaces.allow.join(', ') }), 'namespace_not_allowed');
   }
   if (!namespacesOf(policy, person).includes(namespace)) {
-    throw new NotAllowedError(`${person.name} may not use /${spec.name} in namespace "${namespace}"`, 'namespace_not_allowed');
+    throw new NotAllowedError(msg('authz.err.nsDenied', { name: person.name, command: spec.name, ns: namespace }), 'namespace_not_allowed');
   }
 }
 
@@ -56,19 +56,20 @@ export interface DecidableApproval {
  * May `person` approve or reject the current step? Returns the refusal reason, or undefined. Pure:
  * the service calls it inside its compare-and-set loop.
  */
-export function refuseDecision(policy: Policy, person: Person, a: DecidableApproval): string | undefined {
+export function refuseDecision(policy: Policy, person: Person, a: DecidableApproval): Text | undefined {
   const step = a.steps[a.step];
-  if (!step) return `${a.id} has no open step`;
+  if (!step) return msg('authz.err.noStep', { id: a.id });
   const level = policy.approvals.risk[a.risk as keyof Policy['approvals']['risk']];
   const selfOk = level?.allowSelfApproval ?? policy.approvals.allowSelfApproval;
-  if (a.requester.personId === person.id && !selfOk) return `${person.name} requested ${a.id}; someone else must approve it`;
+  if (a.requester.personId === person.id && !selfOk) return msg('authz.err.self', { name: person.name, id: a.id });
   if (!person.roles.includes(step.role)) {
-    return `${person.name} may not approve ${a.id} (needs role ${step.role}${a.steps.length > 1 ? `, step ${a.step + 1}/${a.steps.length}` : ''})`;
+    const of = a.steps.length > 1 ? msg('authz.err.stepOf', { n: a.step + 1, of: a.steps.length }) : '';
+    return msg('authz.err.role', { name: person.name, id: a.id, role: step.role, step: of });
   }
   if (a.steps.some((s, i) => i < a.step && s.decidedBy?.personId === person.id)) {
-    return `${person.name} already approved an earlier step of ${a.id}; the next step needs a different person`;
+    return msg('authz.err.sameApprover', { name: person.name, id: a.id });
   }
   const ns = a.preview.target.includes('/') ? a.preview.target.split('/')[0] : undefined;
-  if (ns && !namespacesOf(policy, person).includes(ns)) return `${person.name} may not approve changes in namespace "${ns}"`;
+  if (ns && !namespacesOf(policy, person).includes(ns)) return msg('authz.err.approveNs', { name: person.name, ns });
   return undefined;
 }

@@ -43,7 +43,7 @@ export function buildContext(
     workflow: d.workflow,
     notifier: d.notifier,
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
-    button: (label, command, args) => ({ label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
-    requestButton: (label, command, args, style = 'default') => ({ label, style, value: d.signer.sign({ k: 'request', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
+    button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
+    requestButton: (label, command, args, style = 'default') => ({ id: command, label, style, value: d.signer.sign({ k: 'request', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
   };
 }

@@ -64,7 +64,7 @@ export function createCore(d: {
     now,
     live,
     ...(d.executionTimeoutMs ? { executionTimeoutMs: d.executionTimeoutMs } : {}),
-    context: (person, actor, chatId, signal) => buildContext(ctxDeps, person, actor, chatId, { lang: 'en', log: d.log.child({ chatId }), signal }),
+    context: (person, actor, chatId, signal, lang) => buildContext(ctxDeps, person, actor, chatId, { lang, log: d.log.child({ chatId }), signal }),
   });
   ctxDeps.workflow = new ApprovalWorkflow(approvals, audit, d.policy);
   const assistant = d.llm

@@ -5,10 +5,11 @@ import type { ActionAnswer, CardActionEvent, EventSink, IncomingMessage, Platfor
 import type { CardUpdater } from './live-cards.js';
 import type { Core } from './core.js';
 import type { ClickOutcome } from './router.js';
+import { type Lang, t } from './i18n.js';
 import { KeyedSerial } from './serial.js';
 import type { Store } from './store/store.js';
 
-const THINKING: Card = { title: '🤔 Looking into it… · 正在查询…', tone: 'info', blocks: [{ type: 'markdown', text: 'The answer replaces this card.' }] };
+const thinking = (lang: Lang): Card => ({ title: t(lang, 'dispatch.thinking'), tone: 'info', blocks: [{ type: 'markdown', text: t(lang, 'dispatch.thinking.body') }], lang });
 /** Bound of each per-card memory below (handles, lineages, posted states). */
 const MAX_REMEMBERED = 5000;
 
@@ -78,18 +79,20 @@ export class Dispatcher {
       return { status: 'duplicate', done: Promise.resolve([]) };
     }
     const to: SendTarget = { chatId: ev.chatId, ...(ev.replyTo ? { replyTo: ev.replyTo } : {}) };
+    const router = this.#o.core.router;
     if (this.#inflight.size >= this.#o.maxInFlight) {
       log().warn({ inFlight: this.#inflight.size }, 'overloaded: event answered with a busy reply');
-      return { status: 'busy', done: this.#track(this.deliver(adapter, to, [{ title: 'opsbot is busy — please try again in a minute', tone: 'warning', blocks: [] }], ev.eventId), log) };
+      const lang = router.langOf(adapter.id, ev.userId, ev.text);
+      return { status: 'busy', done: this.#track(this.deliver(adapter, to, [{ title: t(lang, 'dispatch.busy'), tone: 'warning', blocks: [], lang }], ev.eventId), log) };
     }
     const work = async (): Promise<string[]> => {
       // An LLM answer takes seconds: show within a second that the bot is on it, then replace that
       // card — only where a card can be replaced later, and the reply handle can be used twice.
-      const thinking = !postsNewCards(adapter) && !adapter.caps.replyOnce && this.#o.core.router.wantsAssistant(ev.text) ? await adapter.send(to, THINKING, { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
-      const cards = await this.#o.core.router.message({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, text: ev.text });
-      if (!thinking || !cards[0]) return this.deliver(adapter, to, cards, ev.eventId);
+      const waiting = !postsNewCards(adapter) && !adapter.caps.replyOnce && router.wantsAssistant(ev.text) ? await adapter.send(to, thinking(router.langOf(adapter.id, ev.userId, ev.text)), { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
+      const cards = await router.message({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, text: ev.text });
+      if (!waiting || !cards[0]) return this.deliver(adapter, to, cards, ev.eventId);
       const [first, ...rest] = cards;
-      const ref = await this.update(adapter, thinking, first, ev.chatId);
+      const ref = await this.update(adapter, waiting, first, ev.chatId);
       if (first.binding) await this.#o.core.live.attach(first.binding, { platform: adapter.id, ref, chatId: ev.chatId });
       return [ref, ...(await this.deliver(adapter, to, rest, ev.eventId))];
     };
@@ -105,7 +108,8 @@ export class Dispatcher {
   async action(adapter: PlatformAdapter, ev: CardActionEvent): Promise<ActionAnswer & { delivered: Promise<string[]> }> {
     const log = this.#lazyLog({ platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId, kind: 'click' });
     const none = Promise.resolve([]);
-    if (!(await this.#first(adapter.id, ev.eventId))) return { toast: { type: 'info', text: 'Already handled' }, delivered: none };
+    const lang = this.#o.core.router.langOf(adapter.id, ev.userId);
+    if (!(await this.#first(adapter.id, ev.eventId))) return { toast: { type: 'info', text: t(lang, 'dispatch.handled') }, delivered: none };
     const work = this.#o.core.router.act({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, payload: ev.payload });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), adapter.caps.ackDeadlineMs)));
@@ -113,7 +117,7 @@ export class Dispatcher {
     clearTimeout(timer);
     const to = clickTarget(ev);
     if (!outcome) {
-      return { toast: { type: 'info', text: 'Working on it — the result follows in this chat' }, delivered: this.#track(work.then((o) => this.#afterDeadline(adapter, ev, o)), log) };
+      return { toast: { type: 'info', text: t(lang, 'dispatch.working') }, delivered: this.#track(work.then((o) => this.#afterDeadline(adapter, ev, o)), log) };
     }
     if (outcome.refused) {
       return { toast: { type: 'error', text: outcome.refused }, delivered: adapter.caps.toast ? none : this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log) };
@@ -123,7 +127,7 @@ export class Dispatcher {
       const delivered = rest.length ? this.#track(this.deliver(adapter, to, rest, ev.eventId), log) : none;
       return { toast: { type: card.tone === 'danger' ? 'error' : 'success', text: card.title }, card: await this.#fit(adapter, card), delivered };
     }
-    return { toast: { type: 'info', text: 'The answer follows in this chat' }, delivered: this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log) };
+    return { toast: { type: 'info', text: t(lang, 'dispatch.follows') }, delivered: this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log) };
   }
 
   async #afterDeadline(adapter: PlatformAdapter, ev: CardActionEvent, o: ClickOutcome): Promise<string[]> {

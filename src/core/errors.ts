@@ -1,59 +1,80 @@
+import { type Lang, pick, type Text } from './i18n.js';
+
+/** A message in both languages (from the catalogue, src/core/i18n.ts) or one that has no translation. */
+export type Said = string | Text;
+
 /**
- * Errors a person may see. Only an `OpsError`'s `userMessage` ever reaches a chat; any other error is
- * shown as "Internal error (ref …)" and logged with that ref (design.md §4).
+ * Errors a person may see. Only an `OpsError`'s message ever reaches a chat, in the reader's language
+ * (`says(lang)`); any other error is shown as "Internal error (ref …)" and logged with that ref
+ * (design.md §4). `userMessage` is the English wording, which logs and the audit log carry.
  */
 export class OpsError extends Error {
   readonly code: string;
   readonly userMessage: string;
-  /** Extra lines shown under the message, e.g. the usage line. */
+  /** Extra lines shown under the message, e.g. the usage line (English). */
   readonly hint?: string;
-  constructor(code: string, userMessage: string, opts: { hint?: string; cause?: unknown } = {}) {
-    super(userMessage, opts.cause === undefined ? undefined : { cause: opts.cause });
+  readonly #text: Said;
+  readonly #hint: Said | undefined;
+  constructor(code: string, userMessage: Said, opts: { hint?: Said; cause?: unknown } = {}) {
+    const en = pick(userMessage, 'en');
+    super(en, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
-    this.userMessage = userMessage;
-    if (opts.hint !== undefined) this.hint = opts.hint;
+    this.userMessage = en;
+    this.#text = userMessage;
+    this.#hint = opts.hint;
+    if (opts.hint !== undefined) this.hint = pick(opts.hint, 'en');
+  }
+
+  /** The message in the reader's language. */
+  says(lang: Lang): string {
+    return pick(this.#text, lang);
+  }
+
+  /** The hint in the reader's language. */
+  hints(lang: Lang): string | undefined {
+    return this.#hint === undefined ? undefined : pick(this.#hint, lang);
   }
 }
 
 /** The input was wrong: an unknown command, a bad argument. Nothing ran. */
 export class UsageError extends OpsError {
-  constructor(message: string, hint?: string, code = 'bad_usage') {
+  constructor(message: Said, hint?: Said, code = 'bad_usage') {
     super(code, message, hint === undefined ? {} : { hint });
   }
 }
 
 /** The person may not do this (policy). Nothing ran. */
 export class NotAllowedError extends OpsError {
-  constructor(message: string, code = 'not_allowed') {
+  constructor(message: Said, code = 'not_allowed') {
     super(code, message);
   }
 }
 
 /** The thing asked for does not exist. */
 export class NotFoundError extends OpsError {
-  constructor(message: string) {
+  constructor(message: Said) {
     super('not_found', message);
   }
 }
 
 /** The state changed under us: drift, already decided, expired. */
 export class ConflictError extends OpsError {
-  constructor(message: string, code = 'conflict') {
+  constructor(message: Said, code = 'conflict') {
     super(code, message);
   }
 }
 
 /** Kubernetes, the LLM or a platform API failed; `userMessage` is a one-line reason. */
 export class UpstreamError extends OpsError {
-  constructor(message: string, opts: { code?: string; cause?: unknown } = {}) {
+  constructor(message: Said, opts: { code?: string; cause?: unknown } = {}) {
     super(opts.code ?? 'upstream_error', message, opts.cause === undefined ? {} : { cause: opts.cause });
   }
 }
 
 /** An inbound request failed authentication. HTTP 401, never a chat reply. */
 export class VerificationError extends OpsError {
-  constructor(message: string) {
+  constructor(message: Said) {
     super('verification_failed', message);
   }
 }

@@ -4,6 +4,7 @@ import type { PlatformId, Policy } from '../config/policy.js';
 import type { Logger } from '../log.js';
 import type { Audit } from './audit.js';
 import { OpsError, UsageError } from './errors.js';
+import { msg } from './i18n.js';
 import { Outbound } from './outbound.js';
 import type { Store } from './store/store.js';
 
@@ -52,7 +53,7 @@ export class Notifier {
     const t = this.targets[name];
     if (!t) {
       const names = Object.keys(this.targets);
-      throw new UsageError(names.length ? `no notify target "${name}" (policy notify.targets has: ${names.join(', ')})` : `no notify target "${name}": the policy has no notify.targets yet`, 'add it under notify.targets: { platform: <platform id>, chat: <chat id or robot name> }');
+      throw new UsageError(names.length ? msg('notify.unknown', { name, names: names.join(', ') }) : msg('notify.none', { name }), msg('notify.hint'));
     }
     return { name, platform: t.platform, chatId: t.chat };
   }
@@ -65,7 +66,7 @@ export class Notifier {
     const key = `notify:${o.key ?? randomUUID()}`;
     try {
       const poster = this.#posters.get(target.platform);
-      if (!poster) throw new OpsError('platform_off', `${target.platform} is not running in this bot (not configured, or not in this build)`);
+      if (!poster) throw new OpsError('platform_off', msg('notify.off', { platform: target.platform }));
       const refs = await this.#queue.run(`${target.platform}\u0000${target.chatId}`, `notify ${target.name}`, () => poster(target.chatId, card, key));
       const ms = this.d.now() - started;
       await this.d.audit.record({ kind: 'notify', actor, platform: target.platform, chatId: target.chatId, outcome: 'ok', reason: `${target.name}: ${card.title}`.slice(0, 300), durationMs: ms });

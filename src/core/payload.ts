@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../config/secret.js';
 import { VerificationError } from './errors.js';
+import { msg } from './i18n.js';
 
 /**
  * Button payloads: what a button carries is data, bound to the chat it was sent to and signed with
@@ -42,19 +43,19 @@ export class PayloadSigner {
 
   /** Checks the MAC in constant time, then parses. Throws VerificationError on anything off. */
   verify(value: string, maxAgeMs: number, now: number): ButtonPayload {
-    if (typeof value !== 'string' || value.length > 2048) throw new VerificationError('button payload is malformed');
+    if (typeof value !== 'string' || value.length > 2048) throw new VerificationError(msg('button.malformed'));
     const [v, body, mac] = value.split('.');
-    if (v !== VERSION || !body || !mac || value.split('.').length !== 3) throw new VerificationError('button payload is malformed');
+    if (v !== VERSION || !body || !mac || value.split('.').length !== 3) throw new VerificationError(msg('button.malformed'));
     const want = this.#mac(body);
     const got = Buffer.from(mac, 'base64url');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new VerificationError('button payload signature is invalid');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new VerificationError(msg('button.badSignature'));
     let p: ButtonPayload;
     try {
       p = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as ButtonPayload;
     } catch {
-      throw new VerificationError('button payload is malformed');
+      throw new VerificationError(msg('button.malformed'));
     }
-    if (typeof p?.t !== 'number' || now - p.t > maxAgeMs) throw new VerificationError('button has expired; run the command again');
+    if (typeof p?.t !== 'number' || now - p.t > maxAgeMs) throw new VerificationError(msg('button.expired'));
     return p;
   }
 

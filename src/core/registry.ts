@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AnyCommandSpec } from './command.js';
 import { UsageError } from './errors.js';
+import { msg } from './i18n.js';
 import { normalizeInput, parseArgs, tokenize, usageLine } from './slash-parser.js';
 
 export interface ParsedCommand {
@@ -46,14 +47,14 @@ export class Registry {
   /** Parses `/name args…`. Unknown names get the closest match and a pointer to /help. */
   parse(text: string): ParsedCommand {
     const norm = normalizeInput(text);
-    if (!norm.startsWith('/')) throw new UsageError('commands start with "/", for example /pods', 'Send /help for the list.');
+    if (!norm.startsWith('/')) throw new UsageError(msg('parse.slash'), msg('parse.helpList'));
     const words = tokenize(norm.slice(1));
     const name = (words.shift() ?? '').toLowerCase();
-    if (!name) throw new UsageError('type a command after "/", for example /pods', 'Send /help for the list.');
+    if (!name) throw new UsageError(msg('parse.empty'), msg('parse.helpList'));
     const spec = this.find(name);
     if (!spec) {
       const near = this.suggest(name);
-      throw new UsageError(`unknown command /${name}${near ? ` — did you mean /${near}?` : ''}`, 'Send /help for the list of commands.', 'unknown_command');
+      throw new UsageError(near ? msg('parse.unknownNear', { name, near }) : msg('parse.unknown', { name }), msg('parse.helpList'), 'unknown_command');
     }
     return { spec, args: parseArgs(spec, words) };
   }

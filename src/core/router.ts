@@ -14,6 +14,7 @@ import type { ButtonActions } from './actions.js';
 import { type ButtonPayload, chatKey } from './payload.js';
 import { validateArgs } from './slash-parser.js';
 import { detectLang } from './time.js';
+import { type Lang, msg, t } from './i18n.js';
 
 /** How long a drill-down button stays valid. */
 const BUTTON_MAX_AGE_MS = 7 * 24 * 3_600_000;
@@ -103,28 +104,43 @@ export class Router {
     const started = performance.now();
     let command = '-';
     let args: Record<string, unknown> | undefined;
+    let lang = this.#langOf(undefined, m.text);
     try {
       const person = this.#identify(m.platform, m.userId);
+      lang = this.#langOf(person, m.text);
       if (!Registry.isCommand(m.text)) {
-        if (!this.#d.assistant?.enabled) return [this.#notACommand(person)];
+        if (!this.#d.assistant?.enabled) return [this.#notACommand(person, lang)];
         command = 'llm';
-        const lang = detectLang(m.text);
         const cards = await this.#d.assistant.answer(this.#context(person, m, lang, log, this.#d.commandTimeoutMs ?? 120_000), m.text);
         this.#observe('llm', 'ok', started);
-        return cards;
+        return inLang(cards, lang);
       }
       const parsed = this.#d.registry.parse(m.text);
       command = parsed.spec.name;
       args = parsed.args;
-      const card = await this.#execute(parsed.spec, parsed.args, person, m, detectLang(m.text), log);
+      const card = await this.#execute(parsed.spec, parsed.args, person, m, lang, log);
       await this.#done(m, person.id, parsed.spec, args, started);
       if (!parsed.spec.mutating && parsed.spec.authz !== 'self' && this.#d.assistant?.enabled) {
         await this.#d.assistant.remember({ platform: m.platform, chatId: m.chatId, personId: person.id }, m.text, card);
       }
-      return [card];
+      return inLang([card], lang);
     } catch (err) {
-      return [await this.#fail(err, log, m, command, args, started)];
+      return [await this.#fail(err, log, m, command, args, started, lang)];
     }
+  }
+
+  /**
+   * The language to answer in: Chinese for a message written in Chinese, else the person's own
+   * (policy `people.<id>.language`), else the policy's.
+   */
+  #langOf(person: Person | undefined, text?: string): Lang {
+    if (text !== undefined && detectLang(text) === 'zh') return 'zh';
+    return person?.language ?? this.#d.policy.language;
+  }
+
+  /** The language a platform user is answered in (for what the dispatcher itself says). */
+  langOf(platform: PlatformId, userId: string, text?: string): Lang {
+    return this.#langOf(findPerson(this.#d.policy, platform, userId), text);
   }
 
   async click(c: ClickIn): Promise<Card[]> {
@@ -139,7 +155,7 @@ export class Router {
     [
       'approval',
       async (p, { ctx }) => {
-        if (p.k !== 'approval') throw new VerificationError('button payload is malformed');
+        if (p.k !== 'approval') throw new VerificationError(msg('button.malformed'));
         return { command: p.d, cards: [await this.#d.approvals.decide(ctx, p.id, p.d)] };
       },
     ],
@@ -162,22 +178,24 @@ export class Router {
     const log = this.#d.log.child({ platform: c.platform, chatId: c.chatId, kind: 'click' });
     const started = performance.now();
     const state: { command: string; args?: Record<string, unknown> } = { command: '-' };
+    let lang = this.#langOf(undefined);
     try {
       const signed = await this.#d.actions.resolve(c.payload);
       const payload = this.#d.signer.verify(signed, BUTTON_MAX_AGE_MS, this.#d.now());
-      if (payload.ch !== chatKey(c.platform, c.chatId)) throw new VerificationError('button belongs to another chat');
+      if (payload.ch !== chatKey(c.platform, c.chatId)) throw new VerificationError(msg('button.otherChat'));
       const person = this.#identify(c.platform, c.userId);
+      lang = this.#langOf(person);
       const handler = this.#handlers.get(payload.k);
-      if (!handler) throw new VerificationError('button names no known action');
-      const ctx = this.#context(person, c, 'en', log);
+      if (!handler) throw new VerificationError(msg('button.noAction'));
+      const ctx = this.#context(person, c, lang, log);
       const out = await handler(payload, { person, ctx, at: c, log, state });
       state.command = out.command;
       if (out.audited) await this.#done(c, person.id, out.audited.spec, out.audited.args, started);
       else this.#observe(out.command, 'ok', started);
-      return { cards: out.cards };
+      return { cards: inLang(out.cards, lang) };
     } catch (err) {
-      const card = await this.#fail(err, log, c, state.command, state.args, started);
-      return { cards: [card], refused: err instanceof OpsError ? err.userMessage : card.title };
+      const card = await this.#fail(err, log, c, state.command, state.args, started, lang);
+      return { cards: [card], refused: err instanceof OpsError ? err.says(lang) : card.title };
     }
   }
 
@@ -186,18 +204,18 @@ export class Router {
    * audited for the person who clicks, exactly as if they had typed it.
    */
   async #fromButton(p: ButtonPayload, at: ClickContext, mutating: boolean): Promise<ClickResult> {
-    if (p.k !== 'run' && p.k !== 'request') throw new VerificationError('button payload is malformed');
+    if (p.k !== 'run' && p.k !== 'request') throw new VerificationError(msg('button.malformed'));
     const spec = this.#d.registry.find(p.c);
     // A run button only ever runs a read-only command; a change is requested, and approved by a human.
-    if (!spec || Boolean(spec.mutating) !== mutating || spec.authz === 'self') throw new VerificationError(mutating ? 'button names no change that can be requested' : 'button names no read-only command');
+    if (!spec || Boolean(spec.mutating) !== mutating || spec.authz === 'self') throw new VerificationError(msg(mutating ? 'button.noChange' : 'button.noReadOnly'));
     at.state.command = spec.name;
     const args = validateArgs(spec, p.a);
     at.state.args = args;
-    const card = await this.#execute(spec, args, at.person, at.at, 'en', at.log);
+    const card = await this.#execute(spec, args, at.person, at.at, at.ctx.lang, at.log);
     return { command: spec.name, cards: [card], audited: { spec, args } };
   }
 
-  async #execute(spec: AnyCommandSpec, args: Record<string, unknown>, person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: 'en' | 'zh', log: Logger): Promise<Card> {
+  async #execute(spec: AnyCommandSpec, args: Record<string, unknown>, person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: Lang, log: Logger): Promise<Card> {
     const p = this.#d.policy;
     if (spec.authz !== 'self') {
       const namespace = 'namespace' in spec.args.shape && !args['all'] ? ((args['namespace'] as string | undefined) ?? p.namespaces.default) : undefined;
@@ -210,13 +228,13 @@ export class Router {
     return spec.run(ctx, args);
   }
 
-  #context(person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: 'en' | 'zh', log: Logger, timeoutMs = this.#d.commandTimeoutMs ?? 30_000): CommandContext {
+  #context(person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: Lang, log: Logger, timeoutMs = this.#d.commandTimeoutMs ?? 30_000): CommandContext {
     return buildContext(this.#d, person, at, at.chatId, { lang, log, signal: AbortSignal.timeout(timeoutMs) });
   }
 
   #identify(platform: PlatformId, userId: string): Person {
     const person = findPerson(this.#d.policy, platform, userId);
-    if (!person) throw new NotAllowedError(`${platform} user "${userId}" is not in the opsbot policy; ask an admin to add you under people`, 'unknown_user');
+    if (!person) throw new NotAllowedError(msg('authz.err.unknownUser', { platform, user: userId }), 'unknown_user');
     return person;
   }
 
@@ -225,15 +243,16 @@ export class Router {
     return Boolean(this.#d.assistant?.enabled) && !Registry.isCommand(text);
   }
 
-  #notACommand(person: Person): Card {
+  #notACommand(person: Person, lang: Lang): Card {
     const names = this.#d.registry.commands.filter((c) => !c.mutating && c.authz !== 'self').map((c) => `/${c.name}`);
     return {
-      title: 'Plain-language requests are not enabled',
+      title: t(lang, 'router.noLlm'),
       tone: 'info',
       blocks: [
-        { type: 'markdown', text: `Hi ${person.name}, slash commands work: ${names.join(' ')} — send /help for details.` },
-        { type: 'markdown', text: 'To ask in plain Chinese or English, an admin sets **LLM_BASE_URL**, **LLM_API_KEY** and **LLM_MODEL** (any OpenAI-compatible server: DeepSeek, Qwen, GLM, Moonshot, OpenAI, vLLM, Ollama).\n用自然语言提问需要管理员配置 LLM_BASE_URL、LLM_API_KEY 和 LLM_MODEL；斜杠命令可直接使用。' },
+        { type: 'markdown', text: t(lang, 'router.noLlm.slash', { name: person.name, commands: names.join(' ') }) },
+        { type: 'markdown', text: t(lang, 'router.noLlm.admin') },
       ],
+      lang,
     };
   }
 
@@ -245,7 +264,7 @@ export class Router {
     await this.#d.audit.record({ kind: 'command', actor, platform: at.platform, chatId: at.chatId, command: spec.name, args, outcome: 'ok', durationMs: Math.round(ms) });
   }
 
-  async #fail(err: unknown, log: Logger, at: { platform: PlatformId; userId: string; chatId: string }, command: string, args: Record<string, unknown> | undefined, started: number): Promise<Card> {
+  async #fail(err: unknown, log: Logger, at: { platform: PlatformId; userId: string; chatId: string }, command: string, args: Record<string, unknown> | undefined, started: number, lang: Lang): Promise<Card> {
     const ref = randomBytes(3).toString('hex');
     const outcome: Outcome = err instanceof UsageError ? 'bad_input' : err instanceof NotAllowedError || err instanceof VerificationError ? 'refused' : 'error';
     this.#observe(command, outcome, started);
@@ -267,10 +286,15 @@ export class Router {
         reason: err instanceof OpsError ? err.userMessage : `internal error (ref ${ref})`,
       });
     }
-    return errorCard(err, ref);
+    return errorCard(err, ref, lang);
   }
 
   #observe(command: string, outcome: Outcome, started: number): void {
     this.#d.metrics?.observe(command, outcome, (performance.now() - started) / 1000);
   }
+}
+
+/** Marks replies with the language they were written in, for what renderers add (a card may say already). */
+function inLang(cards: Card[], lang: Lang): Card[] {
+  return cards.map((c) => (c.lang ? c : { ...c, lang }));
 }

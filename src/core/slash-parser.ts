@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { AnyCommandSpec } from './command.js';
 import { UsageError } from './errors.js';
+import { known, msg, same, type Text } from './i18n.js';
 
 /**
  * Normalises what people type on a phone or a Chinese keyboard: full-width characters (／ － ＝ and the
@@ -39,7 +40,7 @@ export function tokenize(text: string): string[] {
       has = true;
     }
   }
-  if (quote) throw new UsageError(`unclosed quote ${quote} in the command`);
+  if (quote) throw new UsageError(msg('parse.quote', { quote }));
   if (has || cur) out.push(cur);
   return out;
 }
@@ -103,13 +104,13 @@ export function usageLine(spec: AnyCommandSpec): string {
  */
 export function parseArgs(spec: AnyCommandSpec, words: string[]): Record<string, unknown> {
   const shape = spec.args.shape as Record<string, z.ZodType>;
-  const usage = `usage: ${usageLine(spec)}`;
+  const usage = msg('parse.usage', { usage: usageLine(spec) });
   const flagIndex = new Map<string, string>();
   for (const [field, names] of Object.entries(spec.flags ?? {}) as [string, string[]][]) for (const n of names) flagIndex.set(n, field);
   const raw: Record<string, unknown> = {};
   const positionals: string[] = [];
   const set = (field: string, value: unknown, shown: string) => {
-    if (field in raw) throw new UsageError(`${shown} was given twice`, usage);
+    if (field in raw) throw new UsageError(msg('parse.twice', { flag: shown }), usage);
     raw[field] = value;
   };
   for (let i = 0; i < words.length; i++) {
@@ -131,14 +132,14 @@ export function parseArgs(spec: AnyCommandSpec, words: string[]): Record<string,
       }
       if (!field) {
         const known = [...flagIndex.keys()].join(', ');
-        throw new UsageError(`unknown option ${flag}${known ? ` (options: ${known})` : ''}`, usage);
+        throw new UsageError(known ? msg('parse.option', { flag, known }) : msg('parse.optionNone', { flag }), usage);
       }
       if (fieldKind(shape[field] as z.ZodType) === 'boolean') {
-        if (inline !== undefined && !/^(true|false)$/.test(inline)) throw new UsageError(`${flag} takes no value`, usage);
+        if (inline !== undefined && !/^(true|false)$/.test(inline)) throw new UsageError(msg('parse.noValue', { flag }), usage);
         set(field, inline !== 'false', flag);
       } else {
         const value = inline ?? words[++i];
-        if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`, usage);
+        if (value === undefined || value === '') throw new UsageError(msg('parse.needsValue', { flag }), usage);
         set(field, value, flag);
       }
       continue;
@@ -160,7 +161,7 @@ export function parseArgs(spec: AnyCommandSpec, words: string[]): Record<string,
   }
   if (positionals.length > spec.positionals.length) {
     const extra = positionals.slice(spec.positionals.length).join(' ');
-    throw new UsageError(`unexpected argument "${extra}"`, usage);
+    throw new UsageError(msg('parse.extra', { extra }), usage);
   }
   positionals.forEach((v, i) => {
     const field = spec.positionals[i] as string;
@@ -180,16 +181,17 @@ export function validateArgs(spec: AnyCommandSpec, raw: unknown): Record<string,
   const issue = r.error.issues[0] as z.core.$ZodIssue;
   const field = issue.path.length ? String(issue.path[0]) : '';
   const given = field && raw && typeof raw === 'object' ? (raw as Record<string, unknown>)[field] : undefined;
-  const msg = describeIssue(issue, given);
-  throw new UsageError(field ? `${field}: ${msg}` : msg, `usage: ${usageLine(spec)}`);
+  const problem = describeIssue(issue, given);
+  throw new UsageError(field ? msg('parse.field', { field, problem }) : problem, msg('parse.usage', { usage: usageLine(spec) }));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, given: unknown): string {
-  if (issue.code === 'invalid_type' && given === undefined) return 'is required';
-  if (issue.code === 'invalid_type' && issue.expected === 'number') return `must be a number (got "${String(given)}")`;
-  if (issue.code === 'unrecognized_keys') return `unknown argument ${issue.keys.join(', ')}`;
-  const shown = typeof given === 'string' ? ` (got "${given.length > 40 ? given.slice(0, 37) + '...' : given}")` : '';
-  return issue.message + shown;
+function describeIssue(issue: z.core.$ZodIssue, given: unknown): Text {
+  if (issue.code === 'invalid_type' && given === undefined) return msg('parse.required');
+  if (issue.code === 'invalid_type' && issue.expected === 'number') return msg('parse.number', { given: String(given) });
+  if (issue.code === 'unrecognized_keys') return msg('parse.unknownArg', { keys: issue.keys.join(', ') });
+  const said = known(issue.message);
+  const problem = typeof said === 'string' ? same(said) : said;
+  return typeof given === 'string' ? msg('parse.got', { problem, given: given.length > 40 ? given.slice(0, 37) + '...' : given }) : problem;
 }
 
 /** The slash command an argument object stands for: `/logs order-service -n production --tail 50`. */

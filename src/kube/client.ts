@@ -1,3 +1,4 @@
+import { msg } from '../core/i18n.js';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -206,7 +207,7 @@ export class KubeClient {
   // --- plumbing ----------------------------------------------------------------------------------
 
   async #call<T>(target: CallTarget, o: CallOptions, fn: (opts: never) => Promise<T>, contentType?: string): Promise<T> {
-    if (o.signal?.aborted) throw new UsageError('cancelled');
+    if (o.signal?.aborted) throw new UsageError(msg('kube.cancelled'));
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
     const mw: Middleware = {

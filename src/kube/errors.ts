@@ -1,5 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { NotFoundError, OpsError, UpstreamError } from '../core/errors.js';
+import { msg } from '../core/i18n.js';
 
 /** What a call was about, so a 404 can say `deployment "ngnix" not found in namespace "default"`. */
 export interface CallTarget {
@@ -11,27 +12,26 @@ export interface CallTarget {
 /** Maps a client-node error or a network failure to a one-line OpsError. Never includes a URL or raw body. */
 export function toKubeError(err: unknown, target: CallTarget, timeoutMs: number): OpsError {
   if (err instanceof OpsError) return err;
-  const where = target.namespace ? ` in namespace "${target.namespace}"` : '';
   if (err instanceof ApiException) {
     const status = parseStatus(err.body);
-    if (err.code === 404 && target.name) return new NotFoundError(`${target.kind} "${target.name}" not found${where}`);
+    if (err.code === 404 && target.name) return new NotFoundError(target.namespace ? msg('kube.notFoundIn', { kind: target.kind, name: target.name, ns: target.namespace }) : msg('kube.notFound', { kind: target.kind, name: target.name }));
     const reason = status?.message ? firstLine(status.message) : `HTTP ${err.code}`;
-    if (err.code === 401) return new UpstreamError('Kubernetes refused the credentials (401): check the kubeconfig or service account token', { code: 'kube_unauthorized' });
-    if (err.code === 403) return new UpstreamError(`Kubernetes RBAC forbids this: ${reason}`, { code: 'kube_forbidden' });
-    if (err.code === 409) return new UpstreamError(`Kubernetes conflict: ${reason}`, { code: 'kube_conflict' });
-    if (err.code === 422 || err.code === 400) return new UpstreamError(`Kubernetes rejected the request: ${reason}`, { code: 'kube_invalid' });
-    if (err.code === 429) return new UpstreamError('Kubernetes is throttling requests (429); try again in a moment', { code: 'kube_throttled' });
-    return new UpstreamError(`Kubernetes API error ${err.code}: ${reason}`);
+    if (err.code === 401) return new UpstreamError(msg('kube.unauthorized'), { code: 'kube_unauthorized' });
+    if (err.code === 403) return new UpstreamError(msg('kube.forbidden', { reason }), { code: 'kube_forbidden' });
+    if (err.code === 409) return new UpstreamError(msg('kube.conflict', { reason }), { code: 'kube_conflict' });
+    if (err.code === 422 || err.code === 400) return new UpstreamError(msg('kube.invalid', { reason }), { code: 'kube_invalid' });
+    if (err.code === 429) return new UpstreamError(msg('kube.throttled'), { code: 'kube_throttled' });
+    return new UpstreamError(msg('kube.error', { code: err.code, reason }));
   }
   const e = err as { name?: string; code?: string; type?: string; cause?: { code?: string }; message?: string };
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError' || e?.type === 'aborted') {
-    return new UpstreamError(`Kubernetes API did not answer within ${Math.round(timeoutMs / 100) / 10}s`, { code: 'kube_timeout', cause: err });
+    return new UpstreamError(msg('kube.timeout', { s: Math.round(timeoutMs / 100) / 10 }), { code: 'kube_timeout', cause: err });
   }
   const code = e?.code ?? e?.cause?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' || code === 'ETIMEDOUT') {
-    return new UpstreamError(`Kubernetes API unreachable (${code})`, { code: 'kube_unreachable', cause: err });
+    return new UpstreamError(msg('kube.unreachable', { code }), { code: 'kube_unreachable', cause: err });
   }
-  return new UpstreamError('Kubernetes API call failed', { code: 'kube_error', cause: err });
+  return new UpstreamError(msg('kube.failed'), { code: 'kube_error', cause: err });
 }
 
 interface Status {

@@ -1,3 +1,4 @@
+import { msg } from '../core/i18n.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { NotFoundError, OpsError } from '../core/errors.js';
 import { summarizePod } from './pod-status.js';
@@ -34,6 +35,6 @@ export function defaultContainer(pod: V1Pod): string | undefined {
 export function assertContainer(pod: V1Pod, container: string): void {
   const names = pod.spec?.containers.map((c) => c.name) ?? [];
   if (!names.includes(container)) {
-    throw new OpsError('bad_usage', `pod ${pod.metadata?.name} has no container "${container}" (containers: ${names.join(', ')})`);
+    throw new OpsError('bad_usage', msg('kube.noContainer', { pod: pod.metadata?.name ?? '?', container, names: names.join(', ') }));
   }
 }

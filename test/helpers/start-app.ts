@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -47,11 +47,26 @@ export interface TestAppOptions {
   platformBackoffMs?: number;
   /** The chat platforms of the build (the seam test adds one of its own). */
   platforms?: readonly PlatformDefinition[];
+  /**
+   * The example policy's language. It ships with `zh`; most tests read English replies, so without
+   * OPSBOT_CONFIG the app gets a copy of the example with `language: en` unless this says `zh`.
+   */
+  lang?: 'en' | 'zh';
+}
+
+/** The shipped example policy with its global language set. */
+export function examplePolicy(dir: string, lang: 'en' | 'zh'): string {
+  const text = readFileSync(join(ROOT, 'opsbot.example.yaml'), 'utf8');
+  if (!/^language: zh$/m.test(text)) throw new Error('opsbot.example.yaml no longer has a top-level "language: zh" line');
+  const file = join(dir, `policy-${lang}.yaml`);
+  writeFileSync(file, text.replace(/^language: zh$/m, `language: ${lang}`));
+  return file;
 }
 
 export async function startTestApp(env: Record<string, string> = {}, o: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'opsbot-test-'));
-  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...env }, { cwd: ROOT, ...(o.platforms ? { platforms: o.platforms } : {}) });
+  const policy = env['OPSBOT_CONFIG'] ? {} : { OPSBOT_CONFIG: examplePolicy(dataDir, o.lang ?? 'en') };
+  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...policy, ...env }, { cwd: ROOT, ...(o.platforms ? { platforms: o.platforms } : {}) });
   if (!r.ok) throw new Error(r.problems.join('\n'));
   const logs = new LogCapture();
   const log = createLogger({ level: r.config.logLevel, format: 'json', destination: logs });

@@ -93,7 +93,7 @@ describe('console API answers commands', () => {
     expect(help.text).not.toContain('/scale');
     const h = await one('alice', '/help scale');
     expect(h.text).toContain('/scale <deployment> <replicas>');
-    expect(h.text).toContain('调整 Deployment 副本数');
+    expect(h.title).toBe('/scale — Set the replica count of a deployment');
   });
 
   it('mutating commands become approval cards after a server-side dry run, and change nothing', async () => {

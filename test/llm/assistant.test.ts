@@ -80,13 +80,15 @@ describe('changes are only ever approval cards', () => {
     const { cards } = await ask('alice', '把 api-gateway 扩到 5 个');
     expect(llm.requests.length - before).toBe(1); // the loop ended at the mutating call
     expect(cards[0]!.text).toContain('好的，我来申请把 api-gateway 扩到 5 个副本。');
-    const approval = cards.find((c) => c.title.startsWith('Approval needed'))!;
-    expect(approval.text).toContain('replicas 3 → 5 · dry run ✓');
+    // Asked in Chinese, answered in Chinese: the approval card and the refusal too.
+    const approval = cards.find((c) => c.title.startsWith('待审批'))!;
+    expect(approval.text).toContain('replicas 3 → 5 · 预检通过 ✓');
     expect(writes()).toBe(w);
+    // A click has no words to go by: the refusal is in the clicker's language (the policy's here, English).
     expect((await app.click('alice', approval.id, 'approve')).body.cards![0]!.title).toMatch(/requested .*someone else must approve it/);
     await app.click('bob', approval.id, 'approve');
     await app.approvals.idle();
-    expect((await app.card(approval.id)).title).toMatch(/^Done · /);
+    expect((await app.card(approval.id)).title).toMatch(/^已完成 · /);
     expect(app.demo!.count('PATCH', /api-gateway\/scale$/, { dryRun: false })).toBe(1);
   });
 

@@ -29,7 +29,7 @@ describe('feedback while the model works (Feishu)', () => {
     // Within a second, while the model is still working (its second turn takes 300 ms more):
     const thinking = await api.until(() => api.messages[before], 1000);
     expect(thinking.patches).toHaveLength(0);
-    expect(thinking.card.header.title.content).toBe('🤔 Looking into it… · 正在查询…');
+    expect(thinking.card.header.title.content).toBe('🤔 正在查询…');
     await app.dispatcher.idle();
     expect(thinking.patches.at(-1)!.header.title.content).toBe('💬 production 里哪些 pod 不正常？');
     expect(cardText(thinking.patches.at(-1))).toContain('order-service 有一个 pod 在 CrashLoopBackOff。');

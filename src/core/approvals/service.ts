@@ -13,6 +13,7 @@ import { chatKey, type PayloadSigner } from '../payload.js';
 import type { Registry } from '../registry.js';
 import type { Store } from '../store/store.js';
 import { clockTime } from '../time.js';
+import { type Lang, msg, t, type Text } from '../i18n.js';
 import { canTransition } from './states.js';
 import type { ActorRef, Approval, ApprovalState } from './types.js';
 
@@ -25,7 +26,7 @@ export interface ApprovalDeps {
   audit: Audit;
   now: () => number;
   /** Builds the context an approved command runs in (the requester's). */
-  context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal) => CommandContext;
+  context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal, lang: Lang) => CommandContext;
   /** Where the approval's cards are shown, brought up to date after every transition. */
   live: LiveCards;
   executionTimeoutMs?: number;
@@ -58,7 +59,7 @@ export class ApprovalService {
     const preview = await spec.preview(ctx, args);
     const risk = spec.mutating.risk;
     const level = policy.approvals.risk[risk];
-    if (!level) throw new NotAllowedError(`no approval chain for risk ${risk} in the policy`);
+    if (!level) throw new NotAllowedError(msg('approval.err.noChain', { risk }));
     const t = now();
     const steps = level.steps.map((s) => ({ role: s.role, timeoutMs: s.timeout ?? policy.approvals.expiry }));
     (steps[0] as { startedAt?: number }).startedAt = t;
@@ -79,6 +80,7 @@ export class ApprovalService {
         createdAt: t,
         updatedAt: t,
         expiresAt: t + (steps[0]?.timeoutMs ?? policy.approvals.expiry),
+        lang: ctx.lang,
       };
       if (await this.#d.store.insertApproval(candidate)) a = candidate;
     }
@@ -106,7 +108,7 @@ export class ApprovalService {
       const now = this.#d.now();
       if (a.state === 'pending' && now >= a.expiresAt) {
         await this.#expire(a);
-        throw await this.#refuse(ctx, id, new ConflictError(`${id} expired at ${this.#t(a.expiresAt)}; nothing was changed`, 'approval_expired'));
+        throw await this.#refuse(ctx, id, new ConflictError(msg('approval.err.expiredAt', { id, at: this.#t(a.expiresAt) }), 'approval_expired'));
       }
       if (a.state !== 'pending') throw await this.#refuse(ctx, id, new ConflictError(this.#closedReason(a), 'approval_closed'));
       const refusal = refuseDecision(this.#d.policy, person, a);
@@ -141,7 +143,7 @@ export class ApprovalService {
       if (next.state === 'executing') this.#track(this.#execute(next));
       return this.card(next);
     }
-    throw new ConflictError(`${id} is changing too fast; try again`);
+    throw new ConflictError(msg('approval.err.tooFast', { id }));
   }
 
   /** The requester withdraws a pending request. */
@@ -149,14 +151,14 @@ export class ApprovalService {
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
       const a = await this.#load(ctx, id);
       if (a.state !== 'pending') throw await this.#refuse(ctx, id, new ConflictError(this.#closedReason(a), 'approval_closed'));
-      if (a.requester.personId !== ctx.person.id) throw await this.#refuse(ctx, id, new NotAllowedError(`only ${a.requester.name} can cancel ${id}; approvers can /reject it`));
+      if (a.requester.personId !== ctx.person.id) throw await this.#refuse(ctx, id, new NotAllowedError(msg('approval.err.onlyRequester', { name: a.requester.name, id })));
       const next: Approval = { ...structuredClone(a), state: 'cancelled', closedBy: ctx.actor, version: a.version + 1, updatedAt: this.#d.now() };
       if (!(await this.#d.store.updateApproval(next, a.version))) continue;
       await this.#d.audit.record({ kind: 'cancel', actor: ctx.person.id, platform: ctx.actor.platform, chatId: ctx.chatId, command: a.command, approvalId: id, outcome: 'ok' });
       this.#track(this.#notify(next));
       return this.card(next);
     }
-    throw new ConflictError(`${id} is changing too fast; try again`);
+    throw new ConflictError(msg('approval.err.tooFast', { id }));
   }
 
   /** Expires every pending approval past its deadline. Returns how many it expired. */
@@ -198,12 +200,14 @@ export class ApprovalService {
   /** The card for the approval as it is now, with signed buttons while it is pending. */
   card(a: Approval): Card {
     const now = this.#d.now();
+    // In the requester's language, for every copy: the card is read in the chat the request came from.
+    const lang = a.lang ?? this.#d.policy.language;
     const sign = (d: 'approve' | 'reject') => this.#d.signer.sign({ k: 'approval', id: a.id, d, ch: chatKey(a.requester.platform, a.chatId), t: now });
     const buttons = a.state === 'pending' ? [
-      { label: 'Approve', style: 'primary' as const, value: sign('approve') },
-      { label: 'Reject', style: 'danger' as const, value: sign('reject') },
+      { id: 'approve', label: t(lang, 'approval.button.approve'), style: 'primary' as const, value: sign('approve') },
+      { id: 'reject', label: t(lang, 'approval.button.reject'), style: 'danger' as const, value: sign('reject') },
     ] : [];
-    return approvalCard(a, { timeZone: this.#d.policy.timezone, now, buttons });
+    return approvalCard(a, { timeZone: this.#d.policy.timezone, now, buttons, lang });
   }
 
   /** Resolves when every execution and card update started so far has finished (tests, shutdown). */
@@ -219,22 +223,23 @@ export class ApprovalService {
     const person = personById(this.#d.policy, a.requester.personId);
     let result: { ok: boolean; summary: string; card?: Card };
     const log = this.#d.log.child({ approvalId: a.id, command: a.command });
+    const lang = a.lang ?? this.#d.policy.language;
     try {
-      if (!spec?.preview || !spec.mutating) throw new OpsError('unknown_command', `/${a.command} is no longer a mutating command`);
-      if (!person) throw new OpsError('unknown_user', `${a.requester.name} is no longer in the policy`);
-      const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(this.#d.executionTimeoutMs ?? 5 * 60_000));
+      if (!spec?.preview || !spec.mutating) throw new OpsError('unknown_command', msg('approval.err.gone', { command: a.command }));
+      if (!person) throw new OpsError('unknown_user', msg('approval.err.personGone', { name: a.requester.name }));
+      const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(this.#d.executionTimeoutMs ?? 5 * 60_000), lang);
       // Re-read the target: if it moved since the request, the approver approved something else.
       const now = await spec.preview(ctx, a.args);
       if (!isDeepStrictEqual(now.before, a.preview.before)) {
-        throw new ConflictError(`${a.preview.target} changed since the request (${drift(a.preview.before, now.before)}); nothing was run — send a new request`, 'drift');
+        throw new ConflictError(msg('approval.err.drift', { target: a.preview.target, drift: drift(a.preview.before, now.before) }), 'drift');
       }
       const card = await spec.run(ctx, a.args);
       const body = card.blocks.find((b) => b.type === 'markdown');
       result = { ok: card.tone !== 'danger', summary: body && body.type === 'markdown' ? body.text : card.title, card };
     } catch (err) {
-      const msg = err instanceof OpsError ? err.userMessage : 'internal error during execution — see the bot log';
+      const said = err instanceof OpsError ? err.says(lang) : t(lang, 'approval.err.internal');
       if (!(err instanceof OpsError)) log.error({ err }, 'execution failed');
-      result = { ok: false, summary: msg };
+      result = { ok: false, summary: said };
     }
     const cur = (await this.#d.store.getApproval(a.id)) ?? a;
     const final: ApprovalState = result.ok ? 'succeeded' : 'failed';
@@ -264,8 +269,8 @@ export class ApprovalService {
   async #load(ctx: CommandContext, id: string): Promise<Approval> {
     const norm = id.trim().toUpperCase();
     const a = await this.#d.store.getApproval(norm);
-    if (!a) throw await this.#refuse(ctx, norm, new NotFoundError(`no approval ${norm}`));
-    if (a.chatId !== ctx.chatId || a.requester.platform !== ctx.actor.platform) throw await this.#refuse(ctx, norm, new NotAllowedError(`approval ${norm} belongs to another chat; decide it there`, 'approval_other_chat'));
+    if (!a) throw await this.#refuse(ctx, norm, new NotFoundError(msg('approval.err.none', { id: norm })));
+    if (a.chatId !== ctx.chatId || a.requester.platform !== ctx.actor.platform) throw await this.#refuse(ctx, norm, new NotAllowedError(msg('approval.err.otherChat', { id: norm }), 'approval_other_chat'));
     return a;
   }
 
@@ -274,22 +279,26 @@ export class ApprovalService {
     return err;
   }
 
-  #closedReason(a: Approval): string {
-    const at = (ms: number | undefined) => (ms ? ` at ${this.#t(ms)}` : '');
+  #closedReason(a: Approval): Text {
+    const at = (ms: number | undefined) => (ms ? msg('approval.err.at', { at: this.#t(ms) }) : '');
     const last = [...a.steps].reverse().find((s) => s.decidedBy);
+    const id = a.id;
     switch (a.state) {
       case 'executing':
       case 'succeeded':
-      case 'failed':
-        return a.autoApprovedBy ? `${a.id} was auto-approved by policy` : `${a.id} was already approved by ${last?.decidedBy?.name ?? '?'}${at(last?.decidedAt)}${a.state === 'executing' ? ' and is executing' : ` (${a.state})`}`;
+      case 'failed': {
+        if (a.autoApprovedBy) return msg('approval.err.autoApproved', { id });
+        const state = a.state === 'executing' ? msg('approval.err.executingSuffix') : msg('approval.err.stateSuffix', { state: msg(`approval.state.${a.state}`) });
+        return msg('approval.err.approvedBy', { id, by: last?.decidedBy?.name ?? '?', at: at(last?.decidedAt), state });
+      }
       case 'rejected':
-        return `${a.id} was already rejected by ${a.closedBy?.name ?? '?'}${at(a.updatedAt)}`;
+        return msg('approval.err.rejectedBy', { id, by: a.closedBy?.name ?? '?', at: at(a.updatedAt) });
       case 'cancelled':
-        return `${a.id} was cancelled by ${a.closedBy?.name ?? a.requester.name}${at(a.updatedAt)}`;
+        return msg('approval.err.cancelledBy', { id, by: a.closedBy?.name ?? a.requester.name, at: at(a.updatedAt) });
       case 'expired':
-        return `${a.id} expired at ${this.#t(a.expiresAt)}; nothing was changed`;
+        return msg('approval.err.expiredAt', { id, at: this.#t(a.expiresAt) });
       default:
-        return `${a.id} is ${a.state}`;
+        return msg('approval.err.state', { id, state: msg(`approval.state.${a.state}`) });
     }
   }
 
@@ -325,7 +334,7 @@ function personById(policy: Policy, id: string): Person | undefined {
   return p ? { id, name: p.name ?? id, roles: p.roles, ids: p.ids } : undefined;
 }
 
-function drift(before: unknown, now: unknown): string {
+function drift(before: unknown, now: unknown): Text {
   const show = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
-  return `was ${show(before)}, now ${show(now)}`;
+  return msg('approval.err.driftWas', { before: show(before), now: show(now) });
 }

@@ -1,6 +1,7 @@
 import type { Card } from '../../../cards/model.js';
 import type { PlatformId, Risk } from '../../config/policy.js';
 import type { Preview } from '../command.js';
+import type { Lang } from '../i18n.js';
 
 export type ApprovalState = 'pending' | 'executing' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled';
 
@@ -48,4 +49,6 @@ export interface Approval {
   reason?: string;
   executedAt?: number;
   result?: { ok: boolean; summary: string; card?: Card };
+  /** The language of the requester's reply, which every copy of the card is shown in (absent in older records: the policy's). */
+  lang?: Lang;
 }

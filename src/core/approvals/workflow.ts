@@ -1,10 +1,11 @@
 import type { Card } from '../../../cards/model.js';
-import { plural, table } from '../../../cards/util.js';
+import { table } from '../../../cards/util.js';
 import type { Policy } from '../../config/policy.js';
 import type { Audit } from '../audit.js';
 import type { CommandContext, Workflow } from '../command.js';
 import { formatAge } from '../duration.js';
 import { NotAllowedError } from '../errors.js';
+import { msg, t } from '../i18n.js';
 import { dateTime } from '../time.js';
 import type { ApprovalService } from './service.js';
 
@@ -32,32 +33,40 @@ export class ApprovalWorkflow implements Workflow {
   async openApprovals(ctx: CommandContext): Promise<Card> {
     const open = await this.approvals.listOpen({ platform: ctx.actor.platform, chatId: ctx.chatId });
     const now = ctx.now();
-    if (!open.length) return { title: 'No open approvals in this chat', tone: 'success', blocks: [] };
+    const L = ctx.lang;
+    if (!open.length) return { title: t(L, 'workflow.noOpen'), tone: 'success', blocks: [] };
     return {
-      title: `${plural(open.length, 'open approval')}`,
+      title: open.length === 1 ? t(L, 'workflow.open.one') : t(L, 'workflow.open', { n: open.length }),
       tone: 'warning',
       blocks: [
         table(
-          ['Id', 'Change', 'By', 'Waiting for', 'Expires'],
-          open.map((a) => [a.id, `${a.command} ${a.preview.target}: ${a.preview.change}`, a.requester.name, a.state === 'executing' ? 'executing' : (a.steps[a.step]?.role ?? '?'), a.state === 'executing' ? '—' : `in ${formatAge(Math.max(0, a.expiresAt - now))}`]),
+          [t(L, 'workflow.col.id'), t(L, 'workflow.col.change'), t(L, 'workflow.col.by'), t(L, 'workflow.col.waiting'), t(L, 'workflow.col.expires')],
+          open.map((a) => [
+            a.id,
+            `${a.command} ${a.preview.target}: ${a.preview.change}`,
+            a.requester.name,
+            a.state === 'executing' ? t(L, 'workflow.executing') : (a.steps[a.step]?.role ?? '?'),
+            a.state === 'executing' ? '—' : t(L, 'workflow.in', { left: formatAge(Math.max(0, a.expiresAt - now)) }),
+          ]),
         ),
       ],
-      footer: '/approve <id> · /reject <id> <reason>',
+      footer: t(L, 'workflow.footer'),
     };
   }
 
   async auditLog(ctx: CommandContext, limit: number): Promise<Card> {
     if (!ctx.person.roles.some((r) => approverRoles(this.policy).has(r))) {
-      throw new NotAllowedError(`${ctx.person.name} may not read the audit log (approvers only)`);
+      throw new NotAllowedError(msg('authz.err.auditApprovers', { name: ctx.person.name }));
     }
     const entries = await this.audit.query({ limit });
-    if (!entries.length) return { title: 'Audit log is empty', tone: 'info', blocks: [] };
+    const L = ctx.lang;
+    if (!entries.length) return { title: t(L, 'workflow.auditEmpty'), tone: 'info', blocks: [] };
     return {
-      title: `Audit · last ${plural(entries.length, 'entry', 'entries')}`,
+      title: entries.length === 1 ? t(L, 'workflow.audit.one') : t(L, 'workflow.audit', { n: entries.length }),
       tone: 'info',
       blocks: [
         table(
-          ['Time', 'Who', 'What', 'Result'],
+          [t(L, 'workflow.col.time'), t(L, 'workflow.col.who'), t(L, 'workflow.col.what'), t(L, 'workflow.col.result')],
           entries.map((e) => [
             dateTime(e.at, this.policy.timezone),
             e.actor,
@@ -67,7 +76,7 @@ export class ApprovalWorkflow implements Workflow {
           { maxRows: limit },
         ),
       ],
-      footer: 'full log: npm run audit -- --since 24h',
+      footer: t(L, 'workflow.auditFooter'),
     };
   }
 }

@@ -72,7 +72,7 @@ export class ConsoleCardStore {
 function toStored(id: string, card: Card, meta: Pick<ConsoleCard, 'user' | 'chat' | 'createdAt' | 'updatedAt'>): Stored {
   const actions: Record<string, string> = {};
   const buttons = (card.buttons ?? []).map((b) => {
-    const action = uniqueSlug(b.label, actions);
+    const action = uniqueSlug(b.id ?? b.label, actions);
     actions[action] = b.value;
     return { label: b.label, action, style: b.style };
   });

@@ -1,4 +1,6 @@
 import type { Block, Card, Tone } from '../../../cards/model.js';
+import { earlierNote, moreNote } from '../../../cards/text.js';
+import type { Lang } from '../../core/i18n.js';
 
 /** Feishu refuses card content over 30 KB (error 230025, platforms.md §1.5); keep a margin. */
 export const MAX_CARD_BYTES = 28 * 1024;
@@ -26,7 +28,7 @@ export function renderFeishuCard(card: Card): Record<string, unknown> {
 }
 
 function build(card: Card): Record<string, unknown> {
-  const elements: El[] = [...mentionElement(card), ...card.blocks.flatMap(renderBlock)];
+  const elements: El[] = [...mentionElement(card), ...card.blocks.flatMap((b) => renderBlock(b, card.lang ?? 'en'))];
   // A 2.0 card needs a body; a title-only card repeats its title there.
   if (!elements.length && !card.footer && !card.buttons?.length) elements.push({ tag: 'markdown', content: escapeText(card.title) });
   if (card.footer) elements.push({ tag: 'markdown', content: escapeText(card.footer), text_size: 'notation' });
@@ -50,7 +52,7 @@ function build(card: Card): Record<string, unknown> {
   };
 }
 
-function renderBlock(b: Block): El[] {
+function renderBlock(b: Block, lang: Lang): El[] {
   switch (b.type) {
     case 'markdown':
       return [{ tag: 'markdown', content: renderMarkdown(b.text) }];
@@ -69,13 +71,13 @@ function renderBlock(b: Block): El[] {
           rows: b.rows.map((r) => Object.fromEntries(r.map((cell, i) => [`c${i}`, cell]))),
         },
       ];
-      const notes = [b.omitted ? `… +${b.omitted} more` : '', b.note ?? ''].filter(Boolean);
+      const notes = [b.omitted ? moreNote(b.omitted, lang) : '', b.note ?? ''].filter(Boolean);
       if (notes.length) out.push({ tag: 'markdown', content: escapeText(notes.join(' · ')), text_size: 'notation' });
       return out;
     }
     case 'code': {
       const out: El[] = [];
-      if (b.omittedLines) out.push({ tag: 'markdown', content: escapeText(`… ${b.omittedLines} earlier lines not shown`), text_size: 'notation' });
+      if (b.omittedLines) out.push({ tag: 'markdown', content: escapeText(earlierNote(b.omittedLines, lang)), text_size: 'notation' });
       out.push({ tag: 'markdown', content: '```\n' + escapeText(b.text) + '\n```' });
       if (b.note) out.push({ tag: 'markdown', content: escapeText(b.note), text_size: 'notation' });
       return out;

@@ -1,0 +1,269 @@
+/**
+ * Everything the bot says in chat that is not a Kubernetes name or a command, in English and
+ * Simplified Chinese: one catalogue (this file). Command names, flags and kubectl terms stay as they
+ * are in both. `{name}` placeholders are filled from params. English is also what logs and the audit
+ * log carry, so they read the same whatever a person's language.
+ */
+export type Lang = 'en' | 'zh';
+export const LANGS: readonly Lang[] = ['en', 'zh'];
+
+/** One thing said, in both languages. */
+export interface Text {
+  en: string;
+  zh: string;
+}
+
+const CATALOGUE = {
+  // --- dispatcher -----------------------------------------------------------------------------
+  'dispatch.thinking': ['🤔 Looking into it…', '🤔 正在查询…'],
+  'dispatch.thinking.body': ['The answer replaces this card.', '答案会替换这张卡片。'],
+  'dispatch.busy': ['opsbot is busy — please try again in a minute', 'opsbot 正忙，请一分钟后重试'],
+  'dispatch.handled': ['Already handled', '已处理'],
+  'dispatch.working': ['Working on it — the result follows in this chat', '处理中，结果稍后发到本群'],
+  'dispatch.follows': ['The answer follows in this chat', '结果稍后发到本群'],
+
+  // --- approval card ---------------------------------------------------------------------------
+  'approval.what': ['**{who}** wants to **{command}** {target}', '**{who}** 申请 **{command}** {target}'],
+  'approval.change': ['Change', '变更'],
+  'approval.dryRun': ['{change} · dry run ✓', '{change} · 预检通过 ✓'],
+  'approval.risk': ['Risk', '风险'],
+  'approval.risk.low': ['low', '低'],
+  'approval.risk.medium': ['medium', '中'],
+  'approval.risk.high': ['high', '高'],
+  'approval.approval': ['Approval', '审批'],
+  'approval.steps': ['Approvals ({n} steps)', '审批（{n} 级）'],
+  'approval.auto': ['auto-approved: {rule}', '策略自动批准：{rule}'],
+  'approval.until': ['→ {role} (until {at})', '→ {role}（{at} 前）'],
+  'approval.byPolicy': ['policy', '策略'],
+  'approval.pending': ['Approval needed · {id}', '待审批 · {id}'],
+  'approval.pending.footer': ['expires {at} (in {left}) · or type /approve {id} · /reject {id} <reason>', '{at} 过期（剩 {left}）· 也可输入 /approve {id} · /reject {id} <原因>'],
+  'approval.executing': ['Approved by {by} — executing… · {id}', '{by} 已批准 — 执行中… · {id}'],
+  'approval.succeeded': ['Done · {id} · approved by {by}', '已完成 · {id} · 批准人 {by}'],
+  'approval.failed': ['Failed · {id}', '执行失败 · {id}'],
+  'approval.rejected': ['Rejected · {id} · by {by} {at}', '已拒绝 · {id} · {by} {at}'],
+  'approval.expired': ['Expired · {id}', '已过期 · {id}'],
+  'approval.cancelled': ['Cancelled · {id} · by {by}', '已取消 · {id} · {by}'],
+  'approval.done': ['done', '完成'],
+  'approval.failedPlain': ['failed', '失败'],
+  'approval.reason': ['Reason: {reason}', '原因：{reason}'],
+  'approval.nothingChanged': ['Nothing was changed.', '未做任何变更。'],
+  'approval.expiredBody': ['Nobody approved by {at}. Nothing was changed; send the command again if it is still needed.', '{at} 前无人批准，未做任何变更；如仍需要，请重新发送命令。'],
+  'approval.button.approve': ['Approve', '批准'],
+  'approval.button.reject': ['Reject', '拒绝'],
+  'approval.state.pending': ['pending', '待审批'],
+  'approval.state.executing': ['executing', '执行中'],
+  'approval.state.succeeded': ['succeeded', '已完成'],
+  'approval.state.failed': ['failed', '执行失败'],
+  'approval.state.rejected': ['rejected', '已拒绝'],
+  'approval.state.expired': ['expired', '已过期'],
+  'approval.state.cancelled': ['cancelled', '已取消'],
+  'approval.typeInstead': ['Reply `/approve {id}` · `/reject {id} <reason>`', '回复 `/approve {id}` 批准 · `/reject {id} <原因>` 拒绝'],
+
+  // --- approval refusals -----------------------------------------------------------------------
+  'approval.err.expiredAt': ['{id} expired at {at}; nothing was changed', '{id} 已于 {at} 过期，未做任何变更'],
+  'approval.err.autoApproved': ['{id} was auto-approved by policy', '{id} 已由策略自动批准'],
+  'approval.err.approvedBy': ['{id} was already approved by {by}{at}{state}', '{id} 已由 {by}{at} 批准{state}'],
+  'approval.err.executingSuffix': [' and is executing', '，正在执行'],
+  'approval.err.stateSuffix': [' ({state})', '（{state}）'],
+  'approval.err.at': [' at {at}', ' 于 {at}'],
+  'approval.err.rejectedBy': ['{id} was already rejected by {by}{at}', '{id} 已被 {by}{at} 拒绝'],
+  'approval.err.cancelledBy': ['{id} was cancelled by {by}{at}', '{id} 已被 {by}{at} 取消'],
+  'approval.err.state': ['{id} is {state}', '{id} 状态为 {state}'],
+  'approval.err.tooFast': ['{id} is changing too fast; try again', '{id} 状态变化过快，请重试'],
+  'approval.err.onlyRequester': ['only {name} can cancel {id}; approvers can /reject it', '只有 {name} 可以取消 {id}；审批人可以 /reject'],
+  'approval.err.none': ['no approval {id}', '没有审批 {id}'],
+  'approval.err.otherChat': ['approval {id} belongs to another chat; decide it there', '审批 {id} 属于另一个会话，请在那里处理'],
+  'approval.err.gone': ['/{command} is no longer a mutating command', '/{command} 已不再是变更命令'],
+  'approval.err.personGone': ['{name} is no longer in the policy', '{name} 已不在策略中'],
+  'approval.err.drift': ['{target} changed since the request ({drift}); nothing was run — send a new request', '{target} 在申请后已变化（{drift}），未执行任何操作 — 请重新申请'],
+  'approval.err.driftWas': ['was {before}, now {now}', '原为 {before}，现为 {now}'],
+  'approval.err.internal': ['internal error during execution — see the bot log', '执行时发生内部错误 — 详见机器人日志'],
+  'approval.err.noChain': ['no approval chain for risk {risk} in the policy', '策略中没有风险等级 {risk} 的审批链'],
+  'authz.err.noStep': ['{id} has no open step', '{id} 没有待审批的步骤'],
+  'authz.err.self': ['{name} requested {id}; someone else must approve it', '{name} 是 {id} 的申请人，需由他人批准'],
+  'authz.err.role': ['{name} may not approve {id} (needs role {role}{step})', '{name} 无权批准 {id}（需要角色 {role}{step}）'],
+  'authz.err.stepOf': [', step {n}/{of}', '，第 {n}/{of} 级'],
+  'authz.err.sameApprover': ['{name} already approved an earlier step of {id}; the next step needs a different person', '{name} 已批准 {id} 的前一级，下一级需由其他人批准'],
+  'authz.err.approveNs': ['{name} may not approve changes in namespace "{ns}"', '{name} 无权批准命名空间 "{ns}" 中的变更'],
+  'authz.err.run': ['{name} ({roles}) may not run /{command}', '{name}（{roles}）无权执行 /{command}'],
+  'authz.err.request': ['{name} ({roles}) may not request /{command}', '{name}（{roles}）无权申请 /{command}'],
+  'authz.err.nsUnmanaged': ['namespace "{ns}" is not managed by opsbot (allowed: {allowed})', '命名空间 "{ns}" 不受 opsbot 管理（允许：{allowed}）'],
+  'authz.err.nsDenied': ['{name} may not use /{command} in namespace "{ns}"', '{name} 无权在命名空间 "{ns}" 中使用 /{command}'],
+  'authz.err.unknownUser': ['{platform} user "{user}" is not in the opsbot policy; ask an admin to add you under people', '{platform} 用户 "{user}" 不在 opsbot 策略中，请联系管理员在 people 下添加'],
+  'authz.err.auditApprovers': ['{name} may not read the audit log (approvers only)', '{name} 无权查看审计日志（仅审批人）'],
+  'authz.err.notifyApprovers': ['{name} may not send test notifications (approvers only)', '{name} 无权发送测试通知（仅审批人）'],
+
+  // --- buttons ---------------------------------------------------------------------------------
+  'button.malformed': ['button payload is malformed', '按钮数据格式错误'],
+  'button.badSignature': ['button payload signature is invalid', '按钮签名无效'],
+  'button.expired': ['button has expired; run the command again', '按钮已过期，请重新执行命令'],
+  'button.unknown': ['button is unknown or has expired; run the command again', '按钮未知或已过期，请重新执行命令'],
+  'button.otherChat': ['button belongs to another chat', '按钮属于另一个会话'],
+  'button.noAction': ['button names no known action', '按钮指向未知操作'],
+  'button.noReadOnly': ['button names no read-only command', '按钮指向的不是只读命令'],
+  'button.noChange': ['button names no change that can be requested', '按钮指向的不是可申请的变更'],
+
+  // --- typed commands -------------------------------------------------------------------------
+  'parse.slash': ['commands start with "/", for example /pods', '命令以 "/" 开头，例如 /pods'],
+  'parse.empty': ['type a command after "/", for example /pods', '请在 "/" 后输入命令，例如 /pods'],
+  'parse.unknown': ['unknown command /{name}', '未知命令 /{name}'],
+  'parse.unknownNear': ['unknown command /{name} — did you mean /{near}?', '未知命令 /{name} — 是否想输入 /{near}？'],
+  'parse.helpList': ['Send /help for the list of commands.', '发送 /help 查看命令列表。'],
+  'parse.quote': ['unclosed quote {quote} in the command', '命令中的引号 {quote} 没有闭合'],
+  'parse.twice': ['{flag} was given twice', '{flag} 重复给出'],
+  'parse.option': ['unknown option {flag} (options: {known})', '未知选项 {flag}（可用选项：{known}）'],
+  'parse.optionNone': ['unknown option {flag}', '未知选项 {flag}'],
+  'parse.noValue': ['{flag} takes no value', '{flag} 不接受取值'],
+  'parse.needsValue': ['{flag} needs a value', '{flag} 需要一个取值'],
+  'parse.extra': ['unexpected argument "{extra}"', '多余的参数 "{extra}"'],
+  'parse.usage': ['usage: {usage}', '用法：{usage}'],
+  'parse.field': ['{field}: {problem}', '{field}：{problem}'],
+  'parse.required': ['is required', '必须提供'],
+  'parse.number': ['must be a number (got "{given}")', '必须是数字（收到 "{given}"）'],
+  'parse.unknownArg': ['unknown argument {keys}', '未知参数 {keys}'],
+  'parse.got': ['{problem} (got "{given}")', '{problem}（收到 "{given}"）'],
+  'arg.label63': ['must be at most 63 characters', '最多 63 个字符'],
+  'arg.label': ['must be lowercase letters, digits and "-", starting and ending with a letter or digit', '只能包含小写字母、数字和 "-"，且以字母或数字开头和结尾'],
+  'arg.name253': ['must be at most 253 characters', '最多 253 个字符'],
+  'arg.name': ['must be lowercase letters, digits, "-" and ".", starting and ending with a letter or digit', '只能包含小写字母、数字、"-" 和 "."，且以字母或数字开头和结尾'],
+  'arg.selectorLong': ['is too long', '太长'],
+  'arg.selector': ['may contain only label keys, values and = != , ( ) ! in notin', '只能包含标签键、值以及 = != , ( ) ! in notin'],
+  'arg.approvalId': ['is a 4-character approval id, e.g. K7QF', '应为 4 位审批编号，例如 K7QF'],
+  'arg.duration': ['must be a duration like 30s, 10m or 2h', '应为时长，例如 30s、10m 或 2h'],
+  'arg.target': ['is a target name from the policy, e.g. sre-alerts', '应为策略中的目标名，例如 sre-alerts'],
+  'arg.whole': ['must be a whole number', '必须是整数'],
+  'arg.nonNegative': ['must be 0 or more', '必须大于等于 0'],
+  'arg.scaleRange': ['replicas: must be between {min} and {max} (policy limits.scale), got {n}', 'replicas：必须在 {min} 到 {max} 之间（策略 limits.scale），收到 {n}'],
+  'arg.tailMax': ['tail: at most {max} lines (policy limits.logTail)', 'tail：最多 {max} 行（策略 limits.logTail）'],
+  'rollback.noRevision': ['revision {revision} of deployment "{name}" not found (have: {have})', 'Deployment "{name}" 没有版本 {revision}（现有：{have}）'],
+  'rollback.noEarlier': ['deployment "{name}" has no earlier revision to roll back to', 'Deployment "{name}" 没有可回滚的更早版本'],
+  'rollback.already': ['deployment "{name}" is already at revision {revision}', 'Deployment "{name}" 已经是版本 {revision}'],
+  'rollback.none': ['none', '无'],
+
+  // --- Kubernetes ------------------------------------------------------------------------------
+  'kube.notFound': ['{kind} "{name}" not found', '{kind} "{name}" 不存在'],
+  'kube.notFoundIn': ['{kind} "{name}" not found in namespace "{ns}"', '命名空间 "{ns}" 中没有 {kind} "{name}"'],
+  'kube.unauthorized': ['Kubernetes refused the credentials (401): check the kubeconfig or service account token', 'Kubernetes 拒绝了凭据（401）：请检查 kubeconfig 或 service account token'],
+  'kube.forbidden': ['Kubernetes RBAC forbids this: {reason}', 'Kubernetes RBAC 禁止此操作：{reason}'],
+  'kube.conflict': ['Kubernetes conflict: {reason}', 'Kubernetes 冲突：{reason}'],
+  'kube.invalid': ['Kubernetes rejected the request: {reason}', 'Kubernetes 拒绝了请求：{reason}'],
+  'kube.throttled': ['Kubernetes is throttling requests (429); try again in a moment', 'Kubernetes 正在限流（429），请稍后重试'],
+  'kube.error': ['Kubernetes API error {code}: {reason}', 'Kubernetes API 错误 {code}：{reason}'],
+  'kube.timeout': ['Kubernetes API did not answer within {s}s', 'Kubernetes API 在 {s} 秒内没有响应'],
+  'kube.unreachable': ['Kubernetes API unreachable ({code})', '无法连接 Kubernetes API（{code}）'],
+  'kube.failed': ['Kubernetes API call failed', 'Kubernetes API 调用失败'],
+  'kube.cancelled': ['cancelled', '已取消'],
+  'kube.noContainer': ['pod {pod} has no container "{container}" (containers: {names})', 'Pod {pod} 没有容器 "{container}"（现有容器：{names}）'],
+
+  // --- what renderers add to a card ----------------------------------------------------------
+  'card.more': ['… +{n} more', '… 另有 {n} 条'],
+  'card.earlier': ['… {n} earlier lines not shown', '… 前面 {n} 行未显示'],
+
+  // --- error cards -----------------------------------------------------------------------------
+  'error.nothingRun': ['Nothing was run. Ask an admin if you need this permission (opsbot policy file).', '未执行任何操作。如需此权限，请联系管理员（opsbot 策略文件）。'],
+  'error.internal': ['Internal error (ref {ref})', '内部错误（编号 {ref}）'],
+  'error.internal.body': ["Details are in the bot's log under this ref.", '详情见机器人日志中的该编号。'],
+
+  // --- router ----------------------------------------------------------------------------------
+  'router.noLlm': ['Plain-language requests are not enabled', '未启用自然语言提问'],
+  'router.noLlm.slash': ['Hi {name}, slash commands work: {commands} — send /help for details.', '{name} 你好，可以直接使用斜杠命令：{commands} — 发送 /help 查看详情。'],
+  'router.noLlm.admin': [
+    'To ask in plain Chinese or English, an admin sets **LLM_BASE_URL**, **LLM_API_KEY** and **LLM_MODEL** (any OpenAI-compatible server: DeepSeek, Qwen, GLM, Moonshot, OpenAI, vLLM, Ollama).',
+    '用自然语言提问需要管理员配置 **LLM_BASE_URL**、**LLM_API_KEY** 和 **LLM_MODEL**（任何 OpenAI 兼容服务：DeepSeek、通义千问、智谱 GLM、Moonshot、OpenAI、vLLM、Ollama）。',
+  ],
+
+  // --- workflow cards --------------------------------------------------------------------------
+  'workflow.noOpen': ['No open approvals in this chat', '本会话没有待处理的审批'],
+  'workflow.open': ['{n} open approvals', '{n} 个待处理的审批'],
+  'workflow.open.one': ['1 open approval', '1 个待处理的审批'],
+  'workflow.col.id': ['Id', '编号'],
+  'workflow.col.change': ['Change', '变更'],
+  'workflow.col.by': ['By', '申请人'],
+  'workflow.col.waiting': ['Waiting for', '等待'],
+  'workflow.col.expires': ['Expires', '过期'],
+  'workflow.executing': ['executing', '执行中'],
+  'workflow.in': ['in {left}', '剩 {left}'],
+  'workflow.footer': ['/approve <id> · /reject <id> <reason>', '/approve <编号> · /reject <编号> <原因>'],
+  'workflow.auditEmpty': ['Audit log is empty', '审计日志为空'],
+  'workflow.audit': ['Audit · last {n} entries', '审计 · 最近 {n} 条'],
+  'workflow.audit.one': ['Audit · last 1 entry', '审计 · 最近 1 条'],
+  'workflow.col.time': ['Time', '时间'],
+  'workflow.col.who': ['Who', '操作人'],
+  'workflow.col.what': ['What', '操作'],
+  'workflow.col.result': ['Result', '结果'],
+  'workflow.auditFooter': ['full log: npm run audit -- --since 24h', '完整日志：npm run audit -- --since 24h'],
+
+  // --- help ------------------------------------------------------------------------------------
+  'help.title': ['opsbot commands', 'opsbot 命令'],
+  'help.reads': ['Read-only', '只读'],
+  'help.writes': ['Changes (need approval)', '变更（需审批）'],
+  'help.footer': ['/help <command> for options · you are {name} ({roles}) · namespaces: {namespaces}', '/help <命令> 查看用法 · 你是 {name}（{roles}）· 命名空间：{namespaces}'],
+  'help.unknown': ['unknown command /{name}', '未知命令 /{name}'],
+  'help.unknown.hint': ['Send /help for the list of commands.', '发送 /help 查看命令列表。'],
+  'help.mutating': ['Changes the cluster: needs approval (risk {risk})', '会变更集群：需要审批（风险 {risk}）'],
+  'help.readOnly': ['Read-only', '只读'],
+
+  // --- notify ----------------------------------------------------------------------------------
+  'notify.test.title': ['🔔 opsbot test notification', '🔔 opsbot 测试通知'],
+  'notify.test.body': ['Sent by **{name}** with `/notify-test {target}` at {at}. Alerts and reports for **{target}** arrive here.', '由 **{name}** 于 {at} 通过 `/notify-test {target}` 发送。**{target}** 的告警与报告将发送到此群。'],
+  'notify.ok': ['Test card posted to {target}', '测试卡片已发送到 {target}'],
+  'notify.failed': ['Could not post to {target}', '无法发送到 {target}'],
+  'notify.target': ['Target', '目标'],
+  'notify.took': ['Took', '耗时'],
+  'notify.reason': ['Reason', '原因'],
+  'notify.deadLetter': ['Recorded as a dead letter in the audit log (`/audit`).', '已作为死信记录在审计日志中（`/audit`）。'],
+  'notify.unknown': ['no notify target "{name}" (policy notify.targets has: {names})', '没有通知目标 "{name}"（策略 notify.targets 中有：{names}）'],
+  'notify.off': ['{platform} is not running in this bot (not configured, or not in this build)', '{platform} 未在本机器人中运行（未配置，或不在此版本中）'],
+  'notify.none': ['no notify target "{name}": the policy has no notify.targets yet', '没有通知目标 "{name}"：策略中还没有 notify.targets'],
+  'notify.hint': ['add it under notify.targets: { platform: <platform id>, chat: <chat id or robot name> }', '在 notify.targets 下添加：{ platform: <平台>, chat: <会话 id 或机器人名> }'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type MessageKey = keyof typeof CATALOGUE;
+/** Placeholder values; a Text value (a message within a message) is filled in the same language. */
+export type Params = Readonly<Record<string, string | number | Text>>;
+
+function fill(template: string, params: Params | undefined, lang: Lang): string {
+  if (!params) return template;
+  return template.replace(/\{(\w+)\}/g, (m, k: string) => {
+    if (!Object.hasOwn(params, k)) return m;
+    const v = params[k] as string | number | Text;
+    return typeof v === 'object' ? v[lang] : String(v);
+  });
+}
+
+/** The message in both languages, placeholders filled. */
+export function msg(key: MessageKey, params?: Params): Text {
+  const [en, zh] = CATALOGUE[key];
+  return { en: fill(en, params, 'en'), zh: fill(zh, params, 'zh') };
+}
+
+/** The message in one language. */
+export function t(lang: Lang, key: MessageKey, params?: Params): string {
+  return fill(CATALOGUE[key][lang === 'zh' ? 1 : 0], params, lang);
+}
+
+/** The same words in both languages (a name, a reason that has no translation). */
+export function same(s: string): Text {
+  return { en: s, zh: s };
+}
+
+/** A Text or plain string (Kubernetes reasons, parser errors: English only) in one language. */
+export function pick(text: Text | string, lang: Lang): string {
+  return typeof text === 'string' ? text : text[lang];
+}
+
+const BY_ENGLISH = new Map<string, MessageKey>(Object.entries(CATALOGUE).map(([k, [en]]) => [en, k as MessageKey]));
+
+/**
+ * A schema's message (zod issues carry the English text the schema was written with) in both languages,
+ * when the catalogue has it; else as it is.
+ */
+export function known(en: string): Text | string {
+  const key = BY_ENGLISH.get(en);
+  return key && !en.includes('{') ? msg(key) : en;
+}
+
+/** Every key, for the catalogue's own test (both languages present, same placeholders). */
+export function catalogueEntries(): [MessageKey, string, string][] {
+  return Object.entries(CATALOGUE).map(([k, [en, zh]]) => [k as MessageKey, en, zh]);
+}
