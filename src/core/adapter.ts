@@ -16,8 +16,8 @@ export interface IncomingMessage {
   chatKind: 'group' | 'direct';
   userId: string;
   text: string;
-  /** Where a reply goes (Feishu: the message id; DingTalk: the sessionWebhook). Opaque to core. */
-  replyTo?: string;
+  /** How to answer this message in place (Feishu: the message id; DingTalk: the sessionWebhook). */
+  replyTo?: ReplyHandle;
   receivedAt: number;
   /** Anything the adapter needs to answer this event (a nonce, a frame id): opaque to core. */
   meta?: Readonly<Record<string, string>>;
@@ -34,11 +34,24 @@ export interface CardActionEvent {
   payload: string;
   /** The card that was clicked (Feishu: its message id). */
   cardRef?: string;
+  /** Where the click brings its own reply handle (WeCom's response_url); else replies go to `cardRef`. */
+  replyTo?: ReplyHandle;
   receivedAt: number;
   meta?: Readonly<Record<string, string>>;
 }
 
 export type InboundEvent = IncomingMessage | CardActionEvent;
+
+/**
+ * A handle for answering one event. `ref` is opaque to core; where it expires (DingTalk's
+ * sessionWebhook, WeCom's response_url) the adapter says when, and where it is single-use
+ * (`caps.replyOnce`) core uses it for the first card only. Past either, cards go to the chat itself.
+ */
+export interface ReplyHandle {
+  ref: string;
+  /** Epoch ms after which the platform refuses it. */
+  expiresAt?: number;
+}
 
 export interface RawRequest {
   method: string;
@@ -94,7 +107,7 @@ export interface PlatformCaps {
   maxCardBytes: number;
   /** One long connection per bot (a second kicks the first): run it on one replica only. */
   singleConnection: boolean;
-  /** Reply handles are single-use or expire (WeCom response_url, DingTalk sessionWebhook). */
+  /** A reply handle answers one card only (WeCom response_url); later cards go to the chat. */
   replyOnce: boolean;
 }
 

@@ -1,7 +1,7 @@
 import type { Card } from '../../cards/model.js';
 import { withoutButtons } from '../../cards/fallback.js';
 import type { Logger } from '../log.js';
-import type { ActionAnswer, CardActionEvent, EventSink, IncomingMessage, PlatformAdapter, SendTarget } from './adapter.js';
+import type { ActionAnswer, CardActionEvent, EventSink, IncomingMessage, PlatformAdapter, ReplyHandle, SendTarget } from './adapter.js';
 import type { CardUpdater } from './live-cards.js';
 import type { Core } from './core.js';
 import type { ClickOutcome } from './router.js';
@@ -78,7 +78,7 @@ export class Dispatcher {
       log().info('duplicate event ignored');
       return { status: 'duplicate', done: Promise.resolve([]) };
     }
-    const to: SendTarget = { chatId: ev.chatId, ...(ev.replyTo ? { replyTo: ev.replyTo } : {}) };
+    const to = new Reply(ev.chatId, ev.replyTo, adapter.caps.replyOnce, this.#o.now);
     const router = this.#o.core.router;
     if (this.#inflight.size >= this.#o.maxInFlight) {
       log().warn({ inFlight: this.#inflight.size }, 'overloaded: event answered with a busy reply');
@@ -88,7 +88,7 @@ export class Dispatcher {
     const work = async (): Promise<string[]> => {
       // An LLM answer takes seconds: show within a second that the bot is on it, then replace that
       // card — only where a card can be replaced later, and the reply handle can be used twice.
-      const waiting = !postsNewCards(adapter) && !adapter.caps.replyOnce && router.wantsAssistant(ev.text) ? await adapter.send(to, thinking(router.langOf(adapter.id, ev.userId, ev.text)), { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
+      const waiting = !postsNewCards(adapter) && !adapter.caps.replyOnce && router.wantsAssistant(ev.text) ? await adapter.send(to.next(), thinking(router.langOf(adapter.id, ev.userId, ev.text)), { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
       const cards = await router.message({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, text: ev.text });
       if (!waiting || !cards[0]) return this.deliver(adapter, to, cards, ev.eventId);
       const [first, ...rest] = cards;
@@ -115,7 +115,7 @@ export class Dispatcher {
     const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), adapter.caps.ackDeadlineMs)));
     const outcome = await Promise.race([work, late]);
     clearTimeout(timer);
-    const to = clickTarget(ev);
+    const to = this.#clickTarget(adapter, ev);
     if (!outcome) {
       return { toast: { type: 'info', text: t(lang, 'dispatch.working') }, delivered: this.#track(work.then((o) => this.#afterDeadline(adapter, ev, o)), log) };
     }
@@ -133,14 +133,21 @@ export class Dispatcher {
   async #afterDeadline(adapter: PlatformAdapter, ev: CardActionEvent, o: ClickOutcome): Promise<string[]> {
     const [card] = o.cards;
     if (card?.binding && ev.cardRef && !o.refused) return [await this.update(adapter, ev.cardRef, card, ev.chatId)];
-    return this.deliver(adapter, clickTarget(ev), o.cards, ev.eventId);
+    return this.deliver(adapter, this.#clickTarget(adapter, ev), o.cards, ev.eventId);
+  }
+
+  /** Results of a click go to its chat: with the click's own reply handle, else as a reply to the clicked card. */
+  #clickTarget(adapter: PlatformAdapter, ev: CardActionEvent): Reply {
+    const handle = ev.replyTo ?? (ev.cardRef ? { ref: ev.cardRef } : undefined);
+    return new Reply(ev.chatId, handle, adapter.caps.replyOnce, this.#o.now);
   }
 
   /** Sends cards; an approval card is bound to its approval so every later transition updates it. */
-  async deliver(adapter: PlatformAdapter, to: SendTarget, cards: Card[], key: string): Promise<string[]> {
+  async deliver(adapter: PlatformAdapter, dest: SendTarget | Reply, cards: Card[], key: string): Promise<string[]> {
     const refs: string[] = [];
     for (const [i, card] of cards.entries()) {
       const fitted = await this.#fit(adapter, card);
+      const to = dest instanceof Reply ? dest.next() : dest;
       const ref = await adapter.send(to, fitted, { idempotencyKey: `${key}:${i}` });
       if (postsNewCards(adapter)) {
         const text = JSON.stringify(fitted);
@@ -251,7 +258,27 @@ function postsNewCards(adapter: PlatformAdapter): boolean {
   return adapter.caps.cardUpdate === 'never' || adapter.caps.cardUpdate === 'in-callback';
 }
 
-/** Results of a click go to its chat, as a reply to the clicked card where there is one. */
-function clickTarget(ev: CardActionEvent): SendTarget {
-  return { chatId: ev.chatId, ...(ev.cardRef ? { replyTo: ev.cardRef } : {}) };
+/** Handles this close to their expiry are not used: the request would arrive too late. */
+const REPLY_MARGIN_MS = 5000;
+
+/**
+ * The answers to one event: each card goes out with the event's reply handle while it is usable (not
+ * expired; not yet used where handles are single-use), then to the chat itself.
+ */
+export class Reply {
+  #used = false;
+  constructor(
+    readonly chatId: string,
+    readonly handle: ReplyHandle | undefined,
+    readonly once: boolean,
+    readonly now: () => number,
+  ) {}
+
+  next(): SendTarget {
+    const h = this.handle;
+    const usable = h && !(this.once && this.#used) && (h.expiresAt === undefined || this.now() < h.expiresAt - REPLY_MARGIN_MS);
+    if (!usable) return { chatId: this.chatId };
+    this.#used = true;
+    return { chatId: this.chatId, replyTo: h.ref };
+  }
 }

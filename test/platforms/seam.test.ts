@@ -10,13 +10,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket, { WebSocketServer } from 'ws';
+import pino from 'pino';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Card } from '../../cards/model.js';
 import { renderText } from '../../cards/text.js';
 import { BadRequestError, type CardActionEvent, type EventSink, type InboundEvent, type PlatformAdapter, type PlatformCaps, type RawRequest, type Receipt } from '../../src/core/adapter.js';
 import { VerificationError } from '../../src/core/errors.js';
 import { settle } from '../../src/core/ingress.js';
+import { LongConnection } from '../../src/core/long-connection.js';
 import { definePlatform, type PlatformDefinition } from '../../src/core/platform.js';
 import { secretsEqual } from '../../src/core/secure-compare.js';
 import { PLATFORMS } from '../../src/platforms/index.js';
@@ -27,6 +29,8 @@ const SECRET = 'acme-signing-secret-0123456789';
 // ---- the fake cloud API: cards in, single-use handles out ------------------------------------------
 interface Posted {
   chat: string;
+  /** The reply handle the card answered, if it went out as a reply. */
+  reply?: string;
   title: string;
   text: string;
   buttons: { label: string; value: string }[];
@@ -36,7 +40,17 @@ class FakeAcmeApi {
   readonly updates: (Posted & { handle: string })[] = [];
   readonly rejected: string[] = [];
   readonly #live = new Set<string>();
+  /** Reply handles issued with events: single-use, and refused after their expiry (as WeCom's response_url). */
+  readonly #replies = new Map<string, number>();
+  readonly #cards = new Set<string>();
   #n = 0;
+
+  issueReply(ttlMs: number): { ref: string; expiresAt: number } {
+    const ref = `r${++this.#n}`;
+    const expiresAt = Date.now() + ttlMs;
+    this.#replies.set(ref, expiresAt);
+    return { ref, expiresAt };
+  }
   #server?: Server;
   url = '';
 
@@ -49,7 +63,7 @@ class FakeAcmeApi {
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(j));
         };
-        let j: { chat?: unknown; handle?: unknown; card?: Posted };
+        let j: { chat?: unknown; handle?: unknown; reply?: unknown; card?: Posted };
         try {
           j = JSON.parse(body) as typeof j;
         } catch {
@@ -60,8 +74,18 @@ class FakeAcmeApi {
         if (!c || typeof c.title !== 'string' || typeof c.text !== 'string' || !Array.isArray(c.buttons) || body.length > 8192) return reply(400, { error: 'bad card' });
         if (c.buttons.some((b) => typeof b.label !== 'string' || typeof b.value !== 'string' || b.value.length > 2048)) return reply(400, { error: 'bad button' });
         const handle = `h${++this.#n}`;
+        this.#cards.add(handle);
         if (req.url === '/send' && typeof j.chat === 'string') {
-          this.sent.push({ ...c, chat: j.chat, handle });
+          // A reply to a card names the card's handle; a reply to a message, a handle issued with it.
+          if (j.reply !== undefined && !this.#cards.has(String(j.reply))) {
+            const until = this.#replies.get(String(j.reply));
+            this.#replies.delete(String(j.reply));
+            if (until === undefined || Date.now() > until) {
+              this.rejected.push(String(j.reply));
+              return reply(400, { error: `reply handle ${String(j.reply)} is used up or expired` });
+            }
+          }
+          this.sent.push({ ...c, chat: j.chat, handle, ...(typeof j.reply === 'string' ? { reply: j.reply } : {}) });
           this.#live.add(handle);
           return reply(200, { handle });
         }
@@ -107,7 +131,7 @@ class AcmeAdapter implements PlatformAdapter {
     readonly cfg: AcmeConfig,
   ) {
     const send = cfg.mode === 'send';
-    this.caps = { ackDeadlineMs: 2000, toast: false, cardUpdate: send ? 'never' : 'once-per-handle', buttons: !send, maxCardBytes: 8192, singleConnection: cfg.mode === 'ws', replyOnce: false };
+    this.caps = { ackDeadlineMs: 2000, toast: false, cardUpdate: send ? 'never' : 'once-per-handle', buttons: !send, maxCardBytes: 8192, singleConnection: cfg.mode === 'ws', replyOnce: cfg.mode === 'http' };
   }
 
   async receive(req: RawRequest): Promise<Receipt> {
@@ -125,8 +149,8 @@ class AcmeAdapter implements PlatformAdapter {
     return { status: 200, body: { event: ev.eventId, ...(a.card ? { card: render(a.card) } : {}) } };
   }
 
-  async send(to: { chatId: string }, card: Card): Promise<string> {
-    return this.#call('/send', { chat: to.chatId, card: render(card) });
+  async send(to: { chatId: string; replyTo?: string }, card: Card): Promise<string> {
+    return this.#call('/send', { chat: to.chatId, ...(to.replyTo ? { reply: to.replyTo } : {}), card: render(card) });
   }
 
   async update(handle: string, card: Card): Promise<string> {
@@ -142,24 +166,31 @@ class AcmeAdapter implements PlatformAdapter {
 }
 
 function parse(platform: string, text: string, receivedAt: number): InboundEvent {
-  const j = JSON.parse(text) as { id: string; type: string; chat: string; user: string; text?: string; value?: string; handle?: string };
-  if (j.type === 'message') return { kind: 'message', eventId: j.id, platform, chatId: j.chat, chatKind: 'group', userId: j.user, text: j.text ?? '', receivedAt };
+  const j = JSON.parse(text) as { id: string; type: string; chat: string; user: string; text?: string; value?: string; handle?: string; reply?: { ref: string; expiresAt: number } };
+  if (j.type === 'message') return { kind: 'message', eventId: j.id, platform, chatId: j.chat, chatKind: 'group', userId: j.user, text: j.text ?? '', ...(j.reply ? { replyTo: j.reply } : {}), receivedAt };
   if (j.type === 'click') return { kind: 'card-action', eventId: j.id, platform, chatId: j.chat, userId: j.user, payload: j.value ?? '', ...(j.handle ? { cardRef: j.handle } : {}), receivedAt };
   throw new BadRequestError(`unknown acme event type ${j.type}`);
 }
 
 const sign = (secret: string, s: string) => createHmac('sha256', secret).update(s).digest('hex');
 
-/** The long connection: framing only; dispatch and the answer come from the shared ingress. */
-function connect(adapter: AcmeAdapter, sink: EventSink): () => void {
-  const ws = new WebSocket(adapter.cfg.ws as string);
-  ws.on('message', (data: Buffer) => {
-    const f = JSON.parse(data.toString()) as { frame: string; event: unknown };
-    void settle(sink, adapter, { reply: { status: 200, body: {} }, events: [parse(adapter.id, JSON.stringify(f.event), Date.now())] }).then(({ reply, afterAck }) => {
-      ws.send(JSON.stringify({ ack: f.frame, body: reply.body }), () => afterAck?.());
-    });
+/** The long connection: framing only; reconnects and acks come from core's LongConnection, dispatch from the shared ingress. */
+function connect(adapter: AcmeAdapter, sink: EventSink): () => Promise<void> {
+  const conn = new LongConnection({
+    name: 'acme long connection',
+    log: pino({ level: 'silent' }),
+    endpoint: async () => ({ url: adapter.cfg.ws as string }),
+    minBackoffMs: 20,
+    onFrame: (data, link) => {
+      const f = JSON.parse(data.toString()) as { frame: string; event: unknown };
+      void link.answer(async () => {
+        const { reply, afterAck } = await settle(sink, adapter, { reply: { status: 200, body: {} }, events: [parse(adapter.id, JSON.stringify(f.event), Date.now())] });
+        return { data: JSON.stringify({ ack: f.frame, body: reply.body }), ...(afterAck ? { afterAck } : {}) };
+      });
+    },
   });
-  return () => ws.close();
+  conn.start();
+  return () => conn.stop();
 }
 
 function acmePlatform(id: string): PlatformDefinition<AcmeConfig> {
@@ -184,13 +215,13 @@ function acmePlatform(id: string): PlatformDefinition<AcmeConfig> {
     },
     async start(cfg) {
       const adapter = new AcmeAdapter(id, cfg);
-      let stop: (() => void) | undefined;
+      let stop: (() => Promise<void>) | undefined;
       return {
         adapter,
         http: cfg.mode !== 'ws',
         ...(cfg.mode === 'ws' ? { routeOff: `${id} runs over its long connection`, connect: (sink: EventSink) => void (stop = connect(adapter, sink)) } : {}),
         summary: { mode: cfg.mode },
-        close: async () => stop?.(),
+        close: async () => await stop?.(),
       };
     },
   });
@@ -309,6 +340,22 @@ describe('a throwaway platform over HTTP callbacks (no toast, single-use card ha
     expect(app.demo!.count('PATCH', /user-service\/scale$/, { dryRun: false })).toBe(0);
   });
 
+  it('a reply handle is used while it is valid, never after its expiry: then the card goes to the chat', async () => {
+    const fresh = api.issueReply(60_000);
+    const before = api.sent.length;
+    await post(app, id, { type: 'message', user: 'alice-acme', text: '/pods -n production', reply: fresh });
+    const answered = await until(() => api.sent[before], 'the reply');
+    expect(answered.reply).toBe(fresh.ref);
+    // About to expire (inside core's margin): not used, so the platform does not refuse the card.
+    const stale = api.issueReply(1000);
+    await post(app, id, { type: 'message', user: 'alice-acme', text: '/pods -n production', reply: stale });
+    const toChat = await until(() => api.sent[before + 1], 'the second reply');
+    expect(toChat.reply).toBeUndefined();
+    expect(toChat.chat).toBe('ops-room');
+    await app.dispatcher.idle();
+    expect(api.rejected).toEqual([]);
+  });
+
   it('a platform with no credentials answers 404 on its route and says why', async () => {
     const r = await fetch(`${app.url}/webhooks/feishu`, { method: 'POST', body: '{}' });
     expect(r.status).toBe(404);
@@ -335,11 +382,14 @@ describe('the same platform over a long connection', () => {
     await new Promise<void>((r) => wss.once('listening', () => r()));
     const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
     app = await startTestApp({ ACMEWS_SECRET: SECRET, ACMEWS_MODE: 'ws', ACMEWS_WS: url, ACMEWS_API: api.url, OPSBOT_CONFIG: policyFor(id) }, { platforms: [acmePlatform(id)] });
-    peer = await connected;
-    peer.on('message', (d: Buffer) => {
-      const a = JSON.parse(d.toString()) as { ack: string; body: unknown };
-      acks.set(a.ack, a.body);
+    wss.on('connection', (ws) => {
+      peer = ws;
+      ws.on('message', (d: Buffer) => {
+        const a = JSON.parse(d.toString()) as { ack: string; body: unknown };
+        acks.set(a.ack, a.body);
+      });
     });
+    await connected;
   });
   afterAll(async () => {
     await app?.stop();
@@ -363,6 +413,16 @@ describe('the same platform over a long connection', () => {
     await app.dispatcher.idle();
     expect(api.rejected).toEqual([]);
     expect(app.demo!.count('PATCH', /api-gateway\/scale$/, { dryRun: false })).toBe(1);
+  });
+
+  it('a dropped connection comes back by itself (core reconnects) and the next command works', async () => {
+    const old = peer;
+    const sentBefore = api.sent.length;
+    old.terminate();
+    await until(() => peer !== old && peer.readyState === 1, 'the reconnection');
+    expect(await push({ type: 'message', user: 'alice-acme', text: '/status' })).toEqual({});
+    const reply = await until(() => api.sent[sentBefore], 'the /status reply');
+    expect(reply.title + reply.text).toMatch(/production/);
   });
 });
 

@@ -129,3 +129,19 @@ describe('cluster detection', () => {
     expect(forced.ok && forced.config.kube).toEqual({ kind: 'demo' });
   });
 });
+
+describe('Reply (one event\'s reply handle)', () => {
+  it('uses a single-use handle for the first card only, and a handle near its expiry not at all', async () => {
+    const { Reply } = await import('../../src/core/dispatch.js');
+    let now = 1_000_000;
+    const once = new Reply('chat-1', { ref: 'r1', expiresAt: now + 60_000 }, true, () => now);
+    expect(once.next()).toEqual({ chatId: 'chat-1', replyTo: 'r1' });
+    expect(once.next()).toEqual({ chatId: 'chat-1' });
+    const many = new Reply('chat-1', { ref: 'r2', expiresAt: now + 60_000 }, false, () => now);
+    expect(many.next()).toEqual({ chatId: 'chat-1', replyTo: 'r2' });
+    expect(many.next()).toEqual({ chatId: 'chat-1', replyTo: 'r2' });
+    now += 56_000; // 4 s left: inside the 5 s margin
+    expect(many.next()).toEqual({ chatId: 'chat-1' });
+    expect(new Reply('chat-1', undefined, false, () => now).next()).toEqual({ chatId: 'chat-1' });
+  });
+});

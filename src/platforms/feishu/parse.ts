@@ -62,7 +62,7 @@ export function parseFeishuEnvelope(env: Record<string, unknown>, ctx: ParseCont
     }
     return {
       kind: 'message',
-      message: { kind: 'message', eventId, platform: 'feishu', chatId: m.chat_id, chatKind: direct ? 'direct' : 'group', userId: sender.sender_id.open_id, text: text.replace(/\s+/g, ' ').trim(), replyTo: m.message_id, receivedAt: ctx.receivedAt },
+      message: { kind: 'message', eventId, platform: 'feishu', chatId: m.chat_id, chatKind: direct ? 'direct' : 'group', userId: sender.sender_id.open_id, text: text.replace(/\s+/g, ' ').trim(), replyTo: { ref: m.message_id }, receivedAt: ctx.receivedAt },
     };
   }
   if (type === 'card.action.trigger') {
