@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, nsOf } from '../src/core/command.js';
 import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
+import { t } from '../src/core/i18n.js';
 
 export default defineCommand({
   name: 'delete-pod',
@@ -26,6 +27,7 @@ export default defineCommand({
   async run(ctx, a) {
     const ns = nsOf(ctx, a);
     await ctx.kube.deletePod(ns, a.pod, { signal: ctx.signal });
-    return { title: `Done · deleted pod ${ns}/${a.pod}`, tone: 'success', blocks: [{ type: 'markdown', text: `Pod ${ns}/${a.pod} is terminating. /pods -n ${ns} shows its replacement.` }] };
+    const pod = `${ns}/${a.pod}`;
+    return { title: t(ctx.lang, 'deletePod.done', { pod }), tone: 'success', blocks: [{ type: 'markdown', text: t(ctx.lang, 'deletePod.body', { pod, ns }) }] };
   },
 });

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { imageTag, plural, table } from '../cards/util.js';
+import { imageTag, table } from '../cards/util.js';
 import { defineCommand } from '../src/core/command.js';
 import { formatAge } from '../src/core/duration.js';
 import { dnsLabel } from '../src/core/names.js';
+import { t } from '../src/core/i18n.js';
 
 export default defineCommand({
   name: 'deployments',
@@ -17,7 +18,8 @@ export default defineCommand({
     const now = ctx.now();
     const ns = a.namespace ?? ctx.defaultNamespace;
     const deps = await ctx.kube.listDeployments(ns, { signal: ctx.signal });
-    if (!deps.length) return { title: `${ns} · no deployments`, tone: 'info', blocks: [{ type: 'markdown', text: `No deployments in **${ns}**.` }] };
+    const L = ctx.lang;
+    if (!deps.length) return { title: t(L, 'deploys.none', { ns }), tone: 'info', blocks: [{ type: 'markdown', text: t(L, 'deploys.none.body', { ns }) }] };
     const rows = deps.map((d) => {
       const want = d.spec?.replicas ?? 1;
       const ready = d.status?.readyReplicas ?? 0;
@@ -27,7 +29,7 @@ export default defineCommand({
     rows.sort((x, y) => Number(y.bad) - Number(x.bad) || (x.d.metadata?.name ?? '').localeCompare(y.d.metadata?.name ?? ''));
     const bad = rows.filter((r) => r.bad).length;
     return {
-      title: `${ns} · ${plural(deps.length, 'deployment')}${bad ? ` · ${bad} not ready` : ' · all ready'}`,
+      title: t(L, 'deploys.title', { ns, n: deps.length, state: bad ? t(L, 'out.notReady', { n: bad }) : t(L, 'out.allReady') }),
       tone: rows.some((r) => r.ready === 0 && r.want > 0) ? 'danger' : bad ? 'warning' : 'success',
       blocks: [
         table(

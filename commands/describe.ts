@@ -8,6 +8,7 @@ import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
 import { REVISION_ANNOTATION } from '../src/kube/client.js';
 import { summarizePod } from '../src/kube/pod-status.js';
 import { resolvePod } from '../src/kube/resolve.js';
+import { type Lang, t, type Text } from '../src/core/i18n.js';
 
 const KINDS = { pod: 'pod', po: 'pod', pods: 'pod', deploy: 'deployment', deployment: 'deployment', deployments: 'deployment' } as const;
 
@@ -36,14 +37,15 @@ export default defineCommand({
   },
 });
 
-function describePod(ctx: CommandContext, pod: V1Pod, events: CoreV1Event[], note?: string): Card {
+function describePod(ctx: CommandContext, pod: V1Pod, events: CoreV1Event[], note?: Text): Card {
   const now = ctx.now();
   const s = summarizePod(pod);
+  const L = ctx.lang;
   const fields: Field[] = [
     { label: 'Status', value: s.status + (s.detail ? ` — ${s.detail}` : '') },
     { label: 'Ready', value: `${s.ready}/${s.total}` },
-    { label: 'Restarts', value: s.restarts ? `${s.restarts} (last ${formatAge(now - (s.lastRestartAt ?? now))} ago${s.lastTerminationReason ? `, ${s.lastTerminationReason}` : ''})` : '0' },
-    { label: 'Node', value: pod.spec?.nodeName ?? '(not scheduled)' },
+    { label: 'Restarts', value: s.restarts ? t(L, 'describe.restarts', { n: s.restarts, age: formatAge(now - (s.lastRestartAt ?? now)), reason: s.lastTerminationReason ? `, ${s.lastTerminationReason}` : '' }) : '0' },
+    { label: 'Node', value: pod.spec?.nodeName ?? t(L, 'describe.unscheduled') },
     { label: 'IP', value: pod.status?.podIP ?? '—' },
     { label: 'Age', value: formatAge(now - new Date(pod.metadata?.creationTimestamp ?? now).getTime()) },
   ];
@@ -60,12 +62,12 @@ function describePod(ctx: CommandContext, pod: V1Pod, events: CoreV1Event[], not
     return [c.name, imageTag(c.image), state, last, `cpu ${cpu} mem ${mem}`];
   });
   blocks.push(table(['Container', 'Image', 'State', 'Last exit', 'Requests/limits'], rows));
-  blocks.push(...eventsBlock(events, now));
+  blocks.push(...eventsBlock(events, now, L));
   return {
     title: `Pod ${pod.metadata?.namespace}/${pod.metadata?.name}`,
     tone: s.health === 'failing' ? 'danger' : s.health === 'ok' || s.health === 'done' ? 'info' : 'warning',
     blocks,
-    ...(note ? { footer: note } : {}),
+    ...(note ? { footer: note[ctx.lang] } : {}),
   };
 }
 
@@ -74,8 +76,9 @@ function describeDeployment(ctx: CommandContext, dep: V1Deployment, events: Core
   const want = dep.spec?.replicas ?? 1;
   const st = dep.status ?? {};
   const ready = st.readyReplicas ?? 0;
+  const L = ctx.lang;
   const fields: Field[] = [
-    { label: 'Replicas', value: `${want} desired · ${st.updatedReplicas ?? 0} updated · ${ready} ready · ${st.availableReplicas ?? 0} available` },
+    { label: 'Replicas', value: t(L, 'describe.replicas', { want, updated: st.updatedReplicas ?? 0, ready, available: st.availableReplicas ?? 0 }) },
     { label: 'Revision', value: dep.metadata?.annotations?.[REVISION_ANNOTATION] ?? '—' },
     { label: 'Strategy', value: dep.spec?.strategy?.type ?? 'RollingUpdate' },
     { label: 'Selector', value: Object.entries(dep.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
@@ -85,16 +88,16 @@ function describeDeployment(ctx: CommandContext, dep: V1Deployment, events: Core
   blocks.push(table(['Container', 'Image'], (dep.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? '?'])));
   const conds = (st.conditions ?? []).filter((c) => c.status !== 'True' || c.type === 'Progressing');
   if (conds.length) blocks.push({ type: 'markdown', text: conds.map((c) => `${c.status === 'True' ? '✓' : '✗'} ${c.type}: ${c.message ?? c.reason ?? ''}`).join('\n') });
-  blocks.push(...eventsBlock(events, now));
+  blocks.push(...eventsBlock(events, now, L));
   return {
-    title: `Deployment ${dep.metadata?.namespace}/${dep.metadata?.name} · ${ready}/${want} ready`,
+    title: t(L, 'describe.deployTitle', { name: `${dep.metadata?.namespace}/${dep.metadata?.name}`, ready, want }),
     tone: ready >= want ? 'info' : ready === 0 && want > 0 ? 'danger' : 'warning',
     blocks,
   };
 }
 
-function eventsBlock(events: CoreV1Event[], now: number): Block[] {
-  if (!events.length) return [{ type: 'markdown', text: 'No recent events.' }];
+function eventsBlock(events: CoreV1Event[], now: number, lang: Lang): Block[] {
+  if (!events.length) return [{ type: 'markdown', text: t(lang, 'describe.noEvents') }];
   const sorted = [...events].sort((a, b) => time(b) - time(a)).slice(0, 6);
   return [
     table(

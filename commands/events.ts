@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { plural, table } from '../cards/util.js';
+import { table } from '../cards/util.js';
 import { defineCommand } from '../src/core/command.js';
 import { formatAge } from '../src/core/duration.js';
 import { dnsLabel } from '../src/core/names.js';
 import { time } from './describe.js';
+import { t } from '../src/core/i18n.js';
 
 export default defineCommand({
   name: 'events',
@@ -24,10 +25,13 @@ export default defineCommand({
     const warnings = events.filter((e) => e.type === 'Warning').length;
     if (a.warnings) events = events.filter((e) => e.type === 'Warning');
     events.sort((x, y) => time(y) - time(x));
-    const what = a.warnings ? 'warning' : 'event';
-    if (!events.length) return { title: `${ns} · no ${what}s`, tone: 'success', blocks: [{ type: 'markdown', text: `No ${what}s in **${ns}** (events are kept about an hour).` }] };
+    const L = ctx.lang;
+    if (!events.length) {
+      const [title, body] = a.warnings ? (['events.noWarnings', 'events.noWarnings.body'] as const) : (['events.none', 'events.none.body'] as const);
+      return { title: t(L, title, { ns }), tone: 'success', blocks: [{ type: 'markdown', text: t(L, body, { ns }) }] };
+    }
     return {
-      title: `${ns} · ${plural(events.length, what)}${a.warnings ? '' : ` · ${plural(warnings, 'warning')}`}`,
+      title: a.warnings ? t(L, 'events.warningsTitle', { ns, n: events.length }) : t(L, 'events.title', { ns, n: events.length, w: warnings }),
       tone: warnings ? 'warning' : 'info',
       blocks: [
         table(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Card } from '../cards/model.js';
 import { defineCommand } from '../src/core/command.js';
 import { UsageError } from '../src/core/errors.js';
-import { msg, t } from '../src/core/i18n.js';
+import { known, msg, pick, t } from '../src/core/i18n.js';
 import { usageLine } from '../src/core/slash-parser.js';
 import { mayRun } from '../src/core/authz.js';
 
@@ -20,7 +20,7 @@ export default defineCommand({
       const spec = ctx.commands.find((c) => c.name === name || c.aliases?.includes(name));
       if (!spec) throw new UsageError(msg('help.unknown', { name }), msg('help.unknown.hint'));
       const shape = spec.args.shape as Record<string, z.ZodType>;
-      const fields = Object.entries(shape).map(([k, f]) => ({ label: k, value: f.description ?? '' }));
+      const fields = Object.entries(shape).map(([k, f]) => ({ label: k, value: pick(known(f.description ?? ''), ctx.lang) }));
       return {
         title: `/${spec.name} — ${spec.summary[ctx.lang]}`,
         tone: 'info',

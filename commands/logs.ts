@@ -2,7 +2,6 @@ import { msg, t } from '../src/core/i18n.js';
 import { z } from 'zod';
 import { LIMITS, tailToBytes } from '../cards/limits.js';
 import type { Card } from '../cards/model.js';
-import { plural } from '../cards/util.js';
 import { defineCommand, nsOf } from '../src/core/command.js';
 import { formatDuration, parseDuration } from '../src/core/duration.js';
 import { UsageError } from '../src/core/errors.js';
@@ -51,24 +50,25 @@ export default defineCommand({
     );
     const lines = text.replace(/\n$/, '').split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
     const restarts = pod.status?.containerStatuses?.find((c) => c.name === container)?.restartCount ?? 0;
-    const title = `Logs · ${ns}/${name}${container && (pod.spec?.containers.length ?? 1) > 1 ? ` (${container})` : ''}${a.previous ? ' · previous' : ''}`;
+    const L = ctx.lang;
+    const title = t(L, 'logs.title', { pod: `${ns}/${name}` }) + (container && (pod.spec?.containers.length ?? 1) > 1 ? ` (${container})` : '') + (a.previous ? ` · ${t(L, 'logs.previous')}` : '');
     if (!lines.length || (lines.length === 1 && lines[0] === '')) {
-      return { title, tone: 'info', blocks: [{ type: 'markdown', text: a.since ? `No log lines in the last ${formatDuration(sinceMs as number)}.` : 'The log is empty.' }] };
+      return { title, tone: 'info', blocks: [{ type: 'markdown', text: a.since ? t(L, 'logs.noneSince', { d: formatDuration(sinceMs as number) }) : t(L, 'logs.empty') }] };
     }
     const cut = tailToBytes(lines, LIMITS.codeBytes, LIMITS.codeLineChars);
     const errors = lines.filter((l) => ERROR_LINE.test(l)).length;
     const shown = lines.length - cut.omittedLines;
     const footer = [
-      cut.omittedLines ? `showing the last ${shown} of ${plural(lines.length, 'line')} fetched (card size limit)` : `last ${plural(shown, 'line')}`,
-      a.since ? `since ${a.since}` : '',
-      note ?? '',
-      restarts > 0 && !a.previous ? `restarted ${restarts}× · --previous shows the crashed container` : '',
+      cut.omittedLines ? t(L, 'logs.cut', { shown, n: lines.length }) : t(L, 'logs.last', { n: shown }),
+      a.since ? t(L, 'logs.since', { since: a.since }) : '',
+      note?.[L] ?? '',
+      restarts > 0 && !a.previous ? t(L, 'logs.restarted', { n: restarts }) : '',
     ].filter(Boolean);
     const card: Card = {
       title,
       tone: errors ? 'warning' : 'info',
       blocks: [
-        ...(errors ? [{ type: 'markdown' as const, text: `⚠️ ${plural(errors, 'error line')} in this window` }] : []),
+        ...(errors ? [{ type: 'markdown' as const, text: t(L, 'logs.errors', { n: errors }) }] : []),
         { type: 'code', text: cut.text, ...(cut.omittedLines ? { omittedLines: cut.omittedLines } : {}) },
       ],
       footer: footer.join(' · '),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { plural, table } from '../cards/util.js';
+import { table } from '../cards/util.js';
 import { defineCommand } from '../src/core/command.js';
 import { formatAge } from '../src/core/duration.js';
 import { cpuCores } from '../src/kube/quantity.js';
+import { t } from '../src/core/i18n.js';
 
 export default defineCommand({
   name: 'nodes',
@@ -36,7 +37,7 @@ export default defineCommand({
       return [ready && !pressure.length ? '✅' : '❌', n.metadata?.name ?? '', status, String(use.pods), alloc ? `${Math.round((use.cpu / alloc) * 100)}%` : '?', n.status?.nodeInfo?.kubeletVersion ?? '', formatAge(now - new Date(n.metadata?.creationTimestamp ?? now).getTime())];
     });
     return {
-      title: `${plural(nodes.length, 'node')} · ${notReady ? `${notReady} not ready` : 'all ready'}`,
+      title: t(ctx.lang, 'nodes.title', { n: nodes.length, state: notReady ? t(ctx.lang, 'out.notReady', { n: notReady }) : t(ctx.lang, 'out.allReady') }),
       tone: notReady ? 'danger' : 'success',
       blocks: [table(['', 'Node', 'Status', 'Pods', 'CPU req', 'Version', 'Age'], rows)],
     };

@@ -1,11 +1,12 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Block, Button } from '../cards/model.js';
-import { plural, table } from '../cards/util.js';
+import { table } from '../cards/util.js';
 import { defineCommand } from '../src/core/command.js';
 import { formatAge } from '../src/core/duration.js';
 import { dnsLabel, labelSelector } from '../src/core/names.js';
 import { type PodSummary, summarizePod } from '../src/kube/pod-status.js';
+import { t } from '../src/core/i18n.js';
 
 const ICON: Record<PodSummary['health'], string> = { failing: '❌', pending: '⏳', terminating: '⌛', done: '☑️', ok: '✅' };
 const RANK: Record<PodSummary['health'], number> = { failing: 0, pending: 1, terminating: 2, done: 3, ok: 4 };
@@ -28,17 +29,17 @@ export default defineCommand({
     const ns = a.all ? undefined : (a.namespace ?? ctx.defaultNamespace);
     let pods = await ctx.kube.listPods(ns, a.selector, { signal: ctx.signal });
     if (!ns) pods = pods.filter((p) => ctx.namespaces.includes(p.metadata?.namespace ?? ''));
-    const where = ns ?? `${plural(ctx.namespaces.length, 'namespace')}`;
-    const sel = a.selector ? ` · ${a.selector}` : '';
+    const L = ctx.lang;
+    const where = (ns ?? t(L, 'out.namespaces', { n: ctx.namespaces.length })) + (a.selector ? ` · ${a.selector}` : '');
     if (!pods.length) {
-      return { title: `${where}${sel} · no pods`, tone: 'info', blocks: [{ type: 'markdown', text: `No pods match in ${ns ? `namespace **${ns}**` : 'your namespaces'}.` }] };
+      return { title: t(L, 'pods.none', { where }), tone: 'info', blocks: [{ type: 'markdown', text: ns ? t(L, 'pods.none.in', { ns }) : t(L, 'pods.none.mine') }] };
     }
     const rows = pods
       .map((p) => ({ p, s: summarizePod(p) }))
       .sort((x, y) => RANK[x.s.health] - RANK[y.s.health] || (x.p.metadata?.name ?? '').localeCompare(y.p.metadata?.name ?? ''));
     const problems = rows.filter((r) => r.s.health !== 'ok' && r.s.health !== 'done');
     const failing = problems.filter((r) => r.s.health === 'failing').length;
-    const title = `${where}${sel} · ${plural(pods.length, 'pod')}` + (problems.length ? ` · ${problems.length} need${problems.length === 1 ? 's' : ''} attention` : ' · all healthy');
+    const title = `${t(L, 'pods.title', { where, n: pods.length })} · ${problems.length ? t(L, 'pods.attention', { n: problems.length }) : t(L, 'out.allHealthy')}`;
     const blocks: Block[] = [];
     const name = (p: V1Pod) => (ns ? '' : `${p.metadata?.namespace}/`) + (p.metadata?.name ?? '');
     blocks.push(
@@ -49,7 +50,7 @@ export default defineCommand({
           name(p),
           `${s.ready}/${s.total}`,
           s.lastTerminationReason && s.health === 'failing' ? `${s.status} (${s.lastTerminationReason})` : s.status,
-          s.restarts ? `${s.restarts}${s.lastRestartAt ? ` (${formatAge(now - s.lastRestartAt)} ago)` : ''}` : '0',
+          s.restarts ? `${s.restarts}${s.lastRestartAt ? ` (${t(L, 'out.ago', { age: formatAge(now - s.lastRestartAt) })})` : ''}` : '0',
           formatAge(now - new Date(p.metadata?.creationTimestamp ?? now).getTime()),
         ]),
       ),
@@ -59,16 +60,16 @@ export default defineCommand({
     const healthy = rows.filter((r) => r.s.health === 'ok');
     if (healthy.length) {
       const ages = healthy.map((r) => now - new Date(r.p.metadata?.creationTimestamp ?? now).getTime());
-      blocks.push({ type: 'markdown', text: `✅ ${healthy.length} Running · oldest ${formatAge(Math.max(...ages))} · newest ${formatAge(Math.min(...ages))}` });
+      blocks.push({ type: 'markdown', text: t(L, 'pods.healthy', { n: healthy.length, oldest: formatAge(Math.max(...ages)), newest: formatAge(Math.min(...ages)) }) });
     }
     const buttons: Button[] = [];
     const worst = problems[0];
     if (worst) {
       const podNs = worst.p.metadata?.namespace as string;
       const podName = worst.p.metadata?.name as string;
-      if (worst.s.health === 'failing') buttons.push(ctx.button(`Logs ${shortName(podName)}`, 'logs', { pod: podName, namespace: podNs, ...(worst.s.restarts > 0 ? { previous: true } : {}) }));
-      buttons.push(ctx.button(`Describe ${shortName(podName)}`, 'describe', { kind: 'pod', name: podName, namespace: podNs }));
-      buttons.push(ctx.button('Events', 'events', { namespace: podNs, warnings: true }));
+      if (worst.s.health === 'failing') buttons.push(ctx.button(t(L, 'out.btn.logs', { name: shortName(podName) }), 'logs', { pod: podName, namespace: podNs, ...(worst.s.restarts > 0 ? { previous: true } : {}) }));
+      buttons.push(ctx.button(t(L, 'out.btn.describe', { name: shortName(podName) }), 'describe', { kind: 'pod', name: podName, namespace: podNs }));
+      buttons.push(ctx.button(t(L, 'out.btn.events'), 'events', { namespace: podNs, warnings: true }));
     }
     return { title, tone: failing ? 'danger' : problems.length ? 'warning' : 'success', blocks, ...(buttons.length ? { buttons } : {}) };
   },

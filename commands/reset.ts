@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
+import { t } from '../src/core/i18n.js';
 
 export default defineCommand({
   name: 'reset',
@@ -13,6 +14,6 @@ export default defineCommand({
   llm: false,
   async run(ctx) {
     const had = await ctx.resetConversation();
-    return { title: had ? 'Conversation forgotten · 已清除对话记忆' : 'Nothing to forget · 没有对话记忆', tone: 'success', blocks: [] };
+    return { title: t(ctx.lang, had ? 'reset.done' : 'reset.nothing'), tone: 'success', blocks: [] };
   },
 });

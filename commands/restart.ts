@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineCommand, nsOf } from '../src/core/command.js';
 import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
 import { rolloutCard } from './rollout-result.js';
+import { t } from '../src/core/i18n.js';
 
 export default defineCommand({
   name: 'restart',
@@ -26,6 +27,6 @@ export default defineCommand({
     const ns = nsOf(ctx, a);
     await ctx.kube.restartDeployment(ns, a.deployment, new Date(ctx.now()), { signal: ctx.signal });
     const r = await ctx.kube.waitForRollout(ns, a.deployment, 120_000, { signal: ctx.signal });
-    return rolloutCard(`restarted ${ns}/${a.deployment}`, r);
+    return rolloutCard(ctx.lang, t(ctx.lang, 'rollout.restarted', { target: `${ns}/${a.deployment}` }), r);
   },
 });

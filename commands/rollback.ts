@@ -1,4 +1,4 @@
-import { msg } from '../src/core/i18n.js';
+import { msg, t } from '../src/core/i18n.js';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { imageTag } from '../cards/util.js';
@@ -58,6 +58,6 @@ export default defineCommand({
     const p = await plan(ctx, a);
     await ctx.kube.replaceDeploymentTemplate(p.ns, a.deployment, p.template, { signal: ctx.signal });
     const r = await ctx.kube.waitForRollout(p.ns, a.deployment, 120_000, { signal: ctx.signal });
-    return rolloutCard(`rolled back ${p.ns}/${a.deployment} ${p.change}`, r);
+    return rolloutCard(ctx.lang, t(ctx.lang, 'rollout.rolledBack', { target: `${p.ns}/${a.deployment}`, change: p.change }), r);
   },
 });

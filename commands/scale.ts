@@ -33,6 +33,6 @@ export default defineCommand({
     const before = (await ctx.kube.readDeployment(ns, a.deployment, { signal: ctx.signal })).spec?.replicas ?? 1;
     await ctx.kube.scaleDeployment(ns, a.deployment, a.replicas, { signal: ctx.signal });
     const r = await ctx.kube.waitForRollout(ns, a.deployment, 60_000, { signal: ctx.signal });
-    return rolloutCard(`scaled ${ns}/${a.deployment} ${before} → ${a.replicas}`, r);
+    return rolloutCard(ctx.lang, t(ctx.lang, 'rollout.scaled', { target: `${ns}/${a.deployment}`, from: before, to: a.replicas }), r);
   },
 });

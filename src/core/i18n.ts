@@ -152,6 +152,7 @@ const CATALOGUE = {
   'kube.timeout': ['Kubernetes API did not answer within {s}s', 'Kubernetes API 在 {s} 秒内没有响应'],
   'kube.unreachable': ['Kubernetes API unreachable ({code})', '无法连接 Kubernetes API（{code}）'],
   'kube.failed': ['Kubernetes API call failed', 'Kubernetes API 调用失败'],
+  'kube.picked': ['pod {pod} of {name} ({n:pod|pods})', '{name} 的 Pod {pod}（共 {n} 个）'],
   'kube.cancelled': ['cancelled', '已取消'],
   'kube.noContainer': ['pod {pod} has no container "{container}" (containers: {names})', 'Pod {pod} 没有容器 "{container}"（现有容器：{names}）'],
 
@@ -216,17 +217,115 @@ const CATALOGUE = {
   'notify.off': ['{platform} is not running in this bot (not configured, or not in this build)', '{platform} 未在本机器人中运行（未配置，或不在此版本中）'],
   'notify.none': ['no notify target "{name}": the policy has no notify.targets yet', '没有通知目标 "{name}"：策略中还没有 notify.targets'],
   'notify.hint': ['add it under notify.targets: { platform: <platform id>, chat: <chat id or robot name> }', '在 notify.targets 下添加：{ platform: <平台>, chat: <会话 id 或机器人名> }'],
+  // --- command output (kubectl column and field names stay as they are) ---------------------------
+  'out.ago': ['{age} ago', '{age}前'],
+  'out.allHealthy': ['all healthy', '全部健康'],
+  'out.allReady': ['all ready', '全部就绪'],
+  'out.notReady': ['{n} not ready', '{n} 个未就绪'],
+  'out.namespaces': ['{n:namespace|namespaces}', '{n} 个命名空间'],
+  'out.namespacesFooter': ['namespaces: {list}', '命名空间：{list}'],
+  'out.btn.logs': ['Logs {name}', '日志 {name}'],
+  'out.btn.describe': ['Describe {name}', '详情 {name}'],
+  'out.btn.events': ['Events', '事件'],
+  'out.btn.pods': ['Pods {ns}', 'Pod 列表 {ns}'],
+  'out.btn.warnings': ['Warnings {ns}', '告警事件 {ns}'],
+  'pods.none': ['{where} · no pods', '{where} · 没有 Pod'],
+  'pods.none.in': ['No pods match in namespace **{ns}**.', '命名空间 **{ns}** 中没有匹配的 Pod。'],
+  'pods.none.mine': ['No pods match in your namespaces.', '你可见的命名空间中没有匹配的 Pod。'],
+  'pods.title': ['{where} · {n:pod|pods}', '{where} · {n} 个 Pod'],
+  'pods.attention': ['{n:needs|need} attention', '{n} 个需要关注'],
+  'pods.healthy': ['✅ {n} Running · oldest {oldest} · newest {newest}', '✅ {n} 个 Running · 最早 {oldest} · 最新 {newest}'],
+  'status.title': ['Cluster status · {n:problem|problems}', '集群状态 · {n} 个问题'],
+  'status.healthy': ['Cluster status · all healthy', '集群状态 · 全部健康'],
+  'status.cluster': ['Cluster', '集群'],
+  'status.nodes': ['Nodes', '节点'],
+  'status.warnings': ['Warnings (1h)', '告警事件（1 小时）'],
+  'status.nodesReady': ['{ready}/{total} ready', '{ready}/{total} 就绪'],
+  'status.pods': ['{running} running · {pending} pending · {failing} failing', '{running} 运行中 · {pending} 等待中 · {failing} 异常'],
+  'status.deployments': ['{ready} ready · {degraded} degraded', '{ready} 就绪 · {degraded} 降级'],
+  'status.failing': ['❌ **{pod}** {status}, restarts {n}', '❌ **{pod}** {status}，重启 {n} 次'],
+  'status.lastRestart': [', last {age} ago', '，最近一次在 {age}前'],
+  'status.degraded': ['⚠️ deploy **{name}** {ready}/{want} ready', '⚠️ deploy **{name}** {ready}/{want} 就绪'],
+  'deploys.none': ['{ns} · no deployments', '{ns} · 没有 Deployment'],
+  'deploys.none.body': ['No deployments in **{ns}**.', '**{ns}** 中没有 Deployment。'],
+  'deploys.title': ['{ns} · {n:deployment|deployments} · {state}', '{ns} · {n} 个 Deployment · {state}'],
+  'events.none': ['{ns} · no events', '{ns} · 没有事件'],
+  'events.none.body': ['No events in **{ns}** (events are kept about an hour).', '**{ns}** 中没有事件（事件约保留一小时）。'],
+  'events.noWarnings': ['{ns} · no warnings', '{ns} · 没有告警事件'],
+  'events.noWarnings.body': ['No warnings in **{ns}** (events are kept about an hour).', '**{ns}** 中没有告警事件（事件约保留一小时）。'],
+  'events.title': ['{ns} · {n:event|events} · {w:warning|warnings}', '{ns} · {n} 条事件 · {w} 条告警'],
+  'events.warningsTitle': ['{ns} · {n:warning|warnings}', '{ns} · {n} 条告警'],
+  'nodes.title': ['{n:node|nodes} · {state}', '{n} 个节点 · {state}'],
+  'describe.restarts': ['{n} (last {age} ago{reason})', '{n}（最近一次在 {age}前{reason}）'],
+  'describe.unscheduled': ['(not scheduled)', '（未调度）'],
+  'describe.noEvents': ['No recent events.', '最近没有事件。'],
+  'describe.replicas': ['{want} desired · {updated} updated · {ready} ready · {available} available', '期望 {want} · 已更新 {updated} · 就绪 {ready} · 可用 {available}'],
+  'describe.deployTitle': ['Deployment {name} · {ready}/{want} ready', 'Deployment {name} · {ready}/{want} 就绪'],
+  'logs.title': ['Logs · {pod}', '日志 · {pod}'],
+  'logs.previous': ['previous', '上一个容器'],
+  'logs.noneSince': ['No log lines in the last {d}.', '最近 {d} 内没有日志。'],
+  'logs.empty': ['The log is empty.', '日志为空。'],
+  'logs.cut': ['showing the last {shown} of {n:line|lines} fetched (card size limit)', '显示获取到的 {n} 行中的最后 {shown} 行（卡片大小限制）'],
+  'logs.last': ['last {n:line|lines}', '最后 {n} 行'],
+  'logs.since': ['since {since}', '自 {since} 起'],
+  'logs.restarted': ['restarted {n}× · --previous shows the crashed container', '已重启 {n} 次 · --previous 查看崩溃前的容器'],
+  'logs.errors': ['⚠️ {n:error line|error lines} in this window', '⚠️ 此时间段内有 {n} 行错误'],
+  'deletePod.done': ['Done · deleted pod {pod}', '已完成 · 已删除 Pod {pod}'],
+  'deletePod.body': ['Pod {pod} is terminating. /pods -n {ns} shows its replacement.', 'Pod {pod} 正在终止。/pods -n {ns} 可查看替代它的新 Pod。'],
+  'rollout.scaled': ['scaled {target} {from} → {to}', '已将 {target} 从 {from} 扩缩到 {to} 个副本'],
+  'rollout.restarted': ['restarted {target}', '已重启 {target}'],
+  'rollout.rolledBack': ['rolled back {target} {change}', '已回滚 {target} {change}'],
+  'rollout.done': ['Done · {what}', '已完成 · {what}'],
+  'rollout.done.body': ['{what} — {ready}/{want} ready in {secs} s', '{what} — {secs} 秒内 {ready}/{want} 就绪'],
+  'rollout.unsettled': ['Applied, not settled · {what}', '已应用，尚未稳定 · {what}'],
+  'rollout.unsettled.body': [
+    '{what} — after {secs} s: {ready}/{want} ready, {updated}/{want} updated. The change was applied; the rollout has not finished yet. Check /pods and /events.',
+    '{what} — {secs} 秒后：{ready}/{want} 就绪，{updated}/{want} 已更新。变更已应用，滚动更新尚未完成。请查看 /pods 和 /events。',
+  ],
+  'reset.done': ['Conversation forgotten', '已清除对话记忆'],
+  'reset.nothing': ['Nothing to forget', '没有对话记忆'],
+  // --- argument descriptions (schemas keep the English, which the LLM reads; /help shows these) ---
+  'argdoc.command': ['A command to explain', '要查看用法的命令'],
+  'argdoc.notifyTarget': ['A name under notify.targets in the policy', '策略 notify.targets 中的目标名'],
+  'argdoc.allNs': ['All namespaces you may see', '你可见的所有命名空间'],
+  'argdoc.approvalId': ['Approval id from the card, e.g. K7QF', '卡片上的审批编号，例如 K7QF'],
+  'argdoc.container': ['Container (default: the main one)', '容器（默认：主容器）'],
+  'argdoc.deployment': ['Deployment name', 'Deployment 名称'],
+  'argdoc.deploymentEg': ['Deployment name, e.g. api-gateway', 'Deployment 名称，例如 api-gateway'],
+  'argdoc.replicas': ['Desired replica count', '期望的副本数'],
+  'argdoc.exactPod': ['Exact pod name', '完整的 Pod 名称'],
+  'argdoc.auditLimit': ['How many entries (default 15, at most 50)', '条数（默认 15，最多 50）'],
+  'argdoc.tail': ['How many lines (default 50)', '行数（默认 50）'],
+  'argdoc.selector': ['Label selector, e.g. app=api-gateway', '标签选择器，例如 app=api-gateway'],
+  'argdoc.podOrDeploy': ['Name of the pod or deployment', 'Pod 或 Deployment 的名称'],
+  'argdoc.namespace': ['Namespace', '命名空间'],
+  'argdoc.namespaceDefault': ['Namespace (default: the policy default)', '命名空间（默认：策略中的默认值）'],
+  'argdoc.since': ['Only lines newer than this, e.g. 10m', '只看这段时间内的日志，例如 10m'],
+  'argdoc.warnings': ['Only warnings', '只看告警事件'],
+  'argdoc.pod': ['Pod name, or a deployment name to pick one of its pods', 'Pod 名称，或 Deployment 名称（自动选其中一个 Pod）'],
+  'argdoc.revision': ['Revision to return to (default: the previous one)', '回滚到的版本（默认：上一版本）'],
+  'argdoc.previous': ['The log of the previous (crashed) container', '上一个（崩溃的）容器的日志'],
+  'argdoc.reason': ['Why (shown on the card)', '原因（显示在卡片上）'],
+  'argdoc.kind': ['pod or deploy', 'pod 或 deploy'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MessageKey = keyof typeof CATALOGUE;
 /** Placeholder values; a Text value (a message within a message) is filled in the same language. */
 export type Params = Readonly<Record<string, string | number | Text>>;
 
+/**
+ * Fills `{name}` placeholders; `{n:one|many}` is a count with its word (English: "1 pod", "3 pods";
+ * Chinese templates write `{n} 个 Pod`, there is no plural).
+ */
 function fill(template: string, params: Params | undefined, lang: Lang): string {
   if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (m, k: string) => {
+  return template.replace(/\{(\w+)(?::([^|}]*)\|([^}]*))?\}/g, (m, k: string, one?: string, many?: string) => {
     if (!Object.hasOwn(params, k)) return m;
     const v = params[k] as string | number | Text;
+    if (one !== undefined) {
+      const n = Number(typeof v === 'object' ? v[lang] : v);
+      return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+    }
     return typeof v === 'object' ? v[lang] : String(v);
   });
 }

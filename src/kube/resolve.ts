@@ -1,4 +1,4 @@
-import { msg } from '../core/i18n.js';
+import { msg, type Text } from '../core/i18n.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { NotFoundError, OpsError } from '../core/errors.js';
 import { summarizePod } from './pod-status.js';
@@ -9,7 +9,7 @@ import type { KubeClient } from './client.js';
  * starts with `<name>-` (a deployment's pods): the most troubled one first, since that is what an
  * on-call engineer is looking for. `note` says which pod was picked.
  */
-export async function resolvePod(kube: KubeClient, namespace: string, name: string, signal?: AbortSignal): Promise<{ pod: V1Pod; note?: string }> {
+export async function resolvePod(kube: KubeClient, namespace: string, name: string, signal?: AbortSignal): Promise<{ pod: V1Pod; note?: Text }> {
   try {
     return { pod: await kube.readPod(namespace, name, signal ? { signal } : {}) };
   } catch (e) {
@@ -21,7 +21,7 @@ export async function resolvePod(kube: KubeClient, namespace: string, name: stri
     const rank = { failing: 0, pending: 1, ok: 2, terminating: 3, done: 4 } as const;
     pods.sort((a, b) => rank[summarizePod(a).health] - rank[summarizePod(b).health] || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
     const pod = pods[0] as V1Pod;
-    return { pod, note: `pod ${pod.metadata?.name} of ${name} (${pods.length} pod${pods.length > 1 ? 's' : ''})` };
+    return { pod, note: msg('kube.picked', { pod: pod.metadata?.name ?? '', name, n: pods.length }) };
   }
 }
 

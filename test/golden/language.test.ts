@@ -15,7 +15,7 @@ import { type ApiCard, ROOT, startTestApp, type TestApp } from '../helpers/start
  */
 
 describe('the catalogue', () => {
-  const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+  const placeholders = (s: string) => [...s.matchAll(/\{(\w+)(?::[^}]*)?\}/g)].map((m) => m[1]).sort();
   it.each(catalogueEntries())('%s has both languages with the same placeholders', (_key, en, zh) => {
     expect(en.trim()).not.toBe('');
     expect(zh.trim()).not.toBe('');
@@ -123,8 +123,47 @@ describe("a conversation in the reader's language", () => {
     await send('dave', '/scale 网关 2');
     await send('mallory', '/pods');
 
-    const transcript = norm(out.join('\n')).replace(/ready in \d+ s/g, 'ready in N s');
+    const transcript = norm(out.join('\n')).replace(/ready in \d+ s/g, 'ready in N s').replace(/\d+ 秒内/g, 'N 秒内');
     await expect(transcript).toMatchFileSnapshot('./text/conversation.txt');
     expect(app.demo!.count('PATCH', /api-gateway\/scale$/, { dryRun: false })).toBe(1);
+  });
+});
+
+describe('command output in both languages', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ OPSBOT_CONFIG: policyFile() });
+  });
+  afterAll(() => app?.stop());
+  const COMMANDS = ['/status', '/pods production', '/deployments production', '/events production --warnings', '/nodes', '/describe deploy order-service -n production', '/logs order-service --tail 3 -n production', '/reset'];
+  // Pod names (suffixes made at start), ages and times move with the clock: the words around them are what is checked.
+  const steady = (s: string) => s.replace(/-([a-z0-9]{10})-[bcdfghjklmnpqrstvwxz2456789]{5}\b/g, '-$1-xxxxx').replace(/(?<!\()\b\d+(\.\d+)?(ms|s|m|h|d)\b/g, 'T').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z?/g, 'TIME').replace(/\b\d\d:\d\d(:\d\d)?\b/g, 'HH:MM');
+  it.each([
+    ['zh', 'alice'],
+    ['en', 'dave'],
+  ] as const)('%s (%s) matches its golden file; only kubectl terms, names and numbers are left untranslated', async (lang, who) => {
+    const out: string[] = [];
+    for (const c of COMMANDS) {
+      out.push(`> ${c}`);
+      for (const card of await app.send(who, c)) out.push(card.text, ...(card.buttons.length ? [`buttons: ${card.buttons.map((b) => b.label).join(' | ')}`] : []));
+      out.push('');
+    }
+    const text = steady(out.join('\n'));
+    if (lang === 'zh') expect(text).not.toMatch(/\b(need attention|all healthy|all ready|not ready|ago|running ·|ready in|no pods|The log)\b/);
+    await expect(text).toMatchFileSnapshot(`./text/outputs.${lang}.txt`);
+  });
+});
+
+describe('argument descriptions', () => {
+  it('every argument of every command has its Chinese in the catalogue (what /help shows)', async () => {
+    const { COMMANDS } = await import('../../commands/index.js');
+    const { known } = await import('../../src/core/i18n.js');
+    const missing: string[] = [];
+    for (const c of COMMANDS) {
+      for (const [k, f] of Object.entries(c.args.shape as Record<string, { description?: string }>)) {
+        if (typeof known(f.description ?? '') === 'string') missing.push(`/${c.name} ${k}: ${f.description ?? '(none)'}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });

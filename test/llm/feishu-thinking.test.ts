@@ -34,6 +34,6 @@ describe('feedback while the model works (Feishu)', () => {
     expect(thinking.patches.at(-1)!.header.title.content).toBe('💬 production 里哪些 pod 不正常？');
     expect(cardText(thinking.patches.at(-1))).toContain('order-service 有一个 pod 在 CrashLoopBackOff。');
     // The pods table follows as its own card.
-    expect(api.messages.slice(before + 1).map((m) => m.card.header.title.content)).toEqual([expect.stringMatching(/^production · \d+ pods · 2 need attention$/)]);
+    expect(api.messages.slice(before + 1).map((m) => m.card.header.title.content)).toEqual([expect.stringMatching(/^production · \d+ 个 Pod · 2 个需要关注$/)]); // a Chinese question
   });
 });
