@@ -45,7 +45,7 @@ export async function benchApprovalClicks(): Promise<Row[]> {
     const ackedAll = performance.now() - started;
     await app.approvals.idle();
     const executions = app.demo!.count('DELETE', /\/pods\//, { dryRun: false });
-    const winners = results.filter((t) => t.startsWith('Approved by')).length;
+    const winners = results.filter((t) => /^Approved by .* — executing|已批准 — 执行中/.test(t)).length; // the policy's language (the shipped example: zh)
     return [
       { metric: '1,000 concurrent approve clicks over 100 approvals: executions reaching the API', value: String(executions), goal: 'exactly 100', ok: executions === 100 && winners === 100 },
       { metric: 'click → acknowledgement, p50 / p99 (all 1,000 in flight)', value: `${median(acks).toFixed(0)} / ${percentile(acks, 99).toFixed(0)} ms`, goal: 'p99 < 3,000 ms (platform deadline)', ok: percentile(acks, 99) < 3000 },
