@@ -57,6 +57,28 @@ export class EnvVars {
     return v.replace(/\/+$/, '');
   }
 
+  /**
+   * `a=1, b=2` → a=1, b=2 (robot webhooks and their secrets): lowercase names; a bad entry or a
+   * repeated name is one problem line that never echoes the value (it is often a credential).
+   */
+  pairs(name: string): Map<string, string> {
+    const out = new Map<string, string>();
+    const raw = this.get(name);
+    if (!raw) return out;
+    for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const i = part.indexOf('=');
+      const key = i > 0 ? part.slice(0, i).trim() : '';
+      const value = i > 0 ? part.slice(i + 1).trim() : '';
+      if (!PAIR_NAME.test(key) || !value) {
+        this.problems.push(`${name}: each entry is name=value with a lowercase name (got "${shorten(part.replace(/=.*/, '=…'))}")`);
+        continue;
+      }
+      if (out.has(key)) this.problems.push(`${name}: "${key}" is given twice`);
+      out.set(key, value);
+    }
+    return out;
+  }
+
   problem(line: string): void {
     this.problems.push(line);
   }
@@ -65,6 +87,8 @@ export class EnvVars {
     this.notes.push(line);
   }
 }
+
+const PAIR_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 export function shorten(v: string): string {
   return v.length > 60 ? v.slice(0, 57) + '...' : v;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -40,6 +40,12 @@ export class FakeDingtalk {
   readonly sockets: WebSocket[] = [];
   tokensIssued = 0;
   opens = 0;
+  /** Custom robots (自定义机器人) by access_token, with their 加签 secret. */
+  readonly robots = new Map<string, { secret?: string }>();
+  readonly robotPosts: { token: string; body: Record<string, unknown>; timestamp?: string; sign?: string }[] = [];
+  readonly robotRefused: { token: string; errcode: number }[] = [];
+  /** Answer 130101 (too fast) this many times first. */
+  robotFailNext = 0;
   /** Make createAndDeliver fail (an unpublished template, say). */
   failCards?: string;
   readonly #tickets = new Set<string>();
@@ -159,6 +165,31 @@ export class FakeDingtalk {
       const md = body['markdown'] as { title?: unknown; text?: unknown } | undefined;
       if (body['msgtype'] !== 'markdown' || typeof md?.title !== 'string' || typeof md.text !== 'string') return reply(200, { errcode: 40035, errmsg: '缺少参数 markdown' });
       this.messages.push({ via: 'session', to: u.searchParams.get('session') ?? '', title: md.title, text: md.text, ...(body['at'] ? { at: body['at'] } : {}) });
+      return reply(200, { errcode: 0, errmsg: 'ok' });
+    }
+    if (req.method === 'POST' && path === '/robot/send') {
+      const token = u.searchParams.get('access_token') ?? '';
+      const robot = this.robots.get(token);
+      const refuse = (errcode: number, errmsg: string) => {
+        this.robotRefused.push({ token, errcode });
+        reply(200, { errcode, errmsg });
+      };
+      if (!robot) return refuse(300001, 'token is not exist');
+      if (robot.secret) {
+        // As DingTalk: the sign is URL-decoded once by the query parser, then compared; 1 h window.
+        const ts = u.searchParams.get('timestamp') ?? '';
+        const sign = u.searchParams.get('sign') ?? '';
+        const want = createHmac('sha256', robot.secret).update(`${ts}\n${robot.secret}`).digest('base64');
+        if (!/^\d{13}$/.test(ts) || Math.abs(Date.now() - Number(ts)) > 3600_000) return refuse(310000, 'invalid timestamp');
+        if (sign !== want) return refuse(310000, 'sign not match');
+      }
+      if (this.robotFailNext > 0) {
+        this.robotFailNext--;
+        return refuse(130101, 'send too fast, exceed 20 times per minute');
+      }
+      const md = body['markdown'] as { title?: unknown; text?: unknown } | undefined;
+      if (body['msgtype'] !== 'markdown' || typeof md?.title !== 'string' || typeof md.text !== 'string') return refuse(40035, '缺少参数 markdown');
+      this.robotPosts.push({ token, body, ...(u.searchParams.get('timestamp') ? { timestamp: u.searchParams.get('timestamp') as string, sign: u.searchParams.get('sign') as string } : {}) });
       return reply(200, { errcode: 0, errmsg: 'ok' });
     }
     // Everything else needs the access token.

@@ -5,7 +5,7 @@ import { OpsError } from '../../core/errors.js';
 import { Outbound, RetryableError } from '../../core/outbound.js';
 import { definePlatform } from '../../core/platform.js';
 import { Secret } from '../../config/secret.js';
-import { type EnvVars, shorten, type VarDoc } from '../../config/vars.js';
+import type { EnvVars, VarDoc } from '../../config/vars.js';
 import type { Logger } from '../../log.js';
 import { renderFeishuCard } from './render.js';
 
@@ -44,31 +44,11 @@ export const FEISHU_BOT_VARS: VarDoc[] = [
   { name: 'FEISHU_BOT_API_BASE', default: 'https://open.feishu.cn', meaning: 'Base for bots given as a bare token (`https://open.larksuite.com` for Lark, or a test server).' },
 ];
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 const TOKEN = /^[A-Za-z0-9-]{8,100}$/;
 
-/** `a=1, b=2` → [['a','1'],['b','2']]; problems are reported with the variable's name. */
-function pairs(v: EnvVars, name: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const raw = v.get(name);
-  if (!raw) return out;
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const i = part.indexOf('=');
-    const key = i > 0 ? part.slice(0, i).trim() : '';
-    const value = i > 0 ? part.slice(i + 1).trim() : '';
-    if (!NAME.test(key) || !value) {
-      v.problem(`${name}: each entry is name=value with a lowercase name (got "${shorten(part.replace(/=.*/, '=…'))}")`);
-      continue;
-    }
-    if (out.has(key)) v.problem(`${name}: "${key}" is given twice`);
-    out.set(key, value);
-  }
-  return out;
-}
-
 export function readFeishuBotConfig(v: EnvVars): FeishuBotConfig | undefined {
-  const urls = pairs(v, 'FEISHU_BOT_WEBHOOKS');
-  const secrets = pairs(v, 'FEISHU_BOT_SECRETS');
+  const urls = v.pairs('FEISHU_BOT_WEBHOOKS');
+  const secrets = v.pairs('FEISHU_BOT_SECRETS');
   if (!urls.size) {
     if (secrets.size) v.problem('FEISHU_BOT_SECRETS: set FEISHU_BOT_WEBHOOKS too (the bots these secrets sign for)');
     return undefined;
