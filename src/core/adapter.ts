@@ -109,6 +109,23 @@ export interface PlatformCaps {
   singleConnection: boolean;
   /** A reply handle answers one card only (WeCom response_url); later cards go to the chat. */
   replyOnce: boolean;
+  /**
+   * How this platform can ring a person urgently (Feishu 加急, DingTalk DING, WeCom 紧急通知), as
+   * configured by the admin; absent or empty: it cannot. Alerts escalate with these.
+   */
+  urgent?: readonly UrgentLevel[];
+}
+
+/** In-app ring, SMS, or a phone call. */
+export type UrgentLevel = 'app' | 'sms' | 'phone';
+
+/** One urgent reminder: to people by their platform user ids (from the policy, never from chat input). */
+export interface UrgentRequest {
+  level: UrgentLevel;
+  userIds: string[];
+  text: string;
+  /** The card it is about, where the platform rings for a message the bot sent (Feishu). */
+  ref?: string;
 }
 
 /** Where a card goes: a chat, and the opaque reply handle when answering a message. */
@@ -140,6 +157,8 @@ export interface PlatformAdapter {
    * (`once-per-handle`), or nothing. Not called when `caps.cardUpdate` is `never`.
    */
   update(ref: string, card: Card): Promise<string | void>;
+  /** Rings people urgently; present when `caps.urgent` lists levels. Resolves with the ids it could not reach. */
+  remind?(r: UrgentRequest): Promise<{ failed: string[] }>;
   close?(): Promise<void>;
 }
 

@@ -46,6 +46,11 @@ export class FakeDingtalk {
   readonly robotRefused: { token: string; errcode: number }[] = [];
   /** Answer 130101 (too fast) this many times first. */
   robotFailNext = 0;
+  /** DINGs sent, and the staff the organisation has (others come back in failedList). */
+  readonly dings: { remindType: number; to: string[]; content: string }[] = [];
+  staff = new Set(['sre_alice', 'sre_bob', 'sre_carol']);
+  /** SMS/phone DINGs left before ding.serverquota.insufficient. */
+  dingQuota = Infinity;
   /** Make createAndDeliver fail (an unpublished template, say). */
   failCards?: string;
   readonly #tickets = new Set<string>();
@@ -234,6 +239,18 @@ export class FakeDingtalk {
       card.updates.push(params as Record<string, string>);
       card.params = { ...card.params, ...(params as Record<string, string>) };
       return reply(200, { success: true, result: true });
+    }
+    if (req.method === 'POST' && path === '/v1.0/robot/ding/send') {
+      const type = body['remindType'];
+      const to = body['receiverUserIdList'];
+      if (body['robotCode'] !== this.clientId) return refuse(400, 'invalid.chatbotId', 'invalid.chatbotId');
+      if (type !== 1 && type !== 2 && type !== 3) return refuse(400, 'invalidParameter.param.invalid', 'remindType');
+      if (!Array.isArray(to) || !to.length || typeof body['content'] !== 'string' || !body['content']) return refuse(400, 'invalidParameter.param.invalid', 'receiverUserIdList/content');
+      if (to.length > (type === 1 ? 200 : 20)) return refuse(400, 'ding.receivercount.limit', 'ding receiver count limit');
+      if (type !== 1 && this.dingQuota-- <= 0) return refuse(400, 'ding.serverquota.insufficient', 'ding server quota insufficient');
+      const unknown = (to as string[]).filter((u) => !this.staff.has(u));
+      this.dings.push({ remindType: type, to: to as string[], content: body['content'] });
+      return reply(200, { openDingId: randomUUID(), ...(unknown.length ? { failedList: { 'miss.staffId': unknown } } : {}) });
     }
     if (req.method === 'POST' && path === '/v1.0/card/callbacks/register') {
       const r = { callbackRouteKey: String(body['callbackRouteKey'] ?? ''), callbackUrl: String(body['callbackUrl'] ?? ''), apiSecret: String(body['apiSecret'] ?? '') };

@@ -166,3 +166,32 @@ describe('DingTalk Stream mode without a card template: markdown, approvals type
     expect(dt.cards.size).toBe(0);
   });
 });
+
+describe('DingTalk DING (urgent reminders) behind the capabilities', () => {
+  const dt = new FakeDingtalk();
+  let app: TestApp;
+  beforeAll(async () => {
+    await dt.start();
+    app = await startTestApp(dingtalkEnv(dt.url, 'stream', { DINGTALK_DING: 'app,phone' }), { platformBackoffMs: 50 });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await dt.stop();
+  });
+
+  it('declares the enabled levels; rings by phone in batches of 20; reports who could not be reached; refuses a level not enabled', async () => {
+    const adapter = app.adapters.get('dingtalk')!;
+    expect(adapter.caps.urgent).toEqual(['app', 'phone']);
+    const many = Array.from({ length: 25 }, (_, i) => (i === 0 ? 'sre_bob' : `sre_x${i}`));
+    const r = await adapter.remind!({ level: 'phone', userIds: many, text: 'P0 api-gateway down' });
+    expect(dt.dings.map((d) => [d.remindType, d.to.length])).toEqual([
+      [3, 20],
+      [3, 5],
+    ]);
+    expect(r.failed).toHaveLength(24);
+    expect(r.failed).not.toContain('sre_bob');
+    await expect(adapter.remind!({ level: 'sms', userIds: ['sre_bob'], text: 'x' })).rejects.toThrow(/DING sms is not enabled/);
+    dt.dingQuota = 0;
+    await expect(adapter.remind!({ level: 'phone', userIds: ['sre_bob'], text: 'x' })).rejects.toThrow(/DING quota is used up/);
+  });
+});

@@ -125,6 +125,18 @@ export class DingtalkClient {
     await this.#api('PUT', '/v1.0/card/instances', { outTrackId, cardData: { cardParamMap: params }, cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true } }, `dingtalk:card:${outTrackId}`, 'card update');
   }
 
+  /**
+   * A robot DING (POST /v1.0/robot/ding/send; 专业版/专属版 with the permission 企业机器人发送撤回DING消息):
+   * remindType 1 in-app, 2 SMS, 3 phone. At most 200 receivers in-app and 20 by SMS or phone.
+   * Returns the openDingId and the receivers DingTalk could not reach.
+   */
+  async ding(remindType: 1 | 2 | 3, staffIds: string[], content: string): Promise<{ openDingId: string; failed: string[] }> {
+    const j = await this.#api('POST', '/v1.0/robot/ding/send', { robotCode: this.#o.robotCode, remindType, receiverUserIdList: staffIds, content }, 'dingtalk:ding', 'DING');
+    const failedList = (j['failedList'] ?? {}) as Record<string, unknown>;
+    const failed = Object.values(failedList).flatMap((v) => (Array.isArray(v) ? v.map(String) : []));
+    return { openDingId: String(j['openDingId'] ?? ''), failed };
+  }
+
   /** Registers where HTTP card callbacks go (POST /v1.0/card/callbacks/register). */
   async registerCardCallback(routeKey: string, callbackUrl: string, apiSecret: string): Promise<void> {
     await this.#api('POST', '/v1.0/card/callbacks/register', { callbackRouteKey: routeKey, callbackUrl, apiSecret, forceUpdate: true }, 'dingtalk:register', 'card callback register');
@@ -154,7 +166,8 @@ export class DingtalkClient {
     }
     if (r.ok) return j;
     const code = String(j['code'] ?? '');
-    if (r.status === 429 || THROTTLED.test(code)) throw new RetryableError(`DingTalk ${what}: throttled (${code || r.status})`, 2000);
+    if (code === 'ding.serverquota.insufficient') throw new UpstreamError(`DingTalk ${what}: the organisation's DING quota is used up (钉钉管理后台 → 增购 DING 额度)`);
+    if (r.status === 429 || THROTTLED.test(code) || code === 'toomuch.msg') throw new RetryableError(`DingTalk ${what}: throttled (${code || r.status})`, 2000);
     if (authed && (r.status === 401 || /InvalidAuthentication|token/i.test(code))) {
       this.#token = undefined;
       throw new RetryableError(`DingTalk ${what}: access token refused (${code || r.status})`);

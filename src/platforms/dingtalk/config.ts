@@ -16,6 +16,8 @@ export interface DingtalkConfig {
   /** Event subscription over HTTP (事件与回调 → 加密 aes_key + 签名 token): answered and checked. */
   eventToken?: Secret;
   eventAesKey?: Secret;
+  /** DING levels the organisation may use (专业版/专属版 and the DING permission): none unless the admin says. */
+  ding: ('app' | 'sms' | 'phone')[];
   /** https://api.dingtalk.com (OpenAPI and the Stream gateway), or a test server. */
   apiBase: string;
   /** https://oapi.dingtalk.com: the only host a sessionWebhook may point to. */
@@ -31,11 +33,13 @@ export const DINGTALK_VARS: VarDoc[] = [
   { name: 'DINGTALK_CARD_CALLBACK_URL', meaning: 'HTTP mode only: the public https URL of `/webhooks/dingtalk`; registered at startup as the card button callback (Stream mode receives clicks on the connection).' },
   { name: 'DINGTALK_EVENT_TOKEN', meaning: 'Event subscription over HTTP (事件与回调 → 签名 token), to save an event URL pointing at `/webhooks/dingtalk`; optional.' },
   { name: 'DINGTALK_EVENT_AES_KEY', meaning: 'The 43-character 加密 aes_key of the same page; required with `DINGTALK_EVENT_TOKEN`.' },
+  { name: 'DINGTALK_DING', meaning: 'DING levels the robot may use to escalate alerts, comma-separated: `app` (应用内), `sms` (短信), `phone` (电话). Needs 钉钉专业版/专属版 and the permission 企业机器人发送撤回DING消息; SMS and phone use the paid DING quota. Unset: no DING.' },
   { name: 'DINGTALK_API_BASE', default: 'https://api.dingtalk.com', meaning: 'OpenAPI and Stream gateway base, or a local test server.' },
   { name: 'DINGTALK_OAPI_BASE', default: 'https://oapi.dingtalk.com', meaning: 'The only origin a `sessionWebhook` may point to (replies are refused elsewhere), or a local test server.' },
 ];
 
-const APP_VARS = ['DINGTALK_MODE', 'DINGTALK_CLIENT_ID', 'DINGTALK_CLIENT_SECRET', 'DINGTALK_ROBOT_CODE', 'DINGTALK_CARD_TEMPLATE_ID', 'DINGTALK_CARD_CALLBACK_URL', 'DINGTALK_EVENT_TOKEN', 'DINGTALK_EVENT_AES_KEY'];
+const APP_VARS = ['DINGTALK_MODE', 'DINGTALK_CLIENT_ID', 'DINGTALK_CLIENT_SECRET', 'DINGTALK_ROBOT_CODE', 'DINGTALK_CARD_TEMPLATE_ID', 'DINGTALK_CARD_CALLBACK_URL', 'DINGTALK_EVENT_TOKEN', 'DINGTALK_EVENT_AES_KEY', 'DINGTALK_DING'];
+const DING_LEVELS = ['app', 'sms', 'phone'] as const;
 
 /** DingTalk's app variables are all-or-nothing; the bases alone do not turn it on. */
 export function readDingtalkConfig(v: EnvVars): DingtalkConfig | undefined {
@@ -58,6 +62,9 @@ export function readDingtalkConfig(v: EnvVars): DingtalkConfig | undefined {
   const eventAesKey = v.secret('DINGTALK_EVENT_AES_KEY');
   if (Boolean(eventToken) !== Boolean(eventAesKey)) v.problem('DINGTALK_EVENT_TOKEN and DINGTALK_EVENT_AES_KEY: set both or neither (事件与回调 → 加密 aes_key / 签名 token)');
   if (eventAesKey && !/^[A-Za-z0-9+/]{43}$/.test(eventAesKey.reveal())) v.problem('DINGTALK_EVENT_AES_KEY: must be the 43-character aes_key from 事件与回调');
+  const ding = (v.get('DINGTALK_DING') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const badDing = ding.filter((x) => !(DING_LEVELS as readonly string[]).includes(x));
+  if (badDing.length) v.problem(`DINGTALK_DING: unknown level "${shorten(badDing[0] as string)}" (use app, sms, phone)`);
   const apiBase = v.baseUrl('DINGTALK_API_BASE', 'https://api.dingtalk.com');
   const oapiBase = v.baseUrl('DINGTALK_OAPI_BASE', 'https://oapi.dingtalk.com');
   if (!clientId || !clientSecret || (mode !== 'stream' && mode !== 'http')) return undefined;
@@ -70,6 +77,7 @@ export function readDingtalkConfig(v: EnvVars): DingtalkConfig | undefined {
     ...(cardCallbackUrl ? { cardCallbackUrl } : {}),
     ...(eventToken ? { eventToken } : {}),
     ...(eventAesKey ? { eventAesKey } : {}),
+    ding: [...new Set(ding.filter((x): x is (typeof DING_LEVELS)[number] => (DING_LEVELS as readonly string[]).includes(x)))],
     apiBase,
     oapiBase,
   };

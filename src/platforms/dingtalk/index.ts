@@ -1,8 +1,8 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { withoutButtons } from '../../../cards/fallback.js';
 import type { Card } from '../../../cards/model.js';
-import type { ActionAnswer, CardActionEvent, EventSink, HttpReply, InboundEvent, PlatformAdapter, PlatformCaps, RawRequest, Receipt, SendTarget } from '../../core/adapter.js';
-import { VerificationError } from '../../core/errors.js';
+import type { ActionAnswer, CardActionEvent, EventSink, HttpReply, InboundEvent, PlatformAdapter, PlatformCaps, RawRequest, Receipt, SendTarget, UrgentRequest } from '../../core/adapter.js';
+import { OpsError, VerificationError } from '../../core/errors.js';
 import { t } from '../../core/i18n.js';
 import { settle } from '../../core/ingress.js';
 import { Outbound } from '../../core/outbound.js';
@@ -67,6 +67,7 @@ export class DingtalkAdapter implements PlatformAdapter {
       maxCardBytes: MAX_MARKDOWN_BYTES,
       singleConnection: false,
       replyOnce: false,
+      urgent: o.config.ding,
     };
     // 20 messages a minute per robot is the custom-robot limit; the app robot's is not published: one
     // per second per chat with bounded retries on throttling keeps well inside what teams report.
@@ -173,6 +174,19 @@ export class DingtalkAdapter implements PlatformAdapter {
     if (rec) await this.#remember(ref, { ...rec, actions: slotActions(card) });
   }
 
+  /** A robot DING to people by staffId (the policy's ids), at a level the admin enabled (DINGTALK_DING). */
+  async remind(r: UrgentRequest): Promise<{ failed: string[] }> {
+    if (!this.#o.config.ding.includes(r.level)) throw new OpsError('unsupported', `DING ${r.level} is not enabled (DINGTALK_DING=${this.#o.config.ding.join(',') || 'unset'})`);
+    const max = r.level === 'app' ? 200 : 20;
+    const failed: string[] = [];
+    for (let i = 0; i < r.userIds.length; i += max) {
+      const batch = r.userIds.slice(i, i + max);
+      const out = await this.client.ding(r.level === 'app' ? 1 : r.level === 'sms' ? 2 : 3, batch, r.text.slice(0, 500));
+      failed.push(...out.failed);
+    }
+    return { failed };
+  }
+
   /** Starts the Stream connection; its callbacks go through the same ingress as HTTP. */
   startStream(sink: EventSink): DingtalkStream {
     const c = this.#o.config;
@@ -262,7 +276,7 @@ export const dingtalk = definePlatform<DingtalkConfig>({
       adapter,
       http,
       ...(http ? {} : { routeOff: 'dingtalk runs over Stream mode (DINGTALK_MODE=stream); the HTTP callback route is off', connect: (sink: EventSink) => void adapter.startStream(sink) }),
-      summary: { mode: config.mode, cards: config.cardTemplateId ? 'interactive' : 'markdown', apiBase: config.apiBase },
+      summary: { mode: config.mode, cards: config.cardTemplateId ? 'interactive' : 'markdown', ding: config.ding.join(',') || 'off', apiBase: config.apiBase },
       close: () => adapter.close(),
     };
   },
