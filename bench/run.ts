@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { benchApprovalClicks, benchSqliteTransitions } from './approvals.js';
+import { benchDingtalkHttp, benchDingtalkStream } from './dingtalk.js';
 import { benchFeishuIngress } from './feishu.js';
 import { benchPods, benchStartup } from './foundation.js';
 import { benchLlmLoop } from './llm.js';
@@ -15,6 +16,8 @@ const sections: [string, () => Promise<Row[]>][] = [
   ['approvals: 1,000 concurrent clicks', benchApprovalClicks],
   ['approvals: SQLite transitions', benchSqliteTransitions],
   ['feishu: signed+encrypted ingress', benchFeishuIngress],
+  ['dingtalk: Stream frames to ack', benchDingtalkStream],
+  ['dingtalk: signed HTTP messages', benchDingtalkHttp],
   ['llm: loop overhead and tool schema size', benchLlmLoop],
 ];
 

@@ -115,6 +115,24 @@ export class DingtalkStream {
       link.send(ack({ response: 'SUCCESS' }));
       return;
     }
+    if (topic === TOPIC_ROBOT) {
+      // Robot messages are fire-and-forget (DingTalk does not redeliver them) and their ack says nothing
+      // but SUCCESS: ack at once, then dedupe and dispatch — tracked, so a shutdown lets them finish.
+      link.send(ack({ response: 'SUCCESS' }));
+      void link.answer(async () => {
+        let data: unknown;
+        try {
+          data = JSON.parse(typeof f.data === 'string' ? f.data : '');
+        } catch {
+          this.#o.log.warn({ topic, messageId }, 'dingtalk stream: robot message with undecodable data dropped');
+          return undefined;
+        }
+        const r = await this.#o.onCallback(topic, data, f.headers);
+        r.afterAck?.();
+        return undefined;
+      });
+      return;
+    }
     void link.answer(
       async () => {
         let data: unknown;
