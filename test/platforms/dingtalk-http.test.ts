@@ -4,22 +4,13 @@ import { callbackSignature, decryptCallback, encryptCallback } from '../../src/p
 import { type CardInstance, FakeDingtalk } from '../fakes/dingtalk-api.js';
 import { cardClick, DINGTALK, dingtalkEnv, robotHeaders, robotMessage } from '../helpers/sign-dingtalk.js';
 import { startTestApp, type TestApp } from '../helpers/start-app.js';
+import { until } from '../helpers/until.js';
 
 /**
  * DingTalk over HTTP: robot messages POSTed to /webhooks/dingtalk with `timestamp` + `sign`; the card
  * callback route registered at startup (its URL carries a token derived from the app secret); the
  * event-subscription handshake (check_url) answered with the encrypted `success`.
  */
-async function until<T>(f: () => T | undefined | false, what: string, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 15));
-  }
-}
-
 const EVENT = { token: 'opsbotDingToken', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
 
 describe('DingTalk HTTP mode with interactive cards', () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CardInstance, FakeDingtalk } from '../fakes/dingtalk-api.js';
 import { cardClick, DINGTALK, dingtalkEnv, robotMessage } from '../helpers/sign-dingtalk.js';
 import { startTestApp, type TestApp } from '../helpers/start-app.js';
+import { until } from '../helpers/until.js';
 
 /**
  * DingTalk over Stream mode against a local fake DingTalk: the bot opens the connection itself
@@ -9,16 +10,6 @@ import { startTestApp, type TestApp } from '../helpers/start-app.js';
  * are created from the template and delivered to the group, clicks arrive on the socket and are
  * answered in their ack with the updated card, later states go through PUT /v1.0/card/instances.
  */
-async function until<T>(f: () => T | undefined | false, what: string, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 15));
-  }
-}
-
 let n = 0;
 const frame = (topic: string, data: unknown) => ({ type: 'CALLBACK', headers: { contentType: 'application/json', messageId: `m-${++n}`, time: String(Date.now()), topic, appId: 'app-1', connectionId: 'conn-1' }, data: JSON.stringify(data) });
 const robot = (data: unknown) => frame('/v1.0/im/bot/messages/get', data);

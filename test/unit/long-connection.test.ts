@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Link, LongConnection, type LongConnectionOptions } from '../../src/core/long-connection.js';
+import { until } from '../helpers/until.js';
 
 /**
  * The shared long-connection machinery every long-connection platform uses (Feishu today, DingTalk
@@ -39,16 +40,6 @@ function conn(o: Partial<LongConnectionOptions> & Pick<LongConnectionOptions, 'e
   const c = new LongConnection({ name: 'test connection', log, onFrame: () => {}, minBackoffMs: 40, maxBackoffMs: 400, ...o });
   cleanup.push(() => c.stop());
   return c;
-}
-
-async function until<T>(f: () => T | undefined | false, what: string, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('LongConnection', () => {

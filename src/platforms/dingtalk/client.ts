@@ -1,6 +1,7 @@
 import type { Secret } from '../../config/secret.js';
 import { UpstreamError } from '../../core/errors.js';
 import { type Outbound, RetryableError } from '../../core/outbound.js';
+import { CachedToken } from '../../core/token-cache.js';
 import type { Logger } from '../../log.js';
 
 /** Refresh the access token this long before it expires (the official SDK: 5 minutes). */
@@ -33,20 +34,19 @@ export class SessionGone extends Error {}
  */
 export class DingtalkClient {
   readonly #o: Required<DingtalkClientOptions>;
-  #token?: { value: string; refreshAt: number };
-  #refreshing?: Promise<string>;
+  readonly #token: CachedToken;
 
   constructor(o: DingtalkClientOptions) {
     this.#o = { now: Date.now, ...o, apiBase: o.apiBase.replace(/\/+$/, '') };
+    this.#token = new CachedToken(() => this.#fetchToken(), { marginMs: REFRESH_MARGIN_MS, now: this.#o.now });
   }
 
-  async token(): Promise<string> {
-    if (this.#token && this.#o.now() < this.#token.refreshAt) return this.#token.value;
-    this.#refreshing ??= this.#fetchToken().finally(() => (this.#refreshing = undefined));
-    return this.#refreshing;
+  /** The access token; concurrent callers share one refresh. */
+  token(): Promise<string> {
+    return this.#token.get();
   }
 
-  async #fetchToken(): Promise<string> {
+  async #fetchToken(): Promise<{ value: string; expiresInMs: number }> {
     const j = await this.#o.outbound.run('dingtalk:token', 'dingtalk token', async (signal) => {
       const r = await fetch(`${this.#o.apiBase}/v1.0/oauth2/accessToken`, {
         method: 'POST',
@@ -59,8 +59,7 @@ export class DingtalkClient {
     const value = j['accessToken'];
     const expireIn = Number(j['expireIn'] ?? 7200);
     if (typeof value !== 'string' || !value) throw new UpstreamError('DingTalk returned no accessToken (check DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET)');
-    this.#token = { value, refreshAt: this.#o.now() + Math.max(60_000, expireIn * 1000 - REFRESH_MARGIN_MS) };
-    return value;
+    return { value, expiresInMs: expireIn * 1000 };
   }
 
   /** A markdown reply through the message's sessionWebhook (no token; throws SessionGone when expired). */
@@ -169,7 +168,7 @@ export class DingtalkClient {
     if (code === 'ding.serverquota.insufficient') throw new UpstreamError(`DingTalk ${what}: the organisation's DING quota is used up (钉钉管理后台 → 增购 DING 额度)`);
     if (r.status === 429 || THROTTLED.test(code) || code === 'toomuch.msg') throw new RetryableError(`DingTalk ${what}: throttled (${code || r.status})`, 2000);
     if (authed && (r.status === 401 || /InvalidAuthentication|token/i.test(code))) {
-      this.#token = undefined;
+      this.#token.invalidate();
       throw new RetryableError(`DingTalk ${what}: access token refused (${code || r.status})`);
     }
     if (r.status >= 500) throw new RetryableError(`DingTalk ${what}: HTTP ${r.status}`);

@@ -2,6 +2,7 @@ import type { Secret } from '../../config/secret.js';
 import { UpstreamError } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
 import { type Outbound, RetryableError } from '../../core/outbound.js';
+import { CachedToken } from '../../core/token-cache.js';
 
 /** Codes meaning "the tenant_access_token is invalid or expired" (open.feishu.cn server error codes). */
 const TOKEN_INVALID = new Set([99991661, 99991663, 99991664, 99991665, 99991668]);
@@ -33,21 +34,19 @@ interface ApiReply {
  */
 export class FeishuClient {
   readonly #o: Required<FeishuClientOptions>;
-  #token?: { value: string; refreshAt: number };
-  #refreshing?: Promise<string>;
+  readonly #token: CachedToken;
 
   constructor(o: FeishuClientOptions) {
     this.#o = { now: Date.now, ...o, apiBase: o.apiBase.replace(/\/+$/, '') };
+    this.#token = new CachedToken(() => this.#fetchToken(), { marginMs: REFRESH_MARGIN_MS, now: this.#o.now });
   }
 
   /** The tenant_access_token; concurrent callers share one refresh. */
-  async token(): Promise<string> {
-    if (this.#token && this.#o.now() < this.#token.refreshAt) return this.#token.value;
-    this.#refreshing ??= this.#fetchToken().finally(() => (this.#refreshing = undefined));
-    return this.#refreshing;
+  token(): Promise<string> {
+    return this.#token.get();
   }
 
-  async #fetchToken(): Promise<string> {
+  async #fetchToken(): Promise<{ value: string; expiresInMs: number }> {
     const res = await this.#o.outbound.run('feishu:token', 'feishu token', async (signal) => {
       const r = await fetch(`${this.#o.apiBase}/open-apis/auth/v3/tenant_access_token/internal`, {
         method: 'POST',
@@ -60,8 +59,7 @@ export class FeishuClient {
     const value = res['tenant_access_token'];
     const expire = Number(res['expire'] ?? 7200);
     if (typeof value !== 'string' || !value) throw new UpstreamError('Feishu returned no tenant_access_token (check FEISHU_APP_ID / FEISHU_APP_SECRET)');
-    this.#token = { value, refreshAt: this.#o.now() + Math.max(60_000, expire * 1000 - REFRESH_MARGIN_MS) };
-    return value;
+    return { value, expiresInMs: expire * 1000 };
   }
 
   /** The bot's own identity, to recognise @bot in groups. */
@@ -115,7 +113,7 @@ export class FeishuClient {
     const code = Number(json.code ?? (r.ok ? 0 : -1));
     if (code === 0) return { ...json, data: json.data ?? {} } as ApiReply & { data: Record<string, unknown> };
     if (TOKEN_INVALID.has(code)) {
-      this.#token = undefined;
+      this.#token.invalidate();
       throw new RetryableError(`Feishu ${what}: token expired (${code})`);
     }
     if (RATE_LIMITED.has(code)) throw new RetryableError(`Feishu ${what}: rate limited (${code})`, retryAfter ?? 1000);

@@ -1,0 +1,10 @@
+/** Polls `f` until it returns something truthy; fails with what was awaited after `ms`. */
+export async function until<T>(f: () => T | undefined | null | false, what: string, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
