@@ -145,6 +145,12 @@ export interface PlatformAdapter {
    */
   answerAction?(answer: ActionAnswer, ev: CardActionEvent): HttpReply;
   /**
+   * Where a message's acknowledgement can carry the reply (WeCom's intelligent bot in API mode answers
+   * the callback with the card): called once the message is dispatched; may wait (briefly, within the
+   * ack deadline) for the first card and return the reply to send instead of `reply`.
+   */
+  answerMessage?(ev: IncomingMessage, reply: HttpReply): Promise<HttpReply>;
+  /**
    * Called before a click is handled and once its answer is on the wire (Feishu: an update sent before
    * the callback's answer fails or is reverted, so the adapter holds them until `after`).
    */

@@ -158,6 +158,7 @@ const CATALOGUE = {
 
   // --- what renderers add to a card ----------------------------------------------------------
   'card.more': ['… +{n} more', '… 另有 {n} 条'],
+  'card.cut': ['… (cut to fit)', '…（内容过长，已截断）'],
   'card.undeliverable': ['The interactive card could not be delivered ({reason}): type the commands below instead of clicking.', '互动卡片发送失败（{reason}）：请直接输入下面的命令，代替按钮。'],
   'card.earlier': ['… {n} earlier lines not shown', '… 前面 {n} 行未显示'],
 

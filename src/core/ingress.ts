@@ -12,6 +12,7 @@ export async function settle(sink: EventSink, adapter: PlatformAdapter, receipt:
   for (const ev of receipt.events as InboundEvent[]) {
     if (ev.kind === 'message') {
       await sink.message(ev);
+      if (adapter.answerMessage) reply = await adapter.answerMessage(ev, reply);
       continue;
     }
     adapter.clickStarted?.(ev);

@@ -28,6 +28,8 @@ export interface Heartbeat {
   intervalMs: () => number;
   /** The platform's ping frame; omit for a WebSocket protocol ping. */
   frame?: () => Uint8Array | string;
+  /** First beat when the socket opens (default) or one interval later (after a subscribe, say). */
+  immediate?: boolean;
 }
 
 export interface LongConnectionOptions {
@@ -274,7 +276,10 @@ export class LongConnection {
       this.#beat = setTimeout(beat, hb.intervalMs());
       this.#beat.unref();
     };
-    beat();
+    if (hb.immediate === false) {
+      this.#beat = setTimeout(beat, hb.intervalMs());
+      this.#beat.unref();
+    } else beat();
   }
 
   /** Restarts the idle watchdog: a socket that goes silent is presumed dead and replaced. */

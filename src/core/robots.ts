@@ -28,8 +28,8 @@ export interface RobotConfig {
 export interface RobotVars {
   /** e.g. FEISHU_BOT_WEBHOOKS */
   webhooks: string;
-  /** e.g. FEISHU_BOT_SECRETS */
-  secrets: string;
+  /** e.g. FEISHU_BOT_SECRETS; absent where robots are not signed (WeCom 群机器人). */
+  secrets?: string;
   /** The variable with the base for robots given as a bare token (FEISHU_BOT_API_BASE). */
   base: { name: string; fallback: string };
   /** A value (a bare token, joined to `base`, or a URL) → the webhook URL, or undefined when it is neither. */
@@ -42,7 +42,7 @@ export interface RobotVars {
 
 export function readRobotConfig(v: EnvVars, r: RobotVars): RobotConfig | undefined {
   const urls = v.pairs(r.webhooks);
-  const secrets = v.pairs(r.secrets);
+  const secrets = r.secrets ? v.pairs(r.secrets) : new Map<string, string>();
   if (!urls.size) {
     if (secrets.size) v.problem(`${r.secrets}: set ${r.webhooks} too (the robots these secrets sign for)`);
     return undefined;
