@@ -5,14 +5,14 @@ import { Agent, request } from 'node:http';
  * flight over keep-alive sockets and prints {ms, ok (2xx answers), statuses}. Requests are made before
  * the clock starts, by the platform-specific script that calls this.
  */
-export async function runLoad(url: string, concurrency: number, reqs: { headers: Record<string, string>; body: string }[]): Promise<void> {
+export async function runLoad(url: string, concurrency: number, reqs: { headers: Record<string, string>; body: string; query?: string }[]): Promise<void> {
   const target = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const statuses: Record<number, number> = {};
   const send = (i: number): Promise<void> => {
     const b = reqs[i]!;
     return new Promise((resolve, reject) => {
-      const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: 'POST', headers: { ...b.headers, 'content-length': Buffer.byteLength(b.body) } }, (res) => {
+      const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname + (b.query ? `?${b.query}` : target.search), method: 'POST', headers: { ...b.headers, 'content-length': Buffer.byteLength(b.body) } }, (res) => {
         res.resume();
         res.on('end', () => {
           statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;

@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { benchApprovalClicks, benchSqliteTransitions } from './approvals.js';
 import { benchDingtalkHttp, benchDingtalkStream } from './dingtalk.js';
 import { benchFeishuIngress } from './feishu.js';
+import { benchWecom } from './wecom.js';
 import { benchPods, benchStartup } from './foundation.js';
 import { benchLlmLoop } from './llm.js';
 import { printTable, type Row } from './util.js';
@@ -18,6 +19,7 @@ const sections: [string, () => Promise<Row[]>][] = [
   ['feishu: signed+encrypted ingress', benchFeishuIngress],
   ['dingtalk: Stream frames to ack', benchDingtalkStream],
   ['dingtalk: signed HTTP messages', benchDingtalkHttp],
+  ['wecom: encrypted callbacks and click-to-answer', benchWecom],
   ['llm: loop overhead and tool schema size', benchLlmLoop],
 ];
 

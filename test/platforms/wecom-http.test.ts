@@ -99,7 +99,7 @@ describe('WeCom self-built app callbacks (XML)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'opsbot-wecom-app-'));
     const policy = join(dir, 'policy.yaml');
     writeFileSync(policy, readFileSync(new URL('../fixtures/policy-wecom.yaml', import.meta.url), 'utf8').replace('  expiry: 15m', '  expiry: 15m\n  allowSelfApproval: true'));
-    app = await startTestApp(wecomEnv(wc.url, 'app', { OPSBOT_CONFIG: policy }));
+    app = await startTestApp(wecomEnv(wc.url, 'app', { OPSBOT_CONFIG: policy, WECOM_CALL: 'on' }));
   });
   afterAll(async () => {
     await app?.stop();
@@ -132,5 +132,14 @@ describe('WeCom self-built app callbacks (XML)', () => {
     expect(r.status).toBe(400);
     const huge = await post({ query: `msg_signature=x&timestamp=${ts}&nonce=1`, body: `<xml>${'a'.repeat(2 * 1024 * 1024)}</xml>` });
     expect(huge.status).toBe(413);
+  });
+
+  it('紧急通知: declared as a phone capability; a call reaches the policy\'s people and says who it could not reach', async () => {
+    const adapter = app.adapters.get('wecom')!;
+    expect(adapter.caps.urgent).toEqual(['phone']);
+    const r = await adapter.remind!({ level: 'phone', userIds: ['sre_bob', 'someone_else'], text: 'P0' });
+    expect(wc.calls).toEqual([['sre_bob', 'someone_else']]);
+    expect(r.failed).toEqual(['someone_else']);
+    await expect(adapter.remind!({ level: 'sms', userIds: ['sre_bob'], text: 'P0' })).rejects.toThrow(/phone calls/);
   });
 });
