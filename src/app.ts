@@ -21,6 +21,7 @@ import type { Logger } from './log.js';
 import { consoleAdapter } from './platforms/console/index.js';
 import { Dispatcher } from './core/dispatch.js';
 import { webhookRoutes } from './http/webhook-route.js';
+import { alertmanagerRoutes } from './http/alertmanager-route.js';
 import type { PlatformAdapter } from './core/adapter.js';
 import type { PlatformDefinition, StartedPlatform } from './core/platform.js';
 import { PLATFORMS, platformIds } from './platforms/index.js';
@@ -114,7 +115,10 @@ export async function startApp(o: AppOptions): Promise<App> {
   const platforms = await startPlatforms(o, store, dispatcher);
 
   const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken);
-  const routers = [webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled })];
+  const routers = [
+    alertmanagerRoutes({ alerts: core.alerts, log, ...(config.alerts.webhookToken ? { token: config.alerts.webhookToken } : {}) }),
+    webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled }),
+  ];
   const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
   if (consoleUi) {
     routers.push(consoleUi.routes);

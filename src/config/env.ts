@@ -29,6 +29,7 @@ export interface Config {
   logLevel: string;
   logFormat: 'json' | 'pretty';
   llm: LlmConfig;
+  alerts: AlertsConfig;
   /** Each configured chat platform's own config, by platform id (src/platforms/index.ts). */
   platforms: Record<string, unknown>;
 }
@@ -53,6 +54,13 @@ export interface LlmConfig {
   memoryTurns: number;
   memoryTokens: number;
   memoryTtlMs: number;
+}
+
+export interface AlertsConfig {
+  /** Alertmanager's base URL (API v2: silences), when set. */
+  alertmanagerUrl?: string;
+  /** Bearer token the Alertmanager webhook must send (compared in constant time); unset: none required. */
+  webhookToken?: Secret;
 }
 
 export type KubeConfigSource =
@@ -171,6 +179,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     if (c !== undefined) platforms[def.id] = c;
   }
 
+  const alertmanagerUrl = check('ALERTMANAGER_URL', url, undefined as string | undefined);
+  const webhookToken = secret('ALERTMANAGER_WEBHOOK_TOKEN', 16);
   const consoleToken = secret('CONSOLE_TOKEN', 16);
   const signingKey = secret('OPSBOT_SECRET', 32);
   const host = get('HOST') ?? (demo ? '127.0.0.1' : '0.0.0.0');
@@ -190,6 +200,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     logLevel: check('LOG_LEVEL', z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),
     logFormat: check('LOG_FORMAT', z.enum(['json', 'pretty'], { message: 'must be json or pretty' }), demo ? 'pretty' : 'json'),
     llm,
+    alerts: { ...(alertmanagerUrl ? { alertmanagerUrl: alertmanagerUrl.replace(/\/+$/, '') } : {}), ...(webhookToken ? { webhookToken } : {}) },
     platforms,
   };
   if (!isLoopback(host) && !config.consoleToken) {

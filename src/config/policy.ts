@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { matcherProblem } from '../core/alerts/matchers.js';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
@@ -25,6 +26,8 @@ const duration = z.string().transform((v, ctx) => {
   return ms;
 });
 const nsPattern = z.union([z.literal('*'), dnsLabel]);
+export const LEVELS = ['P0', 'P1', 'P2', 'P3'] as const;
+export type Level = (typeof LEVELS)[number];
 const name = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, - and _');
 
 const roleSchema = z.strictObject({
@@ -99,7 +102,42 @@ const policySchema = z.strictObject({
         .default([]),
     })
     .default({ expiry: 15 * 60_000, allowSelfApproval: false, risk: {}, autoApprove: [] }),
-  alerts: z.strictObject({ routes: z.array(z.unknown()).default([]) }).default({ routes: [] }),
+  /**
+   * Alerts from Alertmanager: which label gives the severity and how it maps to P0–P3, what each level
+   * does (mentions, posting), who is on call, and the routes (matchers → notify targets), first match
+   * wins unless a route says `continue`, as in Alertmanager.
+   */
+  alerts: z
+    .strictObject({
+      severity: z
+        .strictObject({
+          label: z.string().min(1).default('severity'),
+          map: z.record(z.string(), z.enum(LEVELS)).default({ critical: 'P0', error: 'P1', warning: 'P2', info: 'P3' }),
+          default: z.enum(LEVELS).default('P2'),
+        })
+        .default({ label: 'severity', map: { critical: 'P0', error: 'P1', warning: 'P2', info: 'P3' }, default: 'P2' }),
+      levels: z
+        .partialRecord(
+          z.enum(LEVELS),
+          z.strictObject({
+            mention: z.enum(['all', 'oncall', 'none']).default('none'),
+            post: z.boolean().default(true),
+            escalateAfter: duration.optional(),
+          }),
+        )
+        .default({}),
+      oncall: z.array(name).default([]),
+      routes: z
+        .array(
+          z.strictObject({
+            matchers: z.array(z.string().min(3).max(300)).default([]),
+            targets: z.array(name).min(1),
+            continue: z.boolean().default(false),
+          }),
+        )
+        .default([]),
+    })
+    .default({ severity: { label: 'severity', map: { critical: 'P0', error: 'P1', warning: 'P2', info: 'P3' }, default: 'P2' }, levels: {}, oncall: [], routes: [] }),
   /**
    * Where the bot posts without a triggering message (alerts, reports, /notify-test): named targets,
    * each a platform and a chat (or a send-only robot's name), and the name it posts as.
@@ -183,6 +221,14 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
     rule.namespaces.forEach((ns, j) => knownNs(ns, `approvals.autoApprove[${i}].namespaces[${j}]`));
   });
   if (p.limits.scale.min > p.limits.scale.max) out.push('limits.scale: min is greater than max');
+  p.alerts.routes.forEach((r, i) => {
+    for (const t of r.targets) if (!p.notify.targets[t]) out.push(`alerts.routes[${i}].targets: unknown notify target "${t}" (notify.targets has: ${Object.keys(p.notify.targets).join(', ') || 'none'})`);
+    r.matchers.forEach((m, j) => {
+      const problem = matcherProblem(m);
+      if (problem) out.push(`alerts.routes[${i}].matchers[${j}]: ${problem}`);
+    });
+  });
+  for (const id of p.alerts.oncall) if (!p.people[id]) out.push(`alerts.oncall: unknown person "${id}"`);
   for (const [t, target] of Object.entries(p.notify.targets)) {
     if (!platforms.includes(target.platform)) out.push(`notify.targets.${t}.platform: unknown platform "${target.platform}" (this build has: ${platforms.join(', ')})`);
   }

@@ -2,6 +2,7 @@ import type { PlatformId, Policy } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
 import { ButtonActions } from './actions.js';
+import { AlertService } from './alerts/service.js';
 import { ApprovalService } from './approvals/service.js';
 import { type CardUpdater, LiveCards } from './live-cards.js';
 import { Notifier } from './notifier.js';
@@ -28,6 +29,8 @@ export interface Core {
   actions: ButtonActions;
   /** Posts cards without a triggering message (alerts, reports, /notify-test). */
   notifier: Notifier;
+  /** Alertmanager groups as live cards in the chats their routes name. */
+  alerts: AlertService;
   /** Signs button payloads (alert and report cards build their own buttons). */
   signer: PayloadSigner;
   assistant?: Assistant;
@@ -72,5 +75,6 @@ export function createCore(d: {
     : undefined;
   if (assistant) ctxDeps.forget = (platform, chatId, personId) => assistant.forget(platform, chatId, personId);
   const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, actions, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
-  return { router, approvals, audit, updaters, live, actions, notifier, signer: d.signer, ...(assistant ? { assistant } : {}) };
+  const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now });
+  return { router, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, ...(assistant ? { assistant } : {}) };
 }

@@ -309,6 +309,28 @@ const CATALOGUE = {
   'argdoc.previous': ['The log of the previous (crashed) container', '上一个（崩溃的）容器的日志'],
   'argdoc.reason': ['Why (shown on the card)', '原因（显示在卡片上）'],
   'argdoc.kind': ['pod or deploy', 'pod 或 deploy'],
+  // --- alerts -------------------------------------------------------------------------------------
+  'alert.unnamed': ['alert', '告警'],
+  'alert.firing': ['firing', '告警中'],
+  'alert.resolved': ['resolved', '已恢复'],
+  'alert.started': ['Started', '开始'],
+  'alert.count': ['Alerts', '告警数'],
+  'alert.countValue': ['{firing} firing of {total}', '{total} 条中 {firing} 条告警中'],
+  'alert.namespace': ['Namespace', '命名空间'],
+  'alert.workload': ['Workload', '工作负载'],
+  'alert.duration': ['Lasted', '持续'],
+  'alert.acked': ['Acked by', '已认领'],
+  'alert.runbook': ['Runbook', '处理手册'],
+  'alert.dashboard': ['Dashboard', '监控面板'],
+  'alert.labels': ['Labels', '标签'],
+  'alert.summary': ['Summary', '摘要'],
+  'alert.footer': ['alert {id} · {receiver}', '告警 {id} · {receiver}'],
+  'alert.btn.ack': ['Ack', '认领'],
+  'alert.acked.toast': ['Acked by {name}', '{name} 已认领'],
+  'alert.err.gone': ['alert {id} is no longer tracked', '告警 {id} 已不再跟踪'],
+  'alert.err.resolved': ['alert {id} is resolved already', '告警 {id} 已恢复'],
+  'alert.err.acked': ['alert {id} was acked by {name} at {at}', '告警 {id} 已由 {name} 于 {at} 认领'],
+  'alert.err.token': ['missing or wrong bearer token (ALERTMANAGER_WEBHOOK_TOKEN)', 'bearer token 缺失或错误（ALERTMANAGER_WEBHOOK_TOKEN）'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MessageKey = keyof typeof CATALOGUE;

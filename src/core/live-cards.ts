@@ -22,8 +22,12 @@ export interface CardCopy {
 /** What a live card shows: the subject kind ('approval' now; 'alert', 'report' later) and its id. */
 export type Binding = NonNullable<Card['binding']>;
 
-/** Renders a subject as it is now, or undefined when it is gone. The card's `binding.rev` is its version. */
-export type SubjectRenderer = (id: string) => Promise<Card | undefined>;
+/**
+ * Renders a subject as it is now, or undefined when it is gone. The card's `binding.rev` is its version.
+ * Given the copy, it renders that copy (a subject shown in several chats binds each copy's buttons to its
+ * own chat: alerts); without, the one card every copy shows (approvals live in one chat).
+ */
+export type SubjectRenderer = (id: string, copy?: CardCopy) => Promise<Card | undefined>;
 
 /** Most copies of one subject's card kept (a card shown in a few chats, replies to /approve …). */
 const MAX_COPIES = 20;
@@ -41,14 +45,16 @@ export class LiveCards {
   readonly #renderers = new Map<string, SubjectRenderer>();
   readonly #chains = new KeyedSerial();
   readonly #inflight = new Set<Promise<unknown>>();
+  readonly #perCopy = new Set<string>();
 
   constructor(
     private readonly d: { store: Store; log: Logger; now: () => number; updaters: Map<PlatformId, CardUpdater> },
   ) {}
 
-  /** Declares how to render a subject kind. */
-  subject(kind: string, render: SubjectRenderer): void {
+  /** Declares how to render a subject kind; `perCopy`: each copy is rendered for its own chat. */
+  subject(kind: string, render: SubjectRenderer, o: { perCopy?: boolean } = {}): void {
     this.#renderers.set(kind, render);
+    if (o.perCopy) this.#perCopy.add(kind);
   }
 
   /**
@@ -61,7 +67,7 @@ export class LiveCards {
       if (copies.some((c) => c.platform === copy.platform && c.ref === copy.ref)) return;
       copies.push(copy);
       await this.#save(binding, copies.slice(-MAX_COPIES));
-      const now = await this.#render(binding);
+      const now = await this.#render(binding, copy);
       if (now && now.binding?.rev !== binding.rev) await this.#updateAll(binding, now, [copy]);
     });
   }
@@ -72,6 +78,7 @@ export class LiveCards {
     const p = this.#serial(binding, async () => {
       const card = await this.#render(binding);
       if (card) await this.#updateAll(binding, card, await this.copies(subject, id));
+      else if (this.#perCopy.has(subject)) await this.#updateAll(binding, undefined, await this.copies(subject, id));
     });
     this.#track(p);
     return p;
@@ -86,18 +93,22 @@ export class LiveCards {
     while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
   }
 
-  async #render(b: Binding): Promise<Card | undefined> {
+  async #render(b: Binding, copy?: CardCopy): Promise<Card | undefined> {
     const render = this.#renderers.get(b.subject);
     if (!render) throw new Error(`no renderer for live cards of kind "${b.subject}"`);
-    return render(b.id);
+    // A per-copy subject is rendered for a copy only (refresh renders each copy in #updateAll).
+    if (this.#perCopy.has(b.subject) && !copy) return undefined;
+    return render(b.id, copy);
   }
 
-  /** Updates the given copies; a consumed handle's successor replaces it in the stored list. */
-  async #updateAll(b: Binding, card: Card, which: CardCopy[]): Promise<void> {
+  /** Updates the given copies (rendering each one, for per-copy subjects); a consumed handle's successor replaces it. */
+  async #updateAll(b: Binding, shared: Card | undefined, which: CardCopy[]): Promise<void> {
     const moved = new Map<string, string>();
     await Promise.all(
       which.map(async (c) => {
         try {
+          const card = shared ?? (await this.#render(b, c));
+          if (!card) return;
           const next = await this.d.updaters.get(c.platform)?.update(c.ref, card, c.chatId);
           if (next && next !== c.ref) moved.set(`${c.platform}\u0000${c.ref}`, next);
         } catch (err) {

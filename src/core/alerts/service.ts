@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import { alertCard } from '../../../cards/alert.js';
+import type { Button, Card } from '../../../cards/model.js';
+import type { Level, Policy } from '../../config/policy.js';
+import type { Logger } from '../../log.js';
+import type { Audit } from '../audit.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { type Lang, msg, t } from '../i18n.js';
+import type { CardCopy, LiveCards } from '../live-cards.js';
+import type { Notifier } from '../notifier.js';
+import { chatKey, type PayloadSigner } from '../payload.js';
+import type { Router } from '../router.js';
+import { KeyedSerial } from '../serial.js';
+import type { Store } from '../store/store.js';
+import { dateTime } from '../time.js';
+import { type Matcher, matches, parseMatcher } from './matchers.js';
+import type { WebhookPayload } from './payload.js';
+import type { AlertGroup, AlertState } from './types.js';
+
+/** What each level does unless the policy says otherwise (the teams we serve: P0 5 min, P1 15 min to ack). */
+export const DEFAULT_LEVELS: Record<Level, { mention: 'all' | 'oncall' | 'none'; post: boolean; escalateAfter?: number }> = {
+  P0: { mention: 'all', post: true, escalateAfter: 5 * 60_000 },
+  P1: { mention: 'oncall', post: true, escalateAfter: 15 * 60_000 },
+  P2: { mention: 'none', post: true },
+  P3: { mention: 'none', post: false },
+};
+const RANK: Record<Level, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
+/** Alerts of a group kept by fingerprint (the count covers all of them). */
+const MAX_ALERTS = 200;
+const GROUP_TTL_MS = 30 * 86_400_000;
+
+export interface AlertServiceDeps {
+  store: Store;
+  policy: Policy;
+  live: LiveCards;
+  notifier: Notifier;
+  signer: PayloadSigner;
+  audit: Audit;
+  router: Router;
+  log: Logger;
+  now: () => number;
+}
+
+export interface IngestResult {
+  id: string;
+  status: AlertGroup['status'];
+  level: Level;
+  targets: string[];
+  posted: number;
+  updated: boolean;
+}
+
+/**
+ * Alertmanager groups → one live card per group and target (platforms, console, send-only robots):
+ * severity from the policy's label map, routes by matchers (first match unless `continue`), mentions by
+ * level on the first post, the same card updated on every later notification and on resolve, an Ack
+ * button that records who and stops re-notification. Deduplicated in the store by group (and a claim per
+ * group and target), so a restart or a second replica never posts the same group twice.
+ */
+export class AlertService {
+  readonly #d: AlertServiceDeps;
+  readonly #routes: { matchers: Matcher[]; targets: string[]; continue: boolean }[];
+  readonly #serial = new KeyedSerial();
+
+  constructor(d: AlertServiceDeps) {
+    this.#d = d;
+    this.#routes = d.policy.alerts.routes.map((r) => ({ matchers: r.matchers.map(parseMatcher), targets: r.targets, continue: r.continue }));
+    d.live.subject('alert', (id, copy) => this.#render(id, copy), { perCopy: true });
+    d.router.onAction('x-alert-ack', async (p, at) => {
+      const id = String((p as { id?: unknown }).id ?? '');
+      const g = await this.ack(id, { personId: at.person.id, name: at.person.name }, { platform: at.at.platform, chatId: at.at.chatId });
+      const copy = { platform: at.at.platform, chatId: at.at.chatId, ref: '' };
+      return { command: 'alert-ack', cards: [this.card(g, at.ctx.lang, copy)] };
+    });
+  }
+
+  level(labels: Readonly<Record<string, string>>): Level {
+    const s = this.#d.policy.alerts.severity;
+    return s.map[labels[s.label] ?? ''] ?? s.default;
+  }
+
+  levelRule(level: Level): { mention: 'all' | 'oncall' | 'none'; post: boolean; escalateAfter?: number } {
+    return { ...DEFAULT_LEVELS[level], ...(this.#d.policy.alerts.levels[level] ?? {}) };
+  }
+
+  /** The notify targets an alert with these labels goes to, in route order. */
+  route(labels: Readonly<Record<string, string>>): string[] {
+    const out: string[] = [];
+    for (const r of this.#routes) {
+      if (!matches(r.matchers, labels)) continue;
+      for (const t of r.targets) if (!out.includes(t)) out.push(t);
+      if (!r.continue) break;
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<AlertGroup | undefined> {
+    return this.#d.store.getKv<AlertGroup>(`alert:${id}`, this.#d.now());
+  }
+
+  /** One webhook notification: the group recorded, then posted to new targets or updated where shown. */
+  async ingest(p: WebhookPayload): Promise<IngestResult> {
+    const id = groupId(p.receiver, p.groupKey);
+    const now = this.#d.now();
+    const g = await this.#serial.run(id, async () => {
+      const prev = await this.get(id);
+      const labels = { ...p.groupLabels, ...p.commonLabels };
+      const alerts: Record<string, AlertState> = {};
+      let level: Level = this.level(labels);
+      for (const a of p.alerts) {
+        const l = this.level({ ...labels, ...a.labels });
+        if (RANK[l] < RANK[level]) level = l;
+        if (Object.keys(alerts).length >= MAX_ALERTS) continue;
+        const own = Object.fromEntries(Object.entries(a.labels).filter(([k, v]) => labels[k] !== v).slice(0, 8));
+        alerts[a.fingerprint] = { status: a.status, startsAt: time(a.startsAt) ?? now, ...(time(a.endsAt) ? { endsAt: time(a.endsAt) as number } : {}), labels: own, ...(a.annotations['summary'] ? { summary: a.annotations['summary'].slice(0, 200) } : {}) };
+      }
+      const firing = p.alerts.filter((a) => a.status === 'firing').length;
+      const starts = p.alerts.map((a) => time(a.startsAt)).filter((x): x is number => x !== undefined);
+      const next: AlertGroup = {
+        id,
+        groupKey: p.groupKey,
+        receiver: p.receiver,
+        status: p.status,
+        level,
+        labels,
+        annotations: { ...(prev?.annotations ?? {}), ...p.commonAnnotations, ...(p.alerts[0]?.annotations ?? {}) },
+        alerts,
+        count: { firing, total: p.alerts.length + p.truncatedAlerts },
+        ...(p.externalURL ? { externalURL: p.externalURL } : {}),
+        firstAt: Math.min(prev?.firstAt ?? Infinity, ...starts, now),
+        updatedAt: now,
+        ...(p.status === 'resolved' ? { resolvedAt: prev?.resolvedAt ?? now } : {}),
+        ...(prev?.ack && p.status === 'firing' ? { ack: prev.ack } : prev?.ack && p.status === 'resolved' ? { ack: prev.ack } : {}),
+        targets: [...new Set([...(prev?.targets ?? []), ...this.route(labels)])],
+        rev: (prev?.rev ?? 0) + 1,
+      };
+      await this.#d.store.putKv(`alert:${id}`, next, GROUP_TTL_MS, now);
+      if (!prev) await this.#index(id);
+      return next;
+    });
+    if (!g.targets.length) {
+      await this.#d.audit.record({ kind: 'alert', actor: 'alertmanager', platform: '-', chatId: '-', outcome: 'failed', reason: `${g.labels['alertname'] ?? id}: no alert route matches (policy alerts.routes)` });
+      this.#d.log.warn({ alert: id, labels: g.labels }, 'alert group matches no route');
+      return { id, status: g.status, level: g.level, targets: [], posted: 0, updated: false };
+    }
+    const rule = this.levelRule(g.level);
+    let posted = 0;
+    let updated = false;
+    for (const name of g.targets) {
+      // One post per group and target, whatever restarts or replicas: the claim is the store's.
+      if (!(await this.#d.store.claim(`alert-post:${id}:${name}`, GROUP_TTL_MS, now))) {
+        updated = true;
+        continue;
+      }
+      if (!rule.post) continue;
+      const target = this.#d.notifier.target(name);
+      const card = this.card(g, this.#d.policy.language, { platform: target.platform, chatId: target.chatId, ref: '' }, this.#mentions(rule.mention, target.platform));
+      const r = await this.#d.notifier.post(target, card, { key: `alert:${id}:${name}`, actor: 'alertmanager' });
+      if (r.ok) posted++;
+    }
+    if (updated) await this.#d.live.refresh('alert', id);
+    await this.#d.audit.record({ kind: 'alert', actor: 'alertmanager', platform: '-', chatId: '-', outcome: 'ok', reason: `${g.level} ${g.labels['alertname'] ?? id} ${g.status} → ${g.targets.join(', ')}`.slice(0, 300) });
+    return { id, status: g.status, level: g.level, targets: g.targets, posted, updated };
+  }
+
+  /** Ack: records who, updates every copy of the card, stops re-notification and escalation. */
+  async ack(id: string, by: { personId: string; name: string }, where: { platform: string; chatId: string }): Promise<AlertGroup> {
+    const now = this.#d.now();
+    const g = await this.#serial.run(id, async () => {
+      const cur = await this.get(id);
+      if (!cur) throw new NotFoundError(msg('alert.err.gone', { id }));
+      if (cur.status === 'resolved') throw new ConflictError(msg('alert.err.resolved', { id }));
+      if (cur.ack) throw new ConflictError(msg('alert.err.acked', { id, name: cur.ack.name, at: dateTime(cur.ack.at, this.#d.policy.timezone) }));
+      const next: AlertGroup = { ...cur, ack: { ...by, at: now }, rev: cur.rev + 1, updatedAt: now };
+      await this.#d.store.putKv(`alert:${id}`, next, GROUP_TTL_MS, now);
+      return next;
+    });
+    await this.#d.audit.record({ kind: 'alert-ack', actor: by.personId, platform: where.platform, chatId: where.chatId, outcome: 'ok', reason: `${g.level} ${g.labels['alertname'] ?? id}` });
+    await this.#d.live.refresh('alert', id);
+    return g;
+  }
+
+  /** Firing groups, newest first (for /alerts). */
+  async firing(limit = 50): Promise<AlertGroup[]> {
+    const ids = (await this.#d.store.getKv<string[]>('alerts:index', this.#d.now())) ?? [];
+    const out: AlertGroup[] = [];
+    for (const id of [...ids].reverse()) {
+      const g = await this.get(id);
+      if (g?.status === 'firing') out.push(g);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** The card of a group as one copy shows it: its buttons bound to that copy's chat. */
+  card(g: AlertGroup, lang: Lang, copy: CardCopy, mentions?: Card['mentions']): Card {
+    const buttons: Button[] = [];
+    if (g.status === 'firing' && !g.ack) {
+      const value = this.#d.signer.sign({ k: 'x-alert-ack', id: g.id, ch: chatKey(copy.platform, copy.chatId), t: this.#d.now() });
+      buttons.push({ id: 'ack', label: t(lang, 'alert.btn.ack'), style: 'primary', value });
+    }
+    return alertCard(g, { timeZone: this.#d.policy.timezone, now: this.#d.now(), lang, buttons, ...(mentions ? { mentions } : {}) });
+  }
+
+  async #render(id: string, copy?: CardCopy): Promise<Card | undefined> {
+    const g = await this.get(id);
+    if (!g || !copy) return undefined;
+    return this.card(g, this.#d.policy.language, copy);
+  }
+
+  /** Who a first post mentions on that platform: everyone, the on-call people's ids there, or nobody. */
+  #mentions(rule: 'all' | 'oncall' | 'none', platform: string): Card['mentions'] | undefined {
+    if (rule === 'all') return { all: true };
+    if (rule !== 'oncall') return undefined;
+    const ids = this.#d.policy.alerts.oncall.map((p) => this.#d.policy.people[p]?.ids[platform]).filter((x): x is string => Boolean(x));
+    return ids.length ? { userIds: ids } : undefined;
+  }
+
+  async #index(id: string): Promise<void> {
+    const now = this.#d.now();
+    const ids = (await this.#d.store.getKv<string[]>('alerts:index', now)) ?? [];
+    ids.push(id);
+    await this.#d.store.putKv('alerts:index', ids.slice(-1000), GROUP_TTL_MS, now);
+  }
+}
+
+/** A short, stable id for a group: 6 characters of the hash of receiver and group key. */
+export function groupId(receiver: string, groupKey: string): string {
+  const h = createHash('sha256').update(`${receiver}\u0000${groupKey}`).digest();
+  const A = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+  return Array.from(h.subarray(0, 6), (b) => A[b % A.length]).join('');
+}
+
+function time(s: string | undefined): number | undefined {
+  if (!s || s.startsWith('0001-')) return undefined;
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) ? ms : undefined;
+}
