@@ -17,11 +17,15 @@ import pods from './pods.js';
 import restart from './restart.js';
 import rollback from './rollback.js';
 import scale from './scale.js';
+import silence from './silence.js';
+import silences from './silences.js';
+import unsilence from './unsilence.js';
 import status from './status.js';
 
 /** Every chat command, in /help order. */
 export const COMMANDS: readonly AnyCommandSpec[] = [
   help, status, pods, logs, describe, events, deployments, nodes,
-  scale, restart, rollback, deletePod,
+  silences,
+  scale, restart, rollback, deletePod, silence, unsilence,
   approvals, approve, reject, cancel, audit, notifyTest, reset,
 ];

@@ -107,7 +107,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   }
   const now = o.now ?? Date.now;
   const metrics = new Metrics();
-  const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, now, metrics, llm: config.llm });
+  const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, now, metrics, llm: config.llm, ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 

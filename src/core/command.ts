@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AlertmanagerClient } from './alerts/alertmanager.js';
 import type { Button, Card } from '../../cards/model.js';
 import type { PlatformId, Person, Policy, Risk } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
@@ -38,6 +39,8 @@ export interface CommandContext {
   notifier: Notifier;
   /** Forgets this person's LLM conversation in this chat; true if there was one. */
   resetConversation(): Promise<boolean>;
+  /** Alertmanager's API (ALERTMANAGER_URL), when configured. */
+  alertmanager?: AlertmanagerClient;
 }
 
 /** What the workflow commands may do; implemented by the approval service. */

@@ -6,6 +6,7 @@ import type { CommandContext, Workflow } from './command.js';
 import { chatKey, type PayloadSigner } from './payload.js';
 import type { Notifier } from './notifier.js';
 import type { Registry } from './registry.js';
+import type { AlertmanagerClient } from './alerts/alertmanager.js';
 
 export interface ContextDeps {
   kube: KubeClient;
@@ -15,6 +16,7 @@ export interface ContextDeps {
   now: () => number;
   workflow: Workflow;
   notifier: Notifier;
+  alertmanager?: AlertmanagerClient;
   /** Forgets the LLM conversation of a person in a chat (/reset). */
   forget?: (platform: PlatformId, chatId: string, personId: string) => Promise<boolean>;
 }
@@ -42,6 +44,7 @@ export function buildContext(
     chatId,
     workflow: d.workflow,
     notifier: d.notifier,
+    ...(d.alertmanager ? { alertmanager: d.alertmanager } : {}),
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
     button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
     requestButton: (label, command, args, style = 'default') => ({ id: command, label, style, value: d.signer.sign({ k: 'request', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),

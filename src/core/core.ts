@@ -2,6 +2,7 @@ import type { PlatformId, Policy } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
 import { ButtonActions } from './actions.js';
+import { AlertmanagerClient } from './alerts/alertmanager.js';
 import { AlertService } from './alerts/service.js';
 import { ApprovalService } from './approvals/service.js';
 import { type CardUpdater, LiveCards } from './live-cards.js';
@@ -48,6 +49,8 @@ export function createCore(d: {
   metrics?: CommandMetrics & Partial<LlmMetrics>;
   executionTimeoutMs?: number;
   llm?: LlmConfig;
+  /** Alertmanager's base URL (silences), when configured. */
+  alertmanagerUrl?: string;
 }): Core {
   const now = d.now ?? Date.now;
   const audit = new Audit(d.store, d.log, now);
@@ -56,7 +59,8 @@ export function createCore(d: {
   const actions = new ButtonActions(d.store, now);
   const notifier = new Notifier({ policy: d.policy, audit, store: d.store, log: d.log, now });
   // The workflow needs the approval service and the service needs contexts that carry the workflow.
-  const ctxDeps: ContextDeps = { kube: d.kube, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow };
+  const alertmanager = d.alertmanagerUrl ? new AlertmanagerClient(d.alertmanagerUrl) : undefined;
+  const ctxDeps: ContextDeps = { kube: d.kube, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}) };
   const approvals = new ApprovalService({
     store: d.store,
     registry: d.registry,
@@ -75,6 +79,6 @@ export function createCore(d: {
     : undefined;
   if (assistant) ctxDeps.forget = (platform, chatId, personId) => assistant.forget(platform, chatId, personId);
   const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, actions, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
-  const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now });
+  const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now, silences: Boolean(alertmanager) });
   return { router, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, ...(assistant ? { assistant } : {}) };
 }

@@ -123,7 +123,9 @@ export class Dispatcher {
       return { toast: { type: 'error', text: outcome.refused }, delivered: adapter.caps.toast ? none : this.#track(this.deliver(adapter, to, outcome.cards, ev.eventId), log) };
     }
     const [card, ...rest] = outcome.cards;
-    if (card?.binding && adapter.caps.cardUpdate !== 'never') {
+    // The clicked card's next state answers in place; a card a click brings (an approval requested from
+    // an alert card, a drill-down's result) is posted as a new one.
+    if (card?.binding && !outcome.fresh && adapter.caps.cardUpdate !== 'never') {
       const delivered = rest.length ? this.#track(this.deliver(adapter, to, rest, ev.eventId), log) : none;
       return { toast: { type: card.tone === 'danger' ? 'error' : 'success', text: card.title }, card: await this.#fit(adapter, card), delivered };
     }
@@ -132,7 +134,7 @@ export class Dispatcher {
 
   async #afterDeadline(adapter: PlatformAdapter, ev: CardActionEvent, o: ClickOutcome): Promise<string[]> {
     const [card] = o.cards;
-    if (card?.binding && ev.cardRef && !o.refused) return [await this.update(adapter, ev.cardRef, card, ev.chatId)];
+    if (card?.binding && ev.cardRef && !o.refused && !o.fresh) return [await this.update(adapter, ev.cardRef, card, ev.chatId)];
     return this.deliver(adapter, this.#clickTarget(adapter, ev), o.cards, ev.eventId);
   }
 

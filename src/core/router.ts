@@ -37,6 +37,8 @@ export interface ClickOutcome {
   cards: Card[];
   /** Set when nothing was done: the reason, for a toast. */
   refused?: string;
+  /** The first card is a new one (a change requested from a button), not the clicked card's next state. */
+  fresh?: boolean;
 }
 
 /** What a click handler gets: who clicked (identified), their context, and where. */
@@ -192,7 +194,7 @@ export class Router {
       state.command = out.command;
       if (out.audited) await this.#done(c, person.id, out.audited.spec, out.audited.args, started);
       else this.#observe(out.command, 'ok', started);
-      return { cards: inLang(out.cards, lang) };
+      return { cards: inLang(out.cards, lang), ...(payload.k === 'request' || payload.k === 'run' ? { fresh: true } : {}) };
     } catch (err) {
       const card = await this.#fail(err, log, c, state.command, state.args, started, lang);
       return { cards: [card], refused: err instanceof OpsError ? err.says(lang) : card.title };

@@ -56,9 +56,9 @@ describe.skipIf(!existsSync(AM) && !process.env['CI'])('alerts from a real Alert
   const amLog: string[] = [];
 
   beforeAll(async () => {
-    app = await startTestApp({ OPSBOT_CONFIG: policyFile(), ALERTMANAGER_WEBHOOK_TOKEN: TOKEN });
     const port = await freePort();
     amUrl = `http://127.0.0.1:${port}`;
+    app = await startTestApp({ OPSBOT_CONFIG: policyFile(), ALERTMANAGER_WEBHOOK_TOKEN: TOKEN, ALERTMANAGER_URL: amUrl });
     amDir = mkdtempSync(join(tmpdir(), 'opsbot-am-'));
     writeFileSync(
       join(amDir, 'am.yml'),
@@ -120,7 +120,7 @@ receivers:
     expect(card.text).toContain('order-service is crash looping');
     expect(card.text).toContain('https://runbooks.example.com/KubePodCrashLooping');
     expect(card.text).toContain('deployment/order-service');
-    expect(card.buttons.map((b) => b.action)).toEqual(['ack']);
+    expect(card.buttons.map((b) => b.action)).toEqual(['ack', 'silence']);
 
     // A second alert in the same group: the card is updated, not re-posted.
     await fire([{ ...alert, labels: { ...alert.labels, pod: 'order-service-546bjxrdr2-dwxlt' } }]);
@@ -132,7 +132,7 @@ receivers:
     expect(click.status).toBe(200);
     const acked = await app.card(first.copies[0]!.ref);
     expect(acked.text).toMatch(/Acked by: Bob Li/);
-    expect(acked.buttons).toEqual([]);
+    expect(acked.buttons.map((b) => b.action)).toEqual(['silence']);
     expect((await app.audit()).some((e) => e.kind === 'alert-ack' && e.actor === 'bob')).toBe(true);
 
     // Resolve both: the same card turns resolved, with how long it lasted.
@@ -148,6 +148,31 @@ receivers:
     expect(resolved.title).toMatch(/^✅ P0 · KubePodCrashLooping/);
     expect(resolved.text).toMatch(/Lasted: /);
   }, 40_000);
+
+  it('Silence 1h on a card: a change request approved like any other, then the silence exists in Alertmanager', async () => {
+    await fire([{ labels: { alertname: 'KubeJobFailed', severity: 'error', namespace: 'production', job_name: 'data-export' }, annotations: { summary: 'data-export failed' }, startsAt: new Date().toISOString() }]);
+    const r = await untilAsync(async () => {
+      const x = await groupCards('KubeJobFailed');
+      return x && x.copies.length ? x : undefined;
+    }, 'the job alert card');
+    expect(r.g.level).toBe('P1');
+    const card = await app.card(r.copies[0]!.ref);
+    expect(card.text).toContain('@'); // P1 mentions the on-call people (bob's console id)
+    const asked = await app.click('bob', r.copies[0]!.ref, 'silence');
+    const approval = asked.body.cards?.[0];
+    expect(approval?.title).toMatch(/^Approval needed · [A-Z0-9]{4}$/);
+    expect(approval?.text).toContain('silence alertname="KubeJobFailed"');
+    // The alert card is still the alert card: the request came as a new card.
+    expect((await app.card(r.copies[0]!.ref)).title).toMatch(/KubeJobFailed/);
+    const approved = await app.click('alice', approval!.id, 'approve');
+    expect(approved.status).toBe(200);
+    await app.dispatcher.idle();
+    const silences = (await (await fetch(`${amUrl}/api/v2/silences`)).json()) as { matchers: { name: string; value: string }[]; status: { state: string }; createdBy: string }[];
+    const s = silences.find((x) => x.status.state === 'active');
+    expect(s?.createdBy).toBe('Bob Li (opsbot)');
+    expect(s?.matchers.map((m) => `${m.name}=${m.value}`).sort()).toEqual(['alertname=KubeJobFailed', 'job_name=data-export', 'namespace=production']);
+    expect((await app.card(approval!.id)).title).toMatch(/^Done · /);
+  }, 30_000);
 
   it('routes by matchers (regex), P2 mentions nobody, and a wrong token or a malformed payload is refused', async () => {
     await fire([{ labels: { alertname: 'KubeDeploymentReplicasMismatch', severity: 'warning', namespace: 'staging', deployment: 'user-service' }, annotations: { summary: 'replicas mismatch' }, startsAt: new Date().toISOString() }]);

@@ -39,6 +39,8 @@ export interface AlertServiceDeps {
   router: Router;
   log: Logger;
   now: () => number;
+  /** Alertmanager's API is configured: cards offer "Silence 1h" (a /silence request, approved like any change). */
+  silences?: boolean;
 }
 
 export interface IngestResult {
@@ -198,6 +200,15 @@ export class AlertService {
     if (g.status === 'firing' && !g.ack) {
       const value = this.#d.signer.sign({ k: 'x-alert-ack', id: g.id, ch: chatKey(copy.platform, copy.chatId), t: this.#d.now() });
       buttons.push({ id: 'ack', label: t(lang, 'alert.btn.ack'), style: 'primary', value });
+    }
+    if (g.status === 'firing' && this.#d.silences) {
+      // The matchers that identify this group; the click requests /silence, which needs an approval.
+      const matchers = Object.entries(g.labels)
+        .filter(([k]) => ['alertname', 'namespace', 'deployment', 'statefulset', 'daemonset', 'job_name', 'service'].includes(k))
+        .map(([k, v]) => `${k}="${v.replace(/"/g, '\\"')}"`)
+        .join(' ');
+      const value = this.#d.signer.sign({ k: 'request', c: 'silence', a: { matchers, duration: '1h', comment: `from alert ${g.id}` }, ch: chatKey(copy.platform, copy.chatId), t: this.#d.now() });
+      buttons.push({ id: 'silence', label: t(lang, 'alert.btn.silence'), style: 'default', value });
     }
     return alertCard(g, { timeZone: this.#d.policy.timezone, now: this.#d.now(), lang, buttons, ...(mentions ? { mentions } : {}) });
   }
