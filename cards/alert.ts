@@ -39,6 +39,7 @@ export function alertCard(g: AlertGroup, o: AlertCardOptions): Card {
   if (w.name) fields.push({ label: t(L, 'alert.workload'), value: `${w.kind}/${w.name}` });
   if (resolved && g.resolvedAt) fields.push({ label: t(L, 'alert.duration'), value: formatDuration(Math.max(1000, g.resolvedAt - g.firstAt)) });
   if (g.ack) fields.push({ label: t(L, 'alert.acked'), value: `${g.ack.name} ${dateTime(g.ack.at, o.timeZone)}` });
+  if (g.escalations.length) fields.push({ label: t(L, 'alert.escalated'), value: g.escalations.map((e) => `${e.name} ${dateTime(e.at, o.timeZone)}${e.urgent ? ` (${e.urgent})` : ''}`).join(' → ') });
   if (g.annotations['runbook_url']) fields.push({ label: t(L, 'alert.runbook'), value: g.annotations['runbook_url'] });
   if (g.annotations['dashboard_url']) fields.push({ label: t(L, 'alert.dashboard'), value: g.annotations['dashboard_url'] });
   const blocks: Block[] = [];

@@ -139,6 +139,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const sweep = async () => {
     try {
       await approvals.sweep();
+      await core.alerts.sweep();
       await store.prune(now(), now() - CARD_RETENTION_MS);
     } catch (err) {
       log.error({ err }, 'approval sweep failed');

@@ -47,6 +47,8 @@ const personSchema = z.strictObject({
   roles: z.array(name).min(1),
   // Keys are checked against the registered platforms in crossCheck (the list is not known here).
   ids: z.record(z.string(), z.string().min(1)).refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, or a platform of this build)'),
+  /** How an alert escalation may ring this person where the platform can (Feishu 加急, DingTalk DING, WeCom 紧急通知). */
+  urgent: z.enum(['app', 'sms', 'phone']).optional(),
 });
 
 /** One approval step; `timeout` defaults to approvals.expiry. */
@@ -133,6 +135,8 @@ const policySchema = z.strictObject({
             matchers: z.array(z.string().min(3).max(300)).default([]),
             targets: z.array(name).min(1),
             continue: z.boolean().default(false),
+            /** Who is rung, in order, each time a P0/P1 group stays un-acked for its level's escalateAfter. */
+            escalate: z.array(name).default([]),
           }),
         )
         .default([]),
@@ -229,6 +233,7 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
     });
   });
   for (const id of p.alerts.oncall) if (!p.people[id]) out.push(`alerts.oncall: unknown person "${id}"`);
+  p.alerts.routes.forEach((r, i) => r.escalate.forEach((id) => p.people[id] || out.push(`alerts.routes[${i}].escalate: unknown person "${id}"`)));
   for (const [t, target] of Object.entries(p.notify.targets)) {
     if (!platforms.includes(target.platform)) out.push(`notify.targets.${t}.platform: unknown platform "${target.platform}" (this build has: ${platforms.join(', ')})`);
   }

@@ -61,6 +61,7 @@ export class Dispatcher {
     const updater: CardUpdater = { update: (ref, card, chatId) => this.update(adapter, ref, card, chatId) };
     this.#o.core.updaters.set(adapter.id, updater);
     this.#o.core.notifier.register(adapter.id, (chatId, card, key) => this.deliver(adapter, { chatId }, [card], key));
+    if (adapter.remind && adapter.caps.urgent?.length) this.#o.core.notifier.registerReminder(adapter.id, adapter.caps.urgent, (r) => (adapter.remind as NonNullable<typeof adapter.remind>).call(adapter, r));
   }
 
   /** Claims the event id; true the first time it is seen. */

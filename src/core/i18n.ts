@@ -320,6 +320,7 @@ const CATALOGUE = {
   'alert.workload': ['Workload', '工作负载'],
   'alert.duration': ['Lasted', '持续'],
   'alert.acked': ['Acked by', '已认领'],
+  'alert.escalated': ['Escalated to', '已升级至'],
   'alert.runbook': ['Runbook', '处理手册'],
   'alert.dashboard': ['Dashboard', '监控面板'],
   'alert.labels': ['Labels', '标签'],

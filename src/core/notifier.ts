@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Card } from '../../cards/model.js';
 import type { PlatformId, Policy } from '../config/policy.js';
+import type { UrgentLevel, UrgentRequest } from './adapter.js';
 import type { Logger } from '../log.js';
 import type { Audit } from './audit.js';
 import { OpsError, UsageError } from './errors.js';
@@ -31,8 +32,11 @@ const DEAD_LETTER_TTL_MS = 7 * 86_400_000;
  * adapter's own client; what still fails is a dead letter: audited (`dead-letter`, with the reason)
  * and kept in the store with the card for 7 days. Nothing is dropped silently.
  */
+export type Reminder = (r: UrgentRequest) => Promise<{ failed: string[] }>;
+
 export class Notifier {
   readonly #posters = new Map<string, Poster>();
+  readonly #reminders = new Map<string, { levels: readonly UrgentLevel[]; remind: Reminder }>();
   readonly #queue: Outbound;
 
   constructor(private readonly d: { policy: Policy; audit: Audit; store: Store; log: Logger; now: () => number }) {
@@ -41,6 +45,31 @@ export class Notifier {
 
   register(platform: PlatformId, poster: Poster): void {
     this.#posters.set(platform, poster);
+  }
+
+  /** A platform that can ring people urgently (caps.urgent) registers how. */
+  registerReminder(platform: PlatformId, levels: readonly UrgentLevel[], remind: Reminder): void {
+    if (levels.length) this.#reminders.set(platform, { levels, remind });
+  }
+
+  /** The levels a platform can ring with (empty: none). */
+  urgentLevels(platform: PlatformId): readonly UrgentLevel[] {
+    return this.#reminders.get(platform)?.levels ?? [];
+  }
+
+  /** Rings people urgently on a platform; audited; never throws (the failure is returned). */
+  async remind(platform: PlatformId, r: UrgentRequest, actor = this.d.policy.notify.actor): Promise<{ ok: boolean; failed: string[]; reason?: string }> {
+    const rem = this.#reminders.get(platform);
+    try {
+      if (!rem || !rem.levels.includes(r.level)) throw new OpsError('unsupported', `${platform} cannot ring by ${r.level}`);
+      const out = await rem.remind(r);
+      await this.d.audit.record({ kind: 'urgent', actor, platform, chatId: '-', outcome: out.failed.length ? 'failed' : 'ok', reason: `${r.level} → ${r.userIds.join(', ')}${out.failed.length ? ` (not reached: ${out.failed.join(', ')})` : ''}`.slice(0, 300) });
+      return { ok: !out.failed.length, failed: out.failed };
+    } catch (err) {
+      const reason = err instanceof OpsError ? err.userMessage : (err as Error).message;
+      await this.d.audit.record({ kind: 'urgent', actor, platform, chatId: '-', outcome: 'failed', reason: `${r.level} → ${r.userIds.join(', ')}: ${reason}`.slice(0, 300) });
+      return { ok: false, failed: r.userIds, reason };
+    }
   }
 
   /** The policy's targets, by name. */

@@ -61,12 +61,12 @@ export interface IngestResult {
  */
 export class AlertService {
   readonly #d: AlertServiceDeps;
-  readonly #routes: { matchers: Matcher[]; targets: string[]; continue: boolean }[];
+  readonly #routes: { matchers: Matcher[]; targets: string[]; continue: boolean; escalate: string[] }[];
   readonly #serial = new KeyedSerial();
 
   constructor(d: AlertServiceDeps) {
     this.#d = d;
-    this.#routes = d.policy.alerts.routes.map((r) => ({ matchers: r.matchers.map(parseMatcher), targets: r.targets, continue: r.continue }));
+    this.#routes = d.policy.alerts.routes.map((r) => ({ matchers: r.matchers.map(parseMatcher), targets: r.targets, continue: r.continue, escalate: r.escalate }));
     d.live.subject('alert', (id, copy) => this.#render(id, copy), { perCopy: true });
     d.router.onAction('x-alert-ack', async (p, at) => {
       const id = String((p as { id?: unknown }).id ?? '');
@@ -87,10 +87,15 @@ export class AlertService {
 
   /** The notify targets an alert with these labels goes to, in route order. */
   route(labels: Readonly<Record<string, string>>): string[] {
-    const out: string[] = [];
+    return this.#match(labels).targets;
+  }
+
+  #match(labels: Readonly<Record<string, string>>): { targets: string[]; escalate: string[] } {
+    const out = { targets: [] as string[], escalate: [] as string[] };
     for (const r of this.#routes) {
       if (!matches(r.matchers, labels)) continue;
-      for (const t of r.targets) if (!out.includes(t)) out.push(t);
+      for (const t of r.targets) if (!out.targets.includes(t)) out.targets.push(t);
+      for (const p of r.escalate) if (!out.escalate.includes(p)) out.escalate.push(p);
       if (!r.continue) break;
     }
     return out;
@@ -133,7 +138,10 @@ export class AlertService {
         updatedAt: now,
         ...(p.status === 'resolved' ? { resolvedAt: prev?.resolvedAt ?? now } : {}),
         ...(prev?.ack && p.status === 'firing' ? { ack: prev.ack } : prev?.ack && p.status === 'resolved' ? { ack: prev.ack } : {}),
-        targets: [...new Set([...(prev?.targets ?? []), ...this.route(labels)])],
+        targets: [...new Set([...(prev?.targets ?? []), ...this.#match(labels).targets])],
+        escalate: [...new Set([...(prev?.escalate ?? []), ...this.#match(labels).escalate])],
+        ...(prev?.notifiedAt ? { notifiedAt: prev.notifiedAt } : {}),
+        escalations: prev?.escalations ?? [],
         rev: (prev?.rev ?? 0) + 1,
       };
       await this.#d.store.putKv(`alert:${id}`, next, GROUP_TTL_MS, now);
@@ -160,6 +168,7 @@ export class AlertService {
       const r = await this.#d.notifier.post(target, card, { key: `alert:${id}:${name}`, actor: 'alertmanager' });
       if (r.ok) posted++;
     }
+    if (posted && !g.notifiedAt) await this.#update(id, (cur) => ({ ...cur, notifiedAt: now }));
     if (updated) await this.#d.live.refresh('alert', id);
     await this.#d.audit.record({ kind: 'alert', actor: 'alertmanager', platform: '-', chatId: '-', outcome: 'ok', reason: `${g.level} ${g.labels['alertname'] ?? id} ${g.status} → ${g.targets.join(', ')}`.slice(0, 300) });
     return { id, status: g.status, level: g.level, targets: g.targets, posted, updated };
@@ -180,6 +189,61 @@ export class AlertService {
     await this.#d.audit.record({ kind: 'alert-ack', actor: by.personId, platform: where.platform, chatId: where.chatId, outcome: 'ok', reason: `${g.level} ${g.labels['alertname'] ?? id}` });
     await this.#d.live.refresh('alert', id);
     return g;
+  }
+
+  /** Changes a stored group under its lock (rev moves on). */
+  async #update(id: string, f: (g: AlertGroup) => AlertGroup | undefined): Promise<AlertGroup | undefined> {
+    return this.#serial.run(id, async () => {
+      const cur = await this.get(id);
+      if (!cur) return undefined;
+      const next = f(cur);
+      if (!next) return cur;
+      const done = { ...next, rev: cur.rev + 1, updatedAt: this.#d.now() };
+      await this.#d.store.putKv(`alert:${id}`, done, GROUP_TTL_MS, this.#d.now());
+      return done;
+    });
+  }
+
+  /**
+   * Escalation: a firing group nobody acked within its level's `escalateAfter` (P0 5 min, P1 15 min by
+   * default) rings the next person of its routes' `escalate` list — the card re-posted to every target
+   * with that person mentioned, and an urgent reminder where the platform can and the person has
+   * `urgent` set — one step per interval. Every step is on the card and in the audit log; Ack stops it.
+   */
+  async sweep(): Promise<number> {
+    const now = this.#d.now();
+    const ids = (await this.#d.store.getKv<string[]>('alerts:index', now)) ?? [];
+    let steps = 0;
+    for (const id of ids) {
+      const g = await this.get(id);
+      if (!g || g.status !== 'firing' || g.ack || !g.notifiedAt) continue;
+      const after = this.levelRule(g.level).escalateAfter;
+      if (!after || g.escalations.length >= g.escalate.length) continue;
+      if (now < g.notifiedAt + (g.escalations.length + 1) * after) continue;
+      const personId = g.escalate[g.escalations.length] as string;
+      const person = this.#d.policy.people[personId];
+      const targets = g.targets.map((name) => ({ name, target: this.#d.notifier.target(name) }));
+      // Ring first, so the re-posted card already says whether the reminder got through.
+      const urgentRes: string[] = [];
+      for (const { target } of targets) {
+        const pid = person?.ids[target.platform];
+        if (!pid || !person?.urgent || !this.#d.notifier.urgentLevels(target.platform).includes(person.urgent)) continue;
+        const r = await this.#d.notifier.remind(target.platform, { level: person.urgent, userIds: [pid], text: `${g.level} ${g.labels['alertname'] ?? id}: ${g.annotations['summary'] ?? ''}`.slice(0, 200) }, 'alertmanager');
+        urgentRes.push(`${target.platform} ${person.urgent}${r.ok ? '' : ' ✗'}`);
+      }
+      const step = { at: now, personId, name: person?.name ?? personId, ...(urgentRes.length ? { urgent: urgentRes.join(', ') } : {}) };
+      const moved = await this.#update(id, (cur) => (cur.ack || cur.status !== 'firing' ? undefined : { ...cur, escalations: [...cur.escalations, step] }));
+      // Acked or resolved meanwhile: nothing recorded, nothing re-posted.
+      if (!moved || moved.escalations.length === g.escalations.length) continue;
+      for (const { name, target } of targets) {
+        const pid = person?.ids[target.platform];
+        await this.#d.notifier.post(target, this.card(moved, this.#d.policy.language, { platform: target.platform, chatId: target.chatId, ref: '' }, pid ? { userIds: [pid] } : undefined), { key: `alert:${id}:${name}:esc${moved.escalations.length}`, actor: 'alertmanager' });
+      }
+      await this.#d.audit.record({ kind: 'alert-escalate', actor: 'alertmanager', platform: '-', chatId: '-', outcome: 'ok', reason: `${g.level} ${g.labels['alertname'] ?? id} → ${step.name}${step.urgent ? ` (${step.urgent})` : ''}` });
+      await this.#d.live.refresh('alert', id);
+      steps++;
+    }
+    return steps;
   }
 
   /** Firing groups, newest first (for /alerts). */

@@ -30,5 +30,10 @@ export interface AlertGroup {
   ack?: { personId: string; name: string; at: number };
   /** The notify targets it was routed to. */
   targets: string[];
+  /** Who is rung, in order, while it stays un-acked (the routes' `escalate` lists). */
+  escalate: string[];
+  /** When opsbot first posted it (escalation counts from here). */
+  notifiedAt?: number;
+  escalations: { at: number; personId: string; name: string; urgent?: string }[];
   rev: number;
 }
