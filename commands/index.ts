@@ -1,4 +1,5 @@
 import type { AnyCommandSpec } from '../src/core/command.js';
+import alerts from './alerts.js';
 import approvals from './approvals.js';
 import approve from './approve.js';
 import audit from './audit.js';
@@ -25,7 +26,7 @@ import status from './status.js';
 /** Every chat command, in /help order. */
 export const COMMANDS: readonly AnyCommandSpec[] = [
   help, status, pods, logs, describe, events, deployments, nodes,
-  silences,
+  alerts, silences,
   scale, restart, rollback, deletePod, silence, unsilence,
   approvals, approve, reject, cancel, audit, notifyTest, reset,
 ];

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AlertmanagerClient } from './alerts/alertmanager.js';
+import type { AlertGroup } from './alerts/types.js';
 import type { Button, Card } from '../../cards/model.js';
 import type { PlatformId, Person, Policy, Risk } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
@@ -41,6 +42,8 @@ export interface CommandContext {
   resetConversation(): Promise<boolean>;
   /** Alertmanager's API (ALERTMANAGER_URL), when configured. */
   alertmanager?: AlertmanagerClient;
+  /** The alert groups opsbot tracks (for /alerts). */
+  alerts?: { firing(limit?: number): Promise<AlertGroup[]> };
 }
 
 /** What the workflow commands may do; implemented by the approval service. */

@@ -7,6 +7,7 @@ import { chatKey, type PayloadSigner } from './payload.js';
 import type { Notifier } from './notifier.js';
 import type { Registry } from './registry.js';
 import type { AlertmanagerClient } from './alerts/alertmanager.js';
+import type { AlertGroup } from './alerts/types.js';
 
 export interface ContextDeps {
   kube: KubeClient;
@@ -17,6 +18,7 @@ export interface ContextDeps {
   workflow: Workflow;
   notifier: Notifier;
   alertmanager?: AlertmanagerClient;
+  alerts?: { firing(limit?: number): Promise<AlertGroup[]> };
   /** Forgets the LLM conversation of a person in a chat (/reset). */
   forget?: (platform: PlatformId, chatId: string, personId: string) => Promise<boolean>;
 }
@@ -45,6 +47,7 @@ export function buildContext(
     workflow: d.workflow,
     notifier: d.notifier,
     ...(d.alertmanager ? { alertmanager: d.alertmanager } : {}),
+    ...(d.alerts ? { alerts: d.alerts } : {}),
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
     button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
     requestButton: (label, command, args, style = 'default') => ({ id: command, label, style, value: d.signer.sign({ k: 'request', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),

@@ -78,7 +78,11 @@ export function createCore(d: {
     ? new Assistant({ config: d.llm, registry: d.registry, approvals, audit, store: d.store, log: d.log, now, ...(d.metrics?.observeLlm ? { metrics: d.metrics as LlmMetrics } : {}) })
     : undefined;
   if (assistant) ctxDeps.forget = (platform, chatId, personId) => assistant.forget(platform, chatId, personId);
+  // The alert service needs the router (its click handlers); contexts need the service: a late reference.
+  const alertsRef: { service?: AlertService } = {};
+  ctxDeps.alerts = { firing: (limit) => alertsRef.service?.firing(limit) ?? Promise.resolve([]) };
   const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, actions, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
   const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now, silences: Boolean(alertmanager) });
+  alertsRef.service = alerts;
   return { router, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, ...(assistant ? { assistant } : {}) };
 }

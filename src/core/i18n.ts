@@ -327,6 +327,8 @@ const CATALOGUE = {
   'alert.summary': ['Summary', '摘要'],
   'alert.footer': ['alert {id} · {receiver}', '告警 {id} · {receiver}'],
   'alert.btn.ack': ['Ack', '认领'],
+  'alerts.none': ['No alerts firing', '没有正在告警的告警'],
+  'alerts.title': ['{n:alert group|alert groups} firing', '{n} 个告警组正在告警'],
   'alert.btn.silence': ['Silence 1h', '静默 1 小时'],
   'silence.off': ['Alertmanager is not configured (set ALERTMANAGER_URL)', '未配置 Alertmanager（请设置 ALERTMANAGER_URL）'],
   'silence.preview': ['silence {matchers} for {d}', '静默 {matchers}，持续 {d}'],

@@ -174,6 +174,24 @@ receivers:
     expect((await app.card(approval!.id)).title).toMatch(/^Done · /);
   }, 30_000);
 
+  it('a storm of 1,000 alerts becomes one card that counts them all; /alerts lists the firing groups', async () => {
+    const startsAt = new Date().toISOString();
+    const storm = Array.from({ length: 1000 }, (_, i) => ({ labels: { alertname: 'NodeDiskPressure', severity: 'warning', namespace: 'production', pod: `batch-${i}` }, annotations: { summary: `disk pressure ${i}` }, startsAt }));
+    await fire(storm);
+    const r = await untilAsync(async () => {
+      const x = await groupCards('NodeDiskPressure');
+      return x && x.copies.length && x.g.count.total === 1000 ? x : undefined;
+    }, 'the storm card', 20_000);
+    expect(r.copies).toHaveLength(1);
+    const card = await app.card(r.copies[0]!.ref);
+    expect(card.text).toContain('1000 firing of 1000');
+    expect(card.text).toMatch(/\+\d+ more/);
+    const [list] = await app.send('alice', '/alerts');
+    expect(list!.title).toMatch(/alert groups firing/);
+    expect(list!.text).toContain('NodeDiskPressure');
+    expect(list!.text).toContain(r.g.id);
+  }, 40_000);
+
   it('routes by matchers (regex), P2 mentions nobody, and a wrong token or a malformed payload is refused', async () => {
     await fire([{ labels: { alertname: 'KubeDeploymentReplicasMismatch', severity: 'warning', namespace: 'staging', deployment: 'user-service' }, annotations: { summary: 'replicas mismatch' }, startsAt: new Date().toISOString() }]);
     const r = await untilAsync(async () => {
