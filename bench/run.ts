@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { benchAlerts } from './alerts.js';
 import { benchApprovalClicks, benchSqliteTransitions } from './approvals.js';
 import { benchDingtalkHttp, benchDingtalkStream } from './dingtalk.js';
 import { benchFeishuIngress } from './feishu.js';
@@ -20,6 +21,7 @@ const sections: [string, () => Promise<Row[]>][] = [
   ['dingtalk: Stream frames to ack', benchDingtalkStream],
   ['dingtalk: signed HTTP messages', benchDingtalkHttp],
   ['wecom: encrypted callbacks and click-to-answer', benchWecom],
+  ['alerts: webhook to card', benchAlerts],
   ['llm: loop overhead and tool schema size', benchLlmLoop],
 ];
 

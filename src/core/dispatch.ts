@@ -224,6 +224,7 @@ export class Dispatcher {
       while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
       await this.#o.core.approvals.idle();
       await this.#o.core.live.idle();
+      await this.#o.core.alerts.idle();
       await this.#o.core.notifier.idle();
       await this.#chains.idle();
       if (!this.#inflight.size) return;

@@ -48,6 +48,7 @@ export interface IngestResult {
   status: AlertGroup['status'];
   level: Level;
   targets: string[];
+  /** Posts queued (delivery follows, paced by each target's limit). */
   posted: number;
   updated: boolean;
 }
@@ -154,8 +155,9 @@ export class AlertService {
       return { id, status: g.status, level: g.level, targets: [], posted: 0, updated: false };
     }
     const rule = this.levelRule(g.level);
-    let posted = 0;
+    let queued = 0;
     let updated = false;
+    const posts: Promise<boolean>[] = [];
     for (const name of g.targets) {
       // One post per group and target, whatever restarts or replicas: the claim is the store's.
       if (!(await this.#d.store.claim(`alert-post:${id}:${name}`, GROUP_TTL_MS, now))) {
@@ -165,13 +167,33 @@ export class AlertService {
       if (!rule.post) continue;
       const target = this.#d.notifier.target(name);
       const card = this.card(g, this.#d.policy.language, { platform: target.platform, chatId: target.chatId, ref: '' }, this.#mentions(rule.mention, target.platform));
-      const r = await this.#d.notifier.post(target, card, { key: `alert:${id}:${name}`, actor: 'alertmanager' });
-      if (r.ok) posted++;
+      // Queued, not awaited: a storm of groups to one chat is paced by the target's limit, and
+      // Alertmanager is answered at once. A failed post is a dead letter in the audit log.
+      posts.push(this.#d.notifier.post(target, card, { key: `alert:${id}:${name}`, actor: 'alertmanager' }).then((r) => r.ok));
+      queued++;
     }
-    if (posted && !g.notifiedAt) await this.#update(id, (cur) => ({ ...cur, notifiedAt: now }));
-    if (updated) await this.#d.live.refresh('alert', id);
+    if (posts.length) {
+      this.#track(
+        Promise.all(posts).then(async (oks) => {
+          if (oks.some(Boolean)) await this.#update(id, (cur) => (cur.notifiedAt ? undefined : { ...cur, notifiedAt: this.#d.now() }));
+        }),
+      );
+    }
+    if (updated) this.#track(this.#d.live.refresh('alert', id));
     await this.#d.audit.record({ kind: 'alert', actor: 'alertmanager', platform: '-', chatId: '-', outcome: 'ok', reason: `${g.level} ${g.labels['alertname'] ?? id} ${g.status} → ${g.targets.join(', ')}`.slice(0, 300) });
-    return { id, status: g.status, level: g.level, targets: g.targets, posted, updated };
+    return { id, status: g.status, level: g.level, targets: g.targets, posted: queued, updated };
+  }
+
+  readonly #inflight = new Set<Promise<unknown>>();
+
+  #track(p: Promise<unknown>): void {
+    const q = p.catch((err: unknown) => this.#d.log.warn({ err }, 'alert delivery failed')).finally(() => this.#inflight.delete(q));
+    this.#inflight.add(q);
+  }
+
+  /** Resolves when the posts and card updates started so far are done (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
   }
 
   /** Ack: records who, updates every copy of the card, stops re-notification and escalation. */
@@ -212,7 +234,7 @@ export class AlertService {
    */
   async sweep(): Promise<number> {
     const now = this.#d.now();
-    const ids = (await this.#d.store.getKv<string[]>('alerts:index', now)) ?? [];
+    const ids = [...(await this.#allIds())];
     let steps = 0;
     for (const id of ids) {
       const g = await this.get(id);
@@ -248,7 +270,7 @@ export class AlertService {
 
   /** Firing groups, newest first (for /alerts). */
   async firing(limit = 50): Promise<AlertGroup[]> {
-    const ids = (await this.#d.store.getKv<string[]>('alerts:index', this.#d.now())) ?? [];
+    const ids = await this.#allIds();
     const out: AlertGroup[] = [];
     for (const id of [...ids].reverse()) {
       const g = await this.get(id);
@@ -291,11 +313,27 @@ export class AlertService {
     return ids.length ? { userIds: ids } : undefined;
   }
 
+  /**
+   * The ids of the groups, newest last, for /alerts and the sweep: kept in memory and written to the
+   * store at most once a second (one list rewritten per new group was most of a storm's cost).
+   */
+  #ids?: string[];
+  #flush?: NodeJS.Timeout;
+
+  async #allIds(): Promise<string[]> {
+    this.#ids ??= (await this.#d.store.getKv<string[]>('alerts:index', this.#d.now())) ?? [];
+    return this.#ids;
+  }
+
   async #index(id: string): Promise<void> {
-    const now = this.#d.now();
-    const ids = (await this.#d.store.getKv<string[]>('alerts:index', now)) ?? [];
+    const ids = await this.#allIds();
     ids.push(id);
-    await this.#d.store.putKv('alerts:index', ids.slice(-1000), GROUP_TTL_MS, now);
+    if (ids.length > 2000) ids.splice(0, ids.length - 1000);
+    this.#flush ??= setTimeout(() => {
+      this.#flush = undefined;
+      void this.#d.store.putKv('alerts:index', this.#ids ?? [], GROUP_TTL_MS, this.#d.now()).catch((err: unknown) => this.#d.log.warn({ err }, 'alert index write failed'));
+    }, 1000);
+    this.#flush.unref();
   }
 }
 
