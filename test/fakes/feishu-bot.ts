@@ -18,6 +18,9 @@ export class FakeFeishuBot {
   readonly posts: BotPost[] = [];
   readonly refused: { token: string; code: number }[] = [];
   failNext = 0;
+  /** Answer HTTP 429 with Retry-After this many times first. */
+  throttleNext = 0;
+  readonly throttledAt: number[] = [];
   #server?: Server;
   url = '';
 
@@ -55,6 +58,11 @@ export class FakeFeishuBot {
           const got = Buffer.from(String(body.sign ?? ''), 'base64');
           const fresh = Number.isInteger(ts) && Math.abs(Date.now() / 1000 - ts) <= 3600;
           if (!fresh || got.length !== want.length || !timingSafeEqual(got, want)) return answer(19021, 'sign match fail or timestamp is not within one hour from current time');
+        }
+        if (this.throttleNext > 0) {
+          this.throttleNext--;
+          this.throttledAt.push(Date.now());
+          return void res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ code: 11232, msg: 'too many requests' }));
         }
         if (this.failNext > 0) {
           this.failNext--;

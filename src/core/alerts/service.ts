@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { alertCard } from '../../../cards/alert.js';
+import { alertCard, workloadOf } from '../../../cards/alert.js';
 import type { Button, Card } from '../../../cards/model.js';
 import type { Level, Policy } from '../../config/policy.js';
 import type { Logger } from '../../log.js';
@@ -286,6 +286,15 @@ export class AlertService {
     if (g.status === 'firing' && !g.ack) {
       const value = this.#d.signer.sign({ k: 'x-alert-ack', id: g.id, ch: chatKey(copy.platform, copy.chatId), t: this.#d.now() });
       buttons.push({ id: 'ack', label: t(lang, 'alert.btn.ack'), style: 'primary', value });
+    }
+    // Where the alert names a workload, the read-only commands an on-call engineer runs first, as buttons
+    // that run them for the person who clicks (validated, authorised and audited like typed commands).
+    const w = workloadOf(g.labels);
+    if (g.status === 'firing' && w.namespace) {
+      const ch = chatKey(copy.platform, copy.chatId);
+      const run = (label: string, c: string, a: Record<string, unknown>, bid: string): Button => ({ id: bid, label, style: 'default', value: this.#d.signer.sign({ k: 'run', c, a, ch, t: this.#d.now() }) });
+      if (w.kind === 'deployment' || w.kind === 'pod') buttons.push(run(t(lang, 'out.btn.logs', { name: w.name as string }), 'logs', { pod: w.name, namespace: w.namespace, tail: 30 }, 'logs'));
+      buttons.push(run(t(lang, 'out.btn.warnings', { ns: w.namespace }), 'events', { namespace: w.namespace, warnings: true }, 'events'));
     }
     if (g.status === 'firing' && this.#d.silences) {
       // The matchers that identify this group; the click requests /silence, which needs an approval.

@@ -61,7 +61,9 @@ async function post(hook: RobotHook, card: Card, o: { signal: AbortSignal; now: 
   const body = { ...(hook.secret ? { timestamp: ts, sign: feishuBotSign(hook.secret.reveal(), ts) } : {}), msg_type: 'interactive', card: rendered };
   const r = await fetch(hook.url.reveal(), { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body), signal: o.signal });
   const text = await r.text();
-  if (r.status === 429 || r.status >= 500) throw new RetryableError(`feishu custom bot ${hook.name}: HTTP ${r.status}`, 1000);
+  // Retry-After (seconds) when the platform says how long; else a second.
+  const after = Number(r.headers.get('retry-after'));
+  if (r.status === 429 || r.status >= 500) throw new RetryableError(`feishu custom bot ${hook.name}: HTTP ${r.status}`, Number.isFinite(after) && after > 0 ? Math.min(after, 60) * 1000 : 1000);
   let j: { code?: number; StatusCode?: number; msg?: string; StatusMessage?: string };
   try {
     j = JSON.parse(text) as typeof j;

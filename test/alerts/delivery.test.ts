@@ -1,0 +1,52 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeFeishuBot } from '../fakes/feishu-bot.js';
+import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
+import { until } from '../helpers/until.js';
+
+/** Alert delivery to a send-only robot: a 429 with Retry-After is waited out and retried; P3 is recorded, not posted. */
+describe('alert delivery', () => {
+  const TOKEN = 'tok-alerts-000000001';
+  let bot: FakeFeishuBot;
+  let app: TestApp;
+  beforeAll(async () => {
+    bot = await new FakeFeishuBot({ [TOKEN]: {} }).start();
+    const file = join(mkdtempSync(join(tmpdir(), 'opsbot-deliv-')), 'policy.yaml');
+    writeFileSync(file, `${readFileSync(join(ROOT, 'test/fixtures/policy.yaml'), 'utf8')}\nnotify:\n  targets:\n    sre: { platform: feishu-bot, chat: sre }\nalerts:\n  routes:\n    - matchers: ['namespace="production"']\n      targets: [sre]\n`);
+    app = await startTestApp({ OPSBOT_CONFIG: file, FEISHU_BOT_WEBHOOKS: `sre=${bot.hook(TOKEN)}` }, { platformBackoffMs: 20 });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await bot?.stop();
+  });
+  const payload = (alertname: string, severity: string) => ({
+    version: '4', groupKey: `{}:{alertname="${alertname}"}`, truncatedAlerts: 0, status: 'firing', receiver: 'opsbot', groupLabels: { alertname }, commonLabels: { alertname, severity, namespace: 'production' }, commonAnnotations: { summary: alertname }, externalURL: 'http://am',
+    alerts: [{ status: 'firing', labels: { alertname, severity, namespace: 'production' }, annotations: { summary: alertname }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: `fp-${alertname}` }],
+  });
+  const post = (b: unknown) => fetch(`${app.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
+
+  it('a 429 with Retry-After: 1 is waited out, then the card is posted; the webhook was answered at once', async () => {
+    bot.throttleNext = 1;
+    const t0 = Date.now();
+    const r = await post(payload('KubeNodeNotReady', 'error'));
+    expect(r.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(900);
+    const p = await until(() => bot.posts.find((x) => JSON.stringify(x.body.card).includes('KubeNodeNotReady')), 'the card', 10_000);
+    expect(p).toBeTruthy();
+    expect(bot.throttledAt).toHaveLength(1);
+    expect(Date.now() - bot.throttledAt[0]!).toBeGreaterThanOrEqual(950); // Retry-After honoured
+    await app.dispatcher.idle();
+    expect((await app.audit()).some((e) => e.kind === 'notify' && e.outcome === 'ok' && /KubeNodeNotReady/.test(e.reason ?? ''))).toBe(true);
+  });
+
+  it('P3 is recorded and audited, not posted', async () => {
+    const before = bot.posts.length;
+    const r = await post(payload('InfoOnly', 'info'));
+    expect(((await r.json()) as { level: string; posted: number })).toMatchObject({ level: 'P3', posted: 0 });
+    await app.dispatcher.idle();
+    expect(bot.posts.length).toBe(before);
+    expect((await app.audit()).some((e) => e.kind === 'alert' && /P3 InfoOnly/.test(e.reason ?? ''))).toBe(true);
+  });
+});
