@@ -11,6 +11,7 @@ import events from './events.js';
 import help from './help.js';
 import logs from './logs.js';
 import nodes from './nodes.js';
+import oncall from './oncall.js';
 import notifyTest from './notify-test.js';
 import reject from './reject.js';
 import reset from './reset.js';
@@ -26,7 +27,7 @@ import status from './status.js';
 /** Every chat command, in /help order. */
 export const COMMANDS: readonly AnyCommandSpec[] = [
   help, status, pods, logs, describe, events, deployments, nodes,
-  alerts, silences,
+  alerts, oncall, silences,
   scale, restart, rollback, deletePod, silence, unsilence,
   approvals, approve, reject, cancel, audit, notifyTest, reset,
 ];

@@ -129,6 +129,14 @@ const policySchema = z.strictObject({
         )
         .default({}),
       oncall: z.array(name).default([]),
+      /** A rotation: `people` take turns, each for `every` (default a week), from the hand-off at `start` (team's zone). */
+      rotation: z
+        .strictObject({
+          people: z.array(name).min(1),
+          start: z.string().regex(/^\d{4}-\d\d-\d\d[ T]\d\d:\d\d$/, 'a local time like 2026-01-05 10:00 (a hand-off)'),
+          every: duration.default(7 * 86_400_000),
+        })
+        .optional(),
       routes: z
         .array(
           z.strictObject({
@@ -233,6 +241,7 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
     });
   });
   for (const id of p.alerts.oncall) if (!p.people[id]) out.push(`alerts.oncall: unknown person "${id}"`);
+  for (const id of p.alerts.rotation?.people ?? []) if (!p.people[id]) out.push(`alerts.rotation.people: unknown person "${id}"`);
   p.alerts.routes.forEach((r, i) => r.escalate.forEach((id) => p.people[id] || out.push(`alerts.routes[${i}].escalate: unknown person "${id}"`)));
   for (const [t, target] of Object.entries(p.notify.targets)) {
     if (!platforms.includes(target.platform)) out.push(`notify.targets.${t}.platform: unknown platform "${target.platform}" (this build has: ${platforms.join(', ')})`);

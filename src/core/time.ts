@@ -27,3 +27,22 @@ export function dateTime(ms: number, timeZone: string): string {
 export function detectLang(text: string): 'zh' | 'en' {
   return /[\u3400-\u9fff]/.test(text) ? 'zh' : 'en';
 }
+
+const full = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's offset from UTC at an instant, in ms (positive east of Greenwich). */
+export function zoneOffset(ms: number, timeZone: string): number {
+  const parts = cached(full, timeZone, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(ms);
+  const n = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  const asUtc = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour') % 24, n('minute'), n('second'));
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/** `2026-01-05 10:00` in the team's zone → epoch ms (the offset of that day, daylight saving included). */
+export function localToEpoch(local: string, timeZone: string): number | undefined {
+  const m = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d)$/.exec(local.trim());
+  if (!m) return undefined;
+  const guess = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+  const first = guess - zoneOffset(guess, timeZone);
+  return guess - zoneOffset(first, timeZone);
+}

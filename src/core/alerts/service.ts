@@ -14,6 +14,7 @@ import { KeyedSerial } from '../serial.js';
 import type { Store } from '../store/store.js';
 import { dateTime } from '../time.js';
 import { type Matcher, matches, parseMatcher } from './matchers.js';
+import { onCall } from './oncall.js';
 import type { WebhookPayload } from './payload.js';
 import type { AlertGroup, AlertState } from './types.js';
 
@@ -318,7 +319,7 @@ export class AlertService {
   #mentions(rule: 'all' | 'oncall' | 'none', platform: string): Card['mentions'] | undefined {
     if (rule === 'all') return { all: true };
     if (rule !== 'oncall') return undefined;
-    const ids = this.#d.policy.alerts.oncall.map((p) => this.#d.policy.people[p]?.ids[platform]).filter((x): x is string => Boolean(x));
+    const ids = onCall(this.#d.policy, this.#d.now()).people.map((p) => this.#d.policy.people[p]?.ids[platform]).filter((x): x is string => Boolean(x));
     return ids.length ? { userIds: ids } : undefined;
   }
 
