@@ -45,7 +45,7 @@ export async function benchFeishuIngress(): Promise<Row[]> {
   const core = { router: { message: async () => [], wantsAssistant: () => false }, approvals: { idle: async () => undefined }, live: { idle: async () => undefined, attach: async () => undefined }, notifier: { idle: async () => undefined, register: () => undefined }, alerts: { idle: async () => undefined }, updaters: new Map() } as unknown as Core;
   const dispatcher = new Dispatcher({ core, store, log });
   const adapter = new FeishuAdapter({
-    config: { mode: 'http', appId: FEISHU.appId, appSecret: new Secret(FEISHU.appSecret), verificationToken: new Secret(FEISHU.verificationToken), encryptKey: new Secret(FEISHU.encryptKey), apiBase: 'http://127.0.0.1:9' },
+    config: { mode: 'http', appId: FEISHU.appId, appSecret: new Secret(FEISHU.appSecret), verificationToken: new Secret(FEISHU.verificationToken), encryptKey: new Secret(FEISHU.encryptKey), apiBase: 'http://127.0.0.1:9', urgent: [] },
     log,
   });
   const ours = createHttpApp({ log, metrics: new Metrics(), checks: [], routers: [webhookRoutes({ dispatcher, log, now: Date.now, adapters: new Map([['feishu', adapter]]), disabled: new Map() })] });

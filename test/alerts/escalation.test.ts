@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDingtalk } from '../fakes/dingtalk-api.js';
+import { FakeFeishuApi } from '../fakes/feishu-api.js';
+import { FEISHU, feishuEnv } from '../helpers/sign-feishu.js';
 import { DINGTALK, dingtalkEnv } from '../helpers/sign-dingtalk.js';
 import { startTestApp, type TestApp } from '../helpers/start-app.js';
 import { until } from '../helpers/until.js';
@@ -55,6 +57,7 @@ describe('alert escalation', () => {
     expect(r.status).toBe(200);
     expect(r.json.posted).toBe(1);
     const first = await until(() => dt.messages.find((m) => m.title.includes('KubeAPIDown')), 'the P0 message');
+    await app.dispatcher.idle(); // the post is recorded (escalation counts from it)
     expect(first.text).toContain('@所有人');
     clock = T0 + 4 * 60_000;
     expect(await app.core.alerts.sweep()).toBe(0);
@@ -78,10 +81,39 @@ describe('alert escalation', () => {
     const dings = dt.dings.length;
     const r = await post(payload('KubeEtcdDown'));
     expect(r.json.posted).toBe(1);
+    await app.dispatcher.idle();
     clock = T0 + 4 * 60_000;
     await app.core.alerts.ack(r.json.group, { personId: 'bob', name: 'Bob Li' }, { platform: 'dingtalk', chatId: DINGTALK.group });
     clock = T0 + 6 * 60_000;
     expect(await app.core.alerts.sweep()).toBe(0);
     expect(dt.dings.length).toBe(dings);
+  });
+});
+
+describe('alert escalation on Feishu: 加急 on the alert card itself', () => {
+  let api: FakeFeishuApi;
+  let app: TestApp;
+  let clock = T0;
+  beforeAll(async () => {
+    api = await new FakeFeishuApi().start();
+    const base = readFileSync(new URL('../fixtures/policy-feishu.yaml', import.meta.url), 'utf8').replace('carol: { name: Carol Zhang, roles: [viewer],', 'carol: { name: Carol Zhang, roles: [viewer], urgent: phone,');
+    const file = join(mkdtempSync(join(tmpdir(), 'opsbot-esc-fs-')), 'policy.yaml');
+    writeFileSync(file, `${base}\nnotify:\n  targets:\n    sre: { platform: feishu, chat: ${FEISHU.chat} }\nalerts:\n  routes:\n    - matchers: ['severity="critical"']\n      targets: [sre]\n      escalate: [carol]\n`);
+    app = await startTestApp(feishuEnv(api.url, 'http', { OPSBOT_CONFIG: file, FEISHU_URGENT: 'phone' }), { now: () => clock, sweepMs: 3_600_000 });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await api?.stop();
+  });
+
+  it('rings the next person by phone for the message the bot posted', async () => {
+    const r = await fetch(`${app.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload('KubeSchedulerDown')) });
+    expect(r.status).toBe(200);
+    await app.dispatcher.idle();
+    const card = api.messages.find((m) => JSON.stringify(m.card).includes('KubeSchedulerDown'))!;
+    expect(card).toBeTruthy();
+    clock = T0 + 5 * 60_000 + 1000;
+    expect(await app.core.alerts.sweep()).toBe(1);
+    expect(api.urgent).toEqual([{ messageId: card.id, level: 'phone', ids: [FEISHU.carol] }]);
   });
 });

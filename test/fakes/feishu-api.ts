@@ -53,6 +53,7 @@ export interface SentMessage {
 }
 
 export class FakeFeishuApi {
+  readonly urgent: { messageId: string; level: string; ids: string[] }[] = [];
   readonly messages: SentMessage[] = [];
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** Queued failures for the next calls to a path prefix: an HTTP status, or a Feishu error code. */
@@ -188,6 +189,16 @@ export class FakeFeishuApi {
       if (!c) return reply(400, { code: 230001, msg: 'content missing' });
       target.patches.push(c);
       return reply(200, { code: 0, msg: 'ok', data: {} });
+    }
+    const u = url.pathname.match(/^\/open-apis\/im\/v1\/messages\/([^/]+)\/urgent_(app|sms|phone)$/);
+    if (u && req.method === 'PATCH') {
+      // 加急 only a message the bot itself sent, to open_ids (platforms.md §4.1).
+      const target = this.messages.find((x) => x.id === decodeURIComponent(u[1] ?? ''));
+      if (!target) return reply(400, { code: 230011, msg: 'message not found' });
+      const ids = body['user_id_list'];
+      if (url.searchParams.get('user_id_type') !== 'open_id' || !Array.isArray(ids) || !ids.length) return reply(400, { code: 230001, msg: 'user_id_list / user_id_type' });
+      this.urgent.push({ messageId: target.id, level: u[2] as string, ids: ids as string[] });
+      return reply(200, { code: 0, msg: 'ok', data: { invalid_user_id_list: (ids as string[]).filter((i) => !i.startsWith('ou_')) } });
     }
     return reply(404, { code: 404, msg: 'not found' });
   }

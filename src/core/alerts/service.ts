@@ -248,10 +248,13 @@ export class AlertService {
       const targets = g.targets.map((name) => ({ name, target: this.#d.notifier.target(name) }));
       // Ring first, so the re-posted card already says whether the reminder got through.
       const urgentRes: string[] = [];
+      const copies = await this.#d.live.copies('alert', id);
       for (const { target } of targets) {
         const pid = person?.ids[target.platform];
         if (!pid || !person?.urgent || !this.#d.notifier.urgentLevels(target.platform).includes(person.urgent)) continue;
-        const r = await this.#d.notifier.remind(target.platform, { level: person.urgent, userIds: [pid], text: `${g.level} ${g.labels['alertname'] ?? id}: ${g.annotations['summary'] ?? ''}`.slice(0, 200) }, 'alertmanager');
+        // Feishu rings for a message the bot sent: the alert's card in that chat.
+        const ref = copies.find((c) => c.platform === target.platform && c.chatId === target.chatId)?.ref;
+        const r = await this.#d.notifier.remind(target.platform, { level: person.urgent, userIds: [pid], text: `${g.level} ${g.labels['alertname'] ?? id}: ${g.annotations['summary'] ?? ''}`.slice(0, 200), ...(ref ? { ref } : {}) }, 'alertmanager');
         urgentRes.push(`${target.platform} ${person.urgent}${r.ok ? '' : ' ✗'}`);
       }
       const step = { at: now, personId, name: person?.name ?? personId, ...(urgentRes.length ? { urgent: urgentRes.join(', ') } : {}) };

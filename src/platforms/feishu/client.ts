@@ -86,6 +86,13 @@ export class FeishuClient {
     await this.#api('PATCH', `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}`, { content: JSON.stringify(card) }, `feishu:message:${messageId}`, 'update');
   }
 
+  /** 加急 a message the bot sent: urgent_app / urgent_sms / urgent_phone to open_ids; returns the invalid ids. */
+  async urgent(messageId: string, level: 'app' | 'sms' | 'phone', openIds: string[]): Promise<string[]> {
+    const r = await this.#api('PATCH', `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}/urgent_${level}?user_id_type=open_id`, { user_id_list: openIds }, `feishu:message:${messageId}`, `urgent_${level}`);
+    const bad = (r['data'] as { invalid_user_id_list?: unknown } | undefined)?.invalid_user_id_list;
+    return Array.isArray(bad) ? bad.map(String) : [];
+  }
+
   async #api(method: string, path: string, body: unknown, key: string, what: string): Promise<ApiReply> {
     return this.#o.outbound.run(key, `feishu ${what}`, async (signal) => {
       const token = await this.token();

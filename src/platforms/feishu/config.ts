@@ -11,6 +11,8 @@ export interface FeishuConfig {
   encryptKey?: Secret;
   /** https://open.feishu.cn (Feishu), https://open.larksuite.com (Lark), or a test server. */
   apiBase: string;
+  /** 加急 levels the app may use for alert escalation (scopes im:message.urgent[:sms|:phone]). */
+  urgent: ('app' | 'sms' | 'phone')[];
 }
 
 export const FEISHU_VARS: VarDoc[] = [
@@ -19,6 +21,7 @@ export const FEISHU_VARS: VarDoc[] = [
   { name: 'FEISHU_APP_SECRET', meaning: 'App Secret (same page).' },
   { name: 'FEISHU_VERIFICATION_TOKEN', meaning: 'Verification Token (事件与回调 → 加密策略); required with `FEISHU_MODE=http`, checked in ws mode when set.' },
   { name: 'FEISHU_ENCRYPT_KEY', meaning: 'Encrypt Key (same page): every HTTP request is then signed and encrypted. Strongly recommended in http mode.' },
+  { name: 'FEISHU_URGENT', meaning: '加急 levels for alert escalation, comma-separated: `app`, `sms`, `phone` (scopes `im:message.urgent`, `im:message.urgent:sms`, `im:message.urgent:phone`; SMS and phone use the tenant\'s paid quota). Unset: none.' },
   { name: 'FEISHU_API_BASE', default: 'https://open.feishu.cn', meaning: 'Open API base: `https://open.larksuite.com` for Lark, or a local test server.' },
 ];
 
@@ -37,6 +40,9 @@ export function readFeishuConfig(v: EnvVars): FeishuConfig | undefined {
   if (mode === 'http' && !verificationToken) v.problem('FEISHU_VERIFICATION_TOKEN: required with FEISHU_MODE=http (事件与回调 → 加密策略 → Verification Token)');
   if (mode === 'http' && !encryptKey) v.note('feishu: FEISHU_ENCRYPT_KEY is not set — requests are authenticated only by the verification token; set an Encrypt Key to have every request signed');
   const apiBase = v.baseUrl('FEISHU_API_BASE', 'https://open.feishu.cn');
+  const urgent = (v.get('FEISHU_URGENT') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const badUrgent = urgent.find((x) => !['app', 'sms', 'phone'].includes(x));
+  if (badUrgent) v.problem(`FEISHU_URGENT: unknown level "${shorten(badUrgent)}" (use app, sms, phone)`);
   if (!appId || !appSecret || (mode !== 'ws' && mode !== 'http')) return undefined;
-  return { mode, appId, appSecret, ...(verificationToken ? { verificationToken } : {}), ...(encryptKey ? { encryptKey } : {}), apiBase };
+  return { mode, appId, appSecret, ...(verificationToken ? { verificationToken } : {}), ...(encryptKey ? { encryptKey } : {}), apiBase, urgent: [...new Set(urgent)] as ('app' | 'sms' | 'phone')[] };
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Card } from '../../../cards/model.js';
 import type { Logger } from '../../log.js';
-import type { ActionAnswer, CardActionEvent, EventSink, HttpReply, PlatformAdapter, PlatformCaps, RawRequest, Receipt } from '../../core/adapter.js';
+import type { ActionAnswer, CardActionEvent, EventSink, HttpReply, PlatformAdapter, PlatformCaps, RawRequest, Receipt, UrgentRequest } from '../../core/adapter.js';
+import { OpsError } from '../../core/errors.js';
 import { definePlatform } from '../../core/platform.js';
 import { FEISHU_VARS, type FeishuConfig, readFeishuConfig } from './config.js';
 import { Outbound } from '../../core/outbound.js';
@@ -27,7 +28,8 @@ export interface FeishuAdapterOptions {
  */
 export class FeishuAdapter implements PlatformAdapter {
   readonly id = 'feishu';
-  readonly caps: PlatformCaps = {
+  readonly caps: PlatformCaps;
+  static readonly BASE_CAPS = {
     // Feishu waits 3 s for a callback's answer; leave room for the network.
     ackDeadlineMs: 2500,
     toast: true,
@@ -36,7 +38,7 @@ export class FeishuAdapter implements PlatformAdapter {
     maxCardBytes: 30 * 1024,
     singleConnection: false,
     replyOnce: false,
-  };
+  } as const;
   readonly client: FeishuClient;
   readonly #o: FeishuAdapterOptions & { now: () => number };
   readonly #outbound: Outbound;
@@ -47,6 +49,7 @@ export class FeishuAdapter implements PlatformAdapter {
 
   constructor(o: FeishuAdapterOptions) {
     this.#o = { now: Date.now, ...o };
+    this.caps = { ...FeishuAdapter.BASE_CAPS, urgent: o.config.urgent ?? [] };
     this.#outbound = new Outbound({ log: o.log, perKey: { cap: 5, intervalMs: 1000 }, ...(o.minBackoffMs ? { minBackoffMs: o.minBackoffMs } : {}) });
     this.client = new FeishuClient({ apiBase: o.config.apiBase, appId: o.config.appId, appSecret: o.config.appSecret, log: o.log, outbound: this.#outbound, now: this.#o.now });
   }
@@ -110,6 +113,13 @@ export class FeishuAdapter implements PlatformAdapter {
     const card = this.#held.get(ref);
     this.#held.delete(ref);
     if (card) await this.client.patchCard(ref, renderFeishuCard(card));
+  }
+
+  /** 加急 on the bot's own card (the alert's), to open_ids, at a level the admin enabled (FEISHU_URGENT). */
+  async remind(r: UrgentRequest): Promise<{ failed: string[] }> {
+    if (!(this.#o.config.urgent ?? []).includes(r.level)) throw new OpsError('unsupported', `Feishu 加急 ${r.level} is not enabled (FEISHU_URGENT)`);
+    if (!r.ref) throw new OpsError('unsupported', 'Feishu 加急 needs the message the bot sent');
+    return { failed: await this.client.urgent(r.ref, r.level, r.userIds) };
   }
 
   /** Starts the long connection; its events go through the same ingress as HTTP. */
