@@ -9,6 +9,7 @@ import deployments from './deployments.js';
 import describe from './describe.js';
 import events from './events.js';
 import help from './help.js';
+import investigate from './investigate.js';
 import logs from './logs.js';
 import nodes from './nodes.js';
 import oncall from './oncall.js';
@@ -26,7 +27,7 @@ import status from './status.js';
 
 /** Every chat command, in /help order. */
 export const COMMANDS: readonly AnyCommandSpec[] = [
-  help, status, pods, logs, describe, events, deployments, nodes,
+  help, status, pods, logs, describe, events, deployments, nodes, investigate,
   alerts, oncall, silences,
   scale, restart, rollback, deletePod, silence, unsilence,
   approvals, approve, reject, cancel, audit, notifyTest, reset,

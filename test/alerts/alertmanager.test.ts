@@ -120,10 +120,13 @@ receivers:
     expect(card.text).toContain('order-service is crash looping');
     expect(card.text).toContain('https://runbooks.example.com/KubePodCrashLooping');
     expect(card.text).toContain('deployment/order-service');
-    expect(card.buttons.map((b) => b.action)).toEqual(['ack', 'logs', 'events', 'silence']);
-    // The drill-downs run for the clicker, as a new card: the crash-looping pod's last lines.
-    const logs = await app.click('alice', first.copies[0]!.ref, 'logs');
-    expect(logs.body.cards?.[0]?.title).toMatch(/^Logs · production\/order-service-/);
+    expect(card.buttons.map((b) => b.action)).toEqual(['ack', 'investigate', 'events', 'silence']);
+    // Investigate runs for the clicker, as a new card: the crash-looping pod, its warnings, its crashed container's last lines.
+    const inv = await app.click('alice', first.copies[0]!.ref, 'investigate');
+    const found = inv.body.cards?.[0];
+    expect(found?.title).toBe('Investigate · production/order-service');
+    expect(found?.text).toMatch(/CrashLoopBackOff \(OOMKilled\)/);
+    expect(found?.text).toMatch(/OutOfMemoryError/);
     expect((await app.card(first.copies[0]!.ref)).title).toMatch(/KubePodCrashLooping/);
 
     // A second alert in the same group: the card is updated, not re-posted.
@@ -136,7 +139,7 @@ receivers:
     expect(click.status).toBe(200);
     const acked = await app.card(first.copies[0]!.ref);
     expect(acked.text).toMatch(/Acked by: Bob Li/);
-    expect(acked.buttons.map((b) => b.action)).toEqual(['logs', 'events', 'silence']);
+    expect(acked.buttons.map((b) => b.action)).toEqual(['investigate', 'events', 'silence']);
     expect((await app.audit()).some((e) => e.kind === 'alert-ack' && e.actor === 'bob')).toBe(true);
 
     // Resolve both: the same card turns resolved, with how long it lasted.

@@ -297,7 +297,7 @@ export class AlertService {
     if (g.status === 'firing' && w.namespace) {
       const ch = chatKey(copy.platform, copy.chatId);
       const run = (label: string, c: string, a: Record<string, unknown>, bid: string): Button => ({ id: bid, label, style: 'default', value: this.#d.signer.sign({ k: 'run', c, a, ch, t: this.#d.now() }) });
-      if (w.kind === 'deployment' || w.kind === 'pod') buttons.push(run(t(lang, 'out.btn.logs', { name: w.name as string }), 'logs', { pod: w.name, namespace: w.namespace, tail: 30 }, 'logs'));
+      if (w.kind === 'deployment' || w.kind === 'pod') buttons.push(run(t(lang, 'alert.btn.investigate'), 'investigate', { workload: w.name, namespace: w.namespace }, 'investigate'));
       buttons.push(run(t(lang, 'out.btn.warnings', { ns: w.namespace }), 'events', { namespace: w.namespace, warnings: true }, 'events'));
     }
     if (g.status === 'firing' && this.#d.silences) {
