@@ -114,6 +114,7 @@ export class AlertService {
     const g = await this.#serial.run(id, async () => {
       const prev = await this.get(id);
       const labels = { ...p.groupLabels, ...p.commonLabels };
+      const routed = this.#match(labels);
       const alerts: Record<string, AlertState> = {};
       let level: Level = this.level(labels);
       for (const a of p.alerts) {
@@ -140,8 +141,8 @@ export class AlertService {
         updatedAt: now,
         ...(p.status === 'resolved' ? { resolvedAt: prev?.resolvedAt ?? now } : {}),
         ...(prev?.ack && p.status === 'firing' ? { ack: prev.ack } : prev?.ack && p.status === 'resolved' ? { ack: prev.ack } : {}),
-        targets: [...new Set([...(prev?.targets ?? []), ...this.#match(labels).targets])],
-        escalate: [...new Set([...(prev?.escalate ?? []), ...this.#match(labels).escalate])],
+        targets: [...new Set([...(prev?.targets ?? []), ...routed.targets])],
+        escalate: [...new Set([...(prev?.escalate ?? []), ...routed.escalate])],
         ...(prev?.notifiedAt ? { notifiedAt: prev.notifiedAt } : {}),
         escalations: prev?.escalations ?? [],
         rev: (prev?.rev ?? 0) + 1,

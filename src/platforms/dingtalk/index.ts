@@ -52,10 +52,13 @@ export class DingtalkAdapter implements PlatformAdapter {
   readonly #o: DingtalkAdapterOptions & { now: () => number };
   readonly #outbound: Outbound;
   readonly #cardToken: string;
+  /** The only origin a sessionWebhook may have, parsed once. */
+  readonly #oapiOrigin: string;
   #stream?: DingtalkStream;
 
   constructor(o: DingtalkAdapterOptions) {
     this.#o = { now: Date.now, ...o };
+    this.#oapiOrigin = new URL(o.config.oapiBase).origin;
     const cards = Boolean(o.config.cardTemplateId);
     this.caps = {
       // A card callback is answered on the socket or in the HTTP response; DingTalk's wait is not
@@ -116,7 +119,7 @@ export class DingtalkAdapter implements PlatformAdapter {
     // Robot messages (HTTP mode): only the timestamp is signed, so each signature is accepted once.
     const { timestamp, sign } = verifyRobot(req.headers, c.clientSecret.reveal(), req.receivedAt);
     if (!(await this.#o.store.claim(`dingtalk:sign:${timestamp}:${sign}`, SIGN_TTL_MS, req.receivedAt))) throw new VerificationError('this signature was already used (replayed request)');
-    const p = parseRobotMessage(parseObject(req.body.toString('utf8')), { platform: this.id, receivedAt: req.receivedAt, oapiOrigin: new URL(c.oapiBase).origin });
+    const p = parseRobotMessage(parseObject(req.body.toString('utf8')), { platform: this.id, receivedAt: req.receivedAt, oapiOrigin: this.#oapiOrigin });
     if (p.kind === 'ignored') {
       this.#o.log.debug({ reason: p.reason }, 'dingtalk message ignored');
       return { reply: ok, events: [] };
@@ -199,7 +202,7 @@ export class DingtalkAdapter implements PlatformAdapter {
       onCallback: async (topic, data, headers) => {
         const receivedAt = this.#o.now();
         let p: Parsed;
-        if (topic === TOPIC_ROBOT) p = parseRobotMessage(data, { platform: this.id, receivedAt, oapiOrigin: new URL(c.oapiBase).origin });
+        if (topic === TOPIC_ROBOT) p = parseRobotMessage(data, { platform: this.id, receivedAt, oapiOrigin: this.#oapiOrigin });
         else if (topic === TOPIC_CARD) p = await this.#resolveClick(parseCardCallback(data, { platform: this.id, receivedAt, eventId: `card:${headers['messageId'] ?? randomUUID()}` }));
         else p = { kind: 'ignored', reason: `topic ${topic}` };
         if (p.kind === 'ignored') {

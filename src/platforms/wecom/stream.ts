@@ -138,7 +138,7 @@ export class BotStream {
     if (f.cmd === 'aibot_msg_callback' || f.cmd === 'aibot_event_callback') {
       const body = f.body ?? {};
       const ev = (body['event'] as { eventtype?: string } | undefined)?.eventtype;
-      if (ev === 'disconnected_event') return this.#takenOver(link);
+      if (ev === 'disconnected_event') return this.#takenOver();
       void link.answer(async () => {
         await this.#o.onCallback(f.cmd, body, id);
         return undefined;
@@ -149,7 +149,7 @@ export class BotStream {
   }
 
   /** Another connection authenticated for this bot: stand by rather than kick it back. */
-  #takenOver(link: Link): void {
+  #takenOver(): void {
     this.#o.log.warn('wecom bot: another connection took this bot over (disconnected_event); standing by — run one replica per bot');
     this.#subscribed = false;
     const old = this.#conn;
@@ -161,6 +161,5 @@ export class BotStream {
       this.#conn.start();
     }, this.#o.standbyMs ?? 5 * 60_000);
     this.#standby.unref();
-    void link;
   }
 }
