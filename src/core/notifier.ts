@@ -87,24 +87,32 @@ export class Notifier {
     return { name, platform: t.platform, chatId: t.chat };
   }
 
-  /** Posts `card` to the target; never throws: a failure is returned, audited and kept as a dead letter. */
-  async post(to: string | NotifyTarget, card: Card, o: { key?: string; actor?: string } = {}): Promise<NotifyResult> {
+  /**
+   * Posts `card` to the target; never throws: a failure is returned, audited and kept as a dead letter.
+   * `card` may be a function rendering it when its turn in the target's queue comes: a storm queues
+   * ids rather than thousands of rendered cards, and each card shows its subject as it is when sent.
+   */
+  async post(to: string | NotifyTarget, cardOrRender: Card | (() => Promise<Card>), o: { key?: string; actor?: string } = {}): Promise<NotifyResult> {
     const started = this.d.now();
     const target = typeof to === 'string' ? this.target(to) : to;
     const actor = o.actor ?? this.d.policy.notify.actor;
     const key = `notify:${o.key ?? randomUUID()}`;
+    let card: Card | undefined = typeof cardOrRender === 'function' ? undefined : cardOrRender;
     try {
       const poster = this.#posters.get(target.platform);
       if (!poster) throw new OpsError('platform_off', msg('notify.off', { platform: target.platform }));
-      const refs = await this.#queue.run(`${target.platform}\u0000${target.chatId}`, `notify ${target.name}`, () => poster(target.chatId, card, key));
+      const refs = await this.#queue.run(`${target.platform}\u0000${target.chatId}`, `notify ${target.name}`, async () => {
+        card ??= await (cardOrRender as () => Promise<Card>)();
+        return poster(target.chatId, card, key);
+      });
       const ms = this.d.now() - started;
-      await this.d.audit.record({ kind: 'notify', actor, platform: target.platform, chatId: target.chatId, outcome: 'ok', reason: `${target.name}: ${card.title}`.slice(0, 300), durationMs: ms });
+      await this.d.audit.record({ kind: 'notify', actor, platform: target.platform, chatId: target.chatId, outcome: 'ok', reason: `${target.name}: ${card?.title ?? ''}`.slice(0, 300), durationMs: ms });
       return { ok: true, target, refs, ms };
     } catch (err) {
       const reason = err instanceof OpsError ? err.userMessage : (err as Error)?.message?.slice(0, 300) || 'unknown error';
       const ms = this.d.now() - started;
       this.d.log.warn({ target: target.name, platform: target.platform, reason }, 'notification could not be delivered (dead letter)');
-      await this.d.audit.record({ kind: 'dead-letter', actor, platform: target.platform, chatId: target.chatId, outcome: 'failed', reason: `${target.name}: ${card.title}: ${reason}`.slice(0, 500), durationMs: ms });
+      await this.d.audit.record({ kind: 'dead-letter', actor, platform: target.platform, chatId: target.chatId, outcome: 'failed', reason: `${target.name}: ${card?.title ?? o.key ?? ''}: ${reason}`.slice(0, 500), durationMs: ms });
       try {
         await this.d.store.putKv(`dead-letter:${key}`, { target, card, reason, at: this.d.now() }, DEAD_LETTER_TTL_MS, this.d.now());
       } catch (e) {

@@ -41,6 +41,21 @@ describe('alert delivery', () => {
     expect((await app.audit()).some((e) => e.kind === 'notify' && e.outcome === 'ok' && /KubeNodeNotReady/.test(e.reason ?? ''))).toBe(true);
   });
 
+  it('a P0 that resolves while its first post waits in the queue is posted as resolved, waking nobody', async () => {
+    // Five cards fill this second of the robot's 5-per-second queue; the P0 waits for the next one.
+    for (let i = 0; i < 5; i++) expect((await post(payload(`Filler${i}`, 'warning'))).status).toBe(200);
+    const firing = payload('EtcdNoLeader', 'critical');
+    expect((await post(firing)).status).toBe(200);
+    const resolved = { ...firing, status: 'resolved', alerts: firing.alerts.map((a) => ({ ...a, status: 'resolved', endsAt: new Date().toISOString() })) };
+    expect((await post(resolved)).status).toBe(200);
+    const p = await until(() => bot.posts.find((x) => JSON.stringify(x.body.card).includes('EtcdNoLeader')), 'the card', 10_000);
+    const text = JSON.stringify(p.body.card);
+    expect(text).toContain('resolved');
+    expect(text).not.toContain('<at id=all>');
+    await app.dispatcher.idle();
+    expect(bot.posts.filter((x) => JSON.stringify(x.body.card).includes('EtcdNoLeader'))).toHaveLength(1);
+  });
+
   it('P3 is recorded and audited, not posted', async () => {
     const before = bot.posts.length;
     const r = await post(payload('InfoOnly', 'info'));

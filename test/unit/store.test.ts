@@ -97,6 +97,21 @@ describe.each(stores)('%s store contract', (_name, make) => {
     await s.close();
   });
 
+  it('writes issued together (not awaited one by one) are all kept, in order, and read back at once', async () => {
+    const s = make();
+    const writes = [s.putKv('k', 1, 1000, 0), s.putKv('k', 2, 1000, 0), s.claim('c', 1000, 0), s.claim('c', 1000, 0), s.putCard('card', { n: 1 }, 0), s.deleteKv('gone')];
+    // Read-your-writes before the batch has committed.
+    expect(await s.getKv('k', 10)).toBe(2);
+    expect(await s.getCard('card')).toEqual({ n: 1 });
+    const [, , first, second, , deleted] = await Promise.all(writes);
+    expect([first, second, deleted]).toEqual([true, false, false]);
+    await Promise.all([s.putKv('k', 3, 1000, 0), s.deleteKv('k')]);
+    expect(await s.getKv('k', 10)).toBeUndefined();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => s.appendAudit({ at: 1, kind: 'command', actor: 'a', platform: 'console', chatId: 'c', outcome: 'ok', command: `b${i}` })));
+    expect((await s.queryAudit({ limit: 2 })).map((e) => e.command)).toEqual(['b49', 'b48']);
+    await s.close();
+  });
+
   it('appends audit entries and returns them newest first', async () => {
     const s = make();
     for (let i = 0; i < 5; i++) await s.appendAudit({ at: 100 + i, kind: 'command', actor: 'alice', platform: 'console', chatId: 'c', outcome: 'ok', command: `c${i}` });
@@ -107,6 +122,22 @@ describe.each(stores)('%s store contract', (_name, make) => {
 });
 
 describe('sqlite specifics', () => {
+  it('one write that fails in a batch fails alone; the others are committed', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
+    const s = new SqliteStore(file);
+    s.exec("CREATE TRIGGER no_bad BEFORE INSERT ON kv WHEN NEW.key = 'bad' BEGIN SELECT RAISE(ABORT, 'bad key'); END;");
+    const r = await Promise.allSettled([s.putKv('a', 1, 1000, 0), s.putKv('bad', 2, 1000, 0), s.appendAudit({ at: 1, kind: 'command', actor: 'a', platform: 'console', chatId: 'c', outcome: 'ok' }), s.claim('x', 1000, 0)]);
+    expect(r.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(String((r[1] as PromiseRejectedResult).reason)).toMatch(/bad key/);
+    await s.close();
+    const again = new SqliteStore(file);
+    expect(await again.getKv('a', 10)).toBe(1);
+    expect(await again.getKv('bad', 10)).toBeUndefined();
+    expect(await again.queryAudit({})).toHaveLength(1);
+    expect(await again.claim('x', 1000, 0)).toBe(false);
+    await again.close();
+  });
+
   it('the audit log is append-only, the file survives reopening, and migrations are recorded', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
     const s = new SqliteStore(file);

@@ -168,10 +168,17 @@ export class AlertService {
       }
       if (!rule.post) continue;
       const target = this.#d.notifier.target(name);
-      const card = this.card(g, this.#d.policy.language, { platform: target.platform, chatId: target.chatId, ref: '' }, this.#mentions(rule.mention, target.platform));
       // Queued, not awaited: a storm of groups to one chat is paced by the target's limit, and
-      // Alertmanager is answered at once. A failed post is a dead letter in the audit log.
-      posts.push(this.#d.notifier.post(target, card, { key: `alert:${id}:${name}`, actor: 'alertmanager' }).then((r) => r.ok));
+      // Alertmanager is answered at once. The card is rendered when its turn comes (the group as it is
+      // then: counts, resolved, acked; the queue holds ids, not cards). A failed post is a dead letter.
+      const render = async (): Promise<Card> => {
+        const cur = await this.get(id);
+        if (!cur) throw new NotFoundError(msg('alert.err.gone', { id }));
+        // Resolved before its turn: shown, but nobody is woken for it.
+        const mentions = cur.status === 'firing' ? this.#mentions(rule.mention, target.platform) : undefined;
+        return this.card(cur, this.#d.policy.language, { platform: target.platform, chatId: target.chatId, ref: '' }, mentions);
+      };
+      posts.push(this.#d.notifier.post(target, render, { key: `alert:${id}:${name}`, actor: 'alertmanager' }).then((r) => r.ok));
       queued++;
     }
     if (posts.length) {

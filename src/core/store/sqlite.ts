@@ -34,7 +34,11 @@ const MIGRATIONS: string[] = [
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #s: ReturnType<SqliteStore['prepare']>;
-  readonly #pendingClaims: { key: string; until: number; now: number; resolve: (won: boolean) => void; reject: (e: unknown) => void }[] = [];
+  /** Writes waiting for this event-loop turn's transaction, in arrival order. */
+  readonly #pending: { run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  /** Key-values and cards written or deleted in the pending batch: reads see them before the commit. */
+  readonly #pendingKv = new Map<string, { data: string; until: number } | null>();
+  readonly #pendingCards = new Map<string, string>();
 
   constructor(file: string, opts: { readonly?: boolean } = {}) {
     if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
@@ -116,54 +120,85 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Claims arriving in the same event-loop turn (a burst of webhook deliveries) share one transaction:
-   * one commit instead of one per event, each claim still atomic and in order.
+   * Writes arriving in the same event-loop turn (a burst of webhook deliveries: claims, key-values,
+   * cards, audit lines) share one transaction — one commit instead of one per write, each write still
+   * atomic and in order, and each caller's promise settled only once its write is committed. Reads of
+   * a key-value or card written in the pending batch see it (read-your-writes). If the batch fails as a
+   * whole, its writes are retried one by one, so one bad write fails alone.
    */
-  claim(key: string, ttlMs: number, now: number): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.#pendingClaims.push({ key, until: now + ttlMs, now, resolve, reject });
-      if (this.#pendingClaims.length === 1) setImmediate(() => this.#flushClaims());
+  #write<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#flush());
     });
   }
 
-  #flushClaims(): void {
-    const batch = this.#pendingClaims.splice(0);
+  #flush(): void {
+    const batch = this.#pending.splice(0);
     if (!batch.length) return;
+    this.#pendingKv.clear();
+    this.#pendingCards.clear();
+    let out: unknown[];
     try {
-      const won = this.#db.transaction(() => batch.map((c) => this.#s.claim.run(c.key, c.until, c.now).changes === 1))();
-      batch.forEach((c, i) => c.resolve(won[i] as boolean));
-    } catch (err) {
-      for (const c of batch) c.reject(err);
+      out = this.#db.transaction(() => batch.map((w) => w.run()))();
+    } catch {
+      for (const w of batch) {
+        try {
+          w.resolve(this.#db.transaction(w.run)());
+        } catch (err) {
+          w.reject(err);
+        }
+      }
+      return;
     }
+    batch.forEach((w, i) => w.resolve(out[i]));
+  }
+
+  claim(key: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.#write(() => this.#s.claim.run(key, now + ttlMs, now).changes === 1);
   }
 
   async putCard(id: string, value: unknown, now: number): Promise<void> {
-    this.#s.cardPut.run(id, now, JSON.stringify(value));
+    const data = JSON.stringify(value);
+    this.#pendingCards.set(id, data);
+    await this.#write(() => this.#s.cardPut.run(id, now, data));
   }
 
   async getCard<T>(id: string): Promise<T | undefined> {
+    const pending = this.#pendingCards.get(id);
+    if (pending !== undefined) return JSON.parse(pending) as T;
     const row = this.#s.cardGet.get(id) as { data: string } | undefined;
     return row ? (JSON.parse(row.data) as T) : undefined;
   }
 
   async putKv(key: string, value: unknown, ttlMs: number, now: number): Promise<void> {
-    this.#s.kvPut.run(key, now + ttlMs, JSON.stringify(value));
+    const data = JSON.stringify(value);
+    const until = now + ttlMs;
+    this.#pendingKv.set(key, { data, until });
+    await this.#write(() => this.#s.kvPut.run(key, until, data));
   }
 
   async getKv<T>(key: string, now: number): Promise<T | undefined> {
+    const pending = this.#pendingKv.get(key);
+    if (pending !== undefined) return pending && pending.until > now ? (JSON.parse(pending.data) as T) : undefined;
     const row = this.#s.kvGet.get(key, now) as { data: string } | undefined;
     return row ? (JSON.parse(row.data) as T) : undefined;
   }
 
   async deleteKv(key: string): Promise<boolean> {
-    return this.#s.kvDelete.run(key).changes > 0;
+    const had = this.#pendingKv.get(key);
+    this.#pendingKv.set(key, null);
+    const deleted = await this.#write(() => this.#s.kvDelete.run(key).changes > 0);
+    return deleted || Boolean(had);
   }
 
   async appendAudit(e: AuditEntry): Promise<void> {
-    this.#s.audit.run(e.at, JSON.stringify(e));
+    const data = JSON.stringify(e);
+    await this.#write(() => this.#s.audit.run(e.at, data));
   }
 
   async queryAudit(q: { since?: number; limit?: number }): Promise<AuditEntry[]> {
+    this.#flush();
     const rows = this.#s.auditSince.all(q.since ?? 0, q.limit ?? 100) as { data: string }[];
     return rows.map((r) => JSON.parse(r.data) as AuditEntry);
   }
@@ -175,7 +210,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.#flushClaims();
+    this.#flush();
     if (this.#db.open) this.#db.close();
   }
 
