@@ -13,7 +13,8 @@ import { time } from './describe.js';
 /**
  * What an on-call engineer runs first for a workload, in one card: the most troubled pod's state and
  * last termination, the namespace's recent warnings about it, and its last log lines (the crashed
- * container's when it restarted). Read-only; the alert card's Investigate button runs it.
+ * container's when it restarted); with an LLM configured, the model's short guess from exactly those
+ * lines, marked as a guess, quoting the lines it used. Read-only; the alert card's Investigate button runs it.
  */
 export default defineCommand({
   name: 'investigate',
@@ -59,6 +60,20 @@ export default defineCommand({
     if (lines.length) {
       const cut = tailToBytes(lines, Math.floor(LIMITS.codeBytes / 2), LIMITS.codeLineChars);
       blocks.push({ type: 'code', text: cut.text, ...(cut.omittedLines ? { omittedLines: cut.omittedLines } : {}) });
+    }
+    if (ctx.diagnose) {
+      // The same facts as the card, as numbered lines: the model cites them, the card quotes ours.
+      const evidence = [
+        `pod ${name}: ${s.status}${s.lastTerminationReason ? `, last terminated: ${s.lastTerminationReason}` : ''}, restarts ${s.restarts}`,
+        ...mine.map((e) => `warning event ${formatAge(now - time(e))} ago: ${e.reason ?? ''}: ${e.message ?? ''}`),
+        ...lines.slice(-20).map((l) => `log${s.restarts > 0 ? ' (crashed container)' : ''}: ${l}`),
+      ];
+      const d = await ctx.diagnose(`${ns}/${a.workload}`, evidence);
+      if (d.ok) {
+        blocks.push({ type: 'divider' }, { type: 'markdown', text: `${t(L, 'investigate.guess', { s: d.seconds.toFixed(1) })}\n${d.text}` });
+        if (d.cited.length) blocks.push({ type: 'markdown', text: t(L, 'investigate.basedOn') }, { type: 'code', text: d.cited.join('\n') });
+        else blocks.push({ type: 'markdown', text: t(L, 'investigate.citedNone') });
+      } else blocks.push({ type: 'divider' }, { type: 'markdown', text: t(L, 'investigate.noGuess', { reason: d.reason }) });
     }
     return {
       title: t(L, 'investigate.title', { target: `${ns}/${a.workload}` }),

@@ -40,6 +40,11 @@ export interface CommandContext {
   notifier: Notifier;
   /** Forgets this person's LLM conversation in this chat; true if there was one. */
   resetConversation(): Promise<boolean>;
+  /**
+   * With an LLM configured: the model's short guess at the cause from numbered evidence lines (no tools,
+   * so it can only read), with the lines it relied on — always the caller's own lines, never invented.
+   */
+  diagnose?(subject: string, evidence: readonly string[]): Promise<Diagnosis>;
   /** Alertmanager's API (ALERTMANAGER_URL), when configured. */
   alertmanager?: AlertmanagerClient;
   /** The alert groups opsbot tracks (for /alerts). */
@@ -108,3 +113,6 @@ export function defineCommand<S extends z.ZodObject>(spec: CommandSpec<S>): Comm
 export function nsOf(ctx: CommandContext, args: { namespace?: string | undefined }): string {
   return args.namespace ?? ctx.defaultNamespace;
 }
+
+/** The model's guess from evidence (Investigate): what it thinks, and which of the given lines it used. */
+export type Diagnosis = { ok: true; text: string; cited: string[]; seconds: number } | { ok: false; reason: string };

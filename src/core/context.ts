@@ -2,7 +2,7 @@ import type { Person, PlatformId, Policy } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
 import { namespacesOf } from './authz.js';
-import type { CommandContext, Workflow } from './command.js';
+import type { CommandContext, Diagnosis, Workflow } from './command.js';
 import { chatKey, type PayloadSigner } from './payload.js';
 import type { Notifier } from './notifier.js';
 import type { Registry } from './registry.js';
@@ -21,6 +21,8 @@ export interface ContextDeps {
   alerts?: { firing(limit?: number): Promise<AlertGroup[]> };
   /** Forgets the LLM conversation of a person in a chat (/reset). */
   forget?: (platform: PlatformId, chatId: string, personId: string) => Promise<boolean>;
+  /** The LLM's guess from evidence, for the context's person and chat (Investigate). */
+  diagnose?: (ctx: CommandContext, subject: string, evidence: readonly string[]) => Promise<Diagnosis>;
 }
 
 /** The one place a CommandContext is built: for typed commands, clicks and approved executions alike. */
@@ -31,7 +33,7 @@ export function buildContext(
   chatId: string,
   o: { lang: 'en' | 'zh'; log: Logger; signal: AbortSignal },
 ): CommandContext {
-  return {
+  const ctx: CommandContext = {
     kube: d.kube,
     policy: d.policy,
     person,
@@ -52,4 +54,9 @@ export function buildContext(
     button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
     requestButton: (label, command, args, style = 'default') => ({ id: command, label, style, value: d.signer.sign({ k: 'request', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
   };
+  if (d.diagnose) {
+    const diagnose = d.diagnose;
+    ctx.diagnose = (subject, evidence) => diagnose(ctx, subject, evidence);
+  }
+  return ctx;
 }

@@ -78,6 +78,7 @@ export function createCore(d: {
     ? new Assistant({ config: d.llm, registry: d.registry, approvals, audit, store: d.store, log: d.log, now, ...(d.metrics?.observeLlm ? { metrics: d.metrics as LlmMetrics } : {}) })
     : undefined;
   if (assistant) ctxDeps.forget = (platform, chatId, personId) => assistant.forget(platform, chatId, personId);
+  if (assistant?.enabled) ctxDeps.diagnose = (ctx, subject, evidence) => assistant.diagnose(ctx, subject, evidence);
   // The alert service needs the router (its click handlers); contexts need the service: a late reference.
   const alertsRef: { service?: AlertService } = {};
   ctxDeps.alerts = { firing: (limit) => alertsRef.service?.firing(limit) ?? Promise.resolve([]) };

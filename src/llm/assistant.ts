@@ -6,7 +6,7 @@ import type { LlmConfig } from '../config/env.js';
 import type { ApprovalService } from '../core/approvals/service.js';
 import type { Audit } from '../core/audit.js';
 import { authorize } from '../core/authz.js';
-import type { CommandContext } from '../core/command.js';
+import type { CommandContext, Diagnosis } from '../core/command.js';
 import { formatDuration } from '../core/duration.js';
 import { OpsError } from '../core/errors.js';
 import type { Registry } from '../core/registry.js';
@@ -14,9 +14,9 @@ import { formatCommand, validateArgs } from '../core/slash-parser.js';
 import type { Store } from '../core/store/store.js';
 import { dateTime, detectLang } from '../core/time.js';
 import type { Logger } from '../log.js';
-import { runLoop, type LoopResult, type ToolCall, type ToolOutcome } from './loop.js';
+import { describeLlmError, runLoop, type LoopResult, type ToolCall, type ToolOutcome } from './loop.js';
 import { ConversationMemory } from './memory.js';
-import { systemPrompt, toolResultMessage } from './prompt.js';
+import { diagnosisPrompt, systemPrompt, toolResultMessage } from './prompt.js';
 import { truncateToTokens } from './tokens.js';
 
 export interface LlmMetrics {
@@ -150,6 +150,33 @@ export class Assistant {
     await this.#memory.append(key, { user: text, assistant: truncateToTokens(renderText(card), 400).text, tools: [], at: this.#d.now() });
   }
 
+  /**
+   * One model call, no tools: a short guess at the cause from numbered evidence lines, and which lines
+   * it relied on (only numbers we gave count; the card quotes our lines, never the model's). Bounded:
+   * 40 lines of 300 characters in, 300 tokens out, the request timeout; audited and measured like any
+   * question. Never throws: a failure is a one-line reason.
+   */
+  async diagnose(ctx: CommandContext, subject: string, evidence: readonly string[]): Promise<Diagnosis> {
+    if (!this.#client) return { ok: false, reason: 'no model configured' };
+    const c = this.#d.config;
+    const started = this.#d.now();
+    const lines = evidence.slice(0, 40).map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
+    const timeout = Math.min(c.requestTimeoutMs, 30_000);
+    let out: Diagnosis;
+    let usage = { prompt: 0, completion: 0 };
+    try {
+      const r = await this.#client.chat.completions.create({ model: c.model as string, messages: diagnosisPrompt({ subject, lang: ctx.lang, evidence: lines }), temperature: 0, max_tokens: 300 }, { timeout, signal: ctx.signal });
+      usage = { prompt: r.usage?.prompt_tokens ?? 0, completion: r.usage?.completion_tokens ?? 0 };
+      out = parseDiagnosis(r.choices[0]?.message?.content ?? '', lines, (this.#d.now() - started) / 1000);
+    } catch (err) {
+      out = { ok: false, reason: describeLlmError(err, timeout) };
+    }
+    const seconds = (this.#d.now() - started) / 1000;
+    this.#d.metrics?.observeLlm({ outcome: out.ok ? 'answer' : 'llm_error', rounds: 1, promptTokens: usage.prompt, completionTokens: usage.completion, seconds });
+    await this.#d.audit.record({ kind: 'llm', actor: ctx.person.id, platform: ctx.actor.platform, chatId: ctx.chatId, outcome: out.ok ? 'ok' : 'failed', reason: `diagnosis of ${subject}; tokens in ${usage.prompt} out ${usage.completion}${out.ok ? `; cited ${out.cited.length} of ${lines.length} lines` : `; ${out.reason}`}`.slice(0, 300), durationMs: Math.round(seconds * 1000) });
+    return out;
+  }
+
   /** One tool call, exactly as the slash command would run: validated, authorised, mutating → approval. */
   async #runTool(ctx: CommandContext, call: ToolCall, requestChange: (make: () => Promise<Card>) => Promise<Card | undefined>): Promise<ToolOutcome> {
     const spec = this.#d.registry.find(call.name.replace(/_/g, '-'));
@@ -207,4 +234,26 @@ export class Assistant {
     };
     return [answer, ...approvalCards, ...tables];
   }
+}
+
+/**
+ * The model's reply to the diagnosis prompt: JSON (possibly fenced) with the diagnosis and the numbers
+ * of the evidence lines used. Numbers outside the given lines are dropped; a reply that is not the JSON
+ * asked for is still shown (as the model's words), citing nothing.
+ */
+export function parseDiagnosis(content: string, lines: readonly string[], seconds: number): Diagnosis {
+  const body = content.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+  let text = body;
+  let nums: unknown[] = [];
+  try {
+    const j = JSON.parse(body) as { diagnosis?: unknown; evidence?: unknown };
+    if (typeof j.diagnosis === 'string') text = j.diagnosis;
+    if (Array.isArray(j.evidence)) nums = j.evidence;
+  } catch {
+    // not JSON: the words stand alone, citing nothing
+  }
+  text = text.trim();
+  if (!text) return { ok: false, reason: 'the model gave no diagnosis' };
+  const cited = [...new Set(nums.map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= lines.length))].slice(0, 4).map((n) => lines[n - 1] as string);
+  return { ok: true, text: text.length > 600 ? `${text.slice(0, 599)}…` : text, cited, seconds };
 }

@@ -226,3 +226,39 @@ describe('streaming', () => {
     }
   });
 });
+
+describe('Investigate with a model: a diagnosis marked as a guess, quoting only our evidence lines', () => {
+  it('the guess cites numbered lines; the card quotes those lines (not the model), and says it is a guess', async () => {
+    let lines: string[] = [];
+    llm.script.push((req) => {
+      expect(req.tools).toBeUndefined();
+      const user = req.messages.at(-1)!.content as string;
+      lines = user.split('\n').filter((l) => /^\[\d+\] /.test(l));
+      const oom = lines.findIndex((l) => l.includes('OutOfMemoryError')) + 1;
+      const pod = lines.findIndex((l) => l.includes('OOMKilled')) + 1;
+      return { content: '```json\n' + JSON.stringify({ diagnosis: 'The JVM runs out of heap and the container is OOMKilled; check the memory limit against -Xmx.', evidence: [pod, oom, 99] }) + '\n```' };
+    });
+    const [card] = await app.send('alice', '/investigate order-service -n production');
+    expect(lines[0]).toMatch(/^\[1\] pod order-service-.*CrashLoopBackOff.*OOMKilled.*restarts \d+/);
+    expect(lines.some((l) => l.includes('log (crashed container)') && l.includes('OutOfMemoryError'))).toBe(true);
+    expect(card!.text).toContain("The model's guess — not verified");
+    expect(card!.text).toContain('The JVM runs out of heap');
+    const quoted = card!.text.slice(card!.text.indexOf('Based on:'));
+    expect(quoted).toMatch(/OOMKilled/);
+    expect(quoted).toMatch(/OutOfMemoryError/);
+    // Line 99 does not exist: nothing invented is quoted.
+    expect(quoted.split('\n').filter((l) => /^(pod |log( \(crashed container\))?: |warning event )/.test(l))).toHaveLength(2);
+    expect((await app.audit()).some((e) => e.kind === 'llm' && /diagnosis of production\/order-service; .*cited 2 of/.test(e.reason ?? ''))).toBe(true);
+  });
+
+  it('a reply that is not the JSON asked for is shown as the guess citing nothing; a model error is one line, the facts stay', async () => {
+    llm.script.push({ content: 'Probably memory.' });
+    const [plain] = await app.send('alice', '/investigate order-service -n production');
+    expect(plain!.text).toContain('Probably memory.');
+    expect(plain!.text).toContain('(it cited none of the lines above)');
+    llm.script.push({ status: 500 }, { status: 500 });
+    const [failed] = await app.send('alice', '/investigate order-service -n production');
+    expect(failed!.text).toMatch(/🤖 No diagnosis: /);
+    expect(failed!.text).toMatch(/OutOfMemoryError/);
+  });
+});
