@@ -8,16 +8,17 @@ import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
 import { REVISION_ANNOTATION } from '../src/kube/client.js';
 import { summarizePod } from '../src/kube/pod-status.js';
 import { resolvePod } from '../src/kube/resolve.js';
-import { type Lang, t, type Text } from '../src/core/i18n.js';
+import { type Lang, msg, t, type Text } from '../src/core/i18n.js';
+import { NotFoundError, UsageError } from '../src/core/errors.js';
 
 const KINDS = { pod: 'pod', po: 'pod', pods: 'pod', deploy: 'deployment', deployment: 'deployment', deployments: 'deployment' } as const;
 
 export default defineCommand({
   name: 'describe',
   summary: { en: 'Details and recent events of a pod or deployment', zh: '查看 Pod / Deployment 详情与事件' },
-  examples: ['/describe pod order-service-546bjxrdr2-dprhd -n production', '/describe deploy api-gateway -n production'],
+  examples: ['/describe api-gateway -n production', '/describe pod order-service-546bjxrdr2-dprhd -n production', '/describe deploy api-gateway -n production'],
   args: z.strictObject({
-    kind: z.enum(Object.keys(KINDS) as [keyof typeof KINDS, ...(keyof typeof KINDS)[]]).describe('pod or deploy'),
+    kind: z.enum(Object.keys(KINDS) as [keyof typeof KINDS, ...(keyof typeof KINDS)[]]).optional().describe('pod or deploy; left out, inferred from the name'),
     name: dnsSubdomain.describe('Name of the pod or deployment'),
     namespace: dnsLabel.optional().describe('Namespace'),
   }),
@@ -26,7 +27,8 @@ export default defineCommand({
   mutating: false,
   async run(ctx, a) {
     const ns = nsOf(ctx, a);
-    if (KINDS[a.kind] === 'pod') {
+    const kind = a.kind ? KINDS[a.kind] : await inferKind(ctx, ns, a.name);
+    if (kind === 'pod') {
       const { pod, note } = await resolvePod(ctx.kube, ns, a.name, ctx.signal);
       const events = await ctx.kube.listEvents(ns, { kind: 'Pod', name: pod.metadata?.name as string }, { signal: ctx.signal });
       return describePod(ctx, pod, events, note);
@@ -36,6 +38,31 @@ export default defineCommand({
     return describeDeployment(ctx, dep, events);
   },
 });
+
+/**
+ * `/describe api-gateway`: a deployment of that name, or a pod of exactly that name; when both exist the
+ * person is asked which, in plain words; when neither, a deployment's pods (name-) count as the pod.
+ */
+async function inferKind(ctx: CommandContext, ns: string, name: string): Promise<'pod' | 'deployment'> {
+  const found = async (p: Promise<unknown>): Promise<boolean> =>
+    p.then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof NotFoundError) return false;
+        throw e;
+      },
+    );
+  const [dep, pod] = await Promise.all([found(ctx.kube.readDeployment(ns, name, { signal: ctx.signal })), found(ctx.kube.readPod(ns, name, { signal: ctx.signal }))]);
+  if (dep && pod) throw new UsageError(msg('describe.which', { name, ns }), msg('describe.whichHint', { name }));
+  if (dep) return 'deployment';
+  if (pod) return 'pod';
+  // Neither by that exact name: a deployment's pods (`name-…`) still answer as `kubectl logs deploy/x` would.
+  await resolvePod(ctx.kube, ns, name, ctx.signal).catch((e: unknown) => {
+    if (e instanceof NotFoundError) throw new NotFoundError(msg('describe.neither', { name, ns }));
+    throw e;
+  });
+  return 'pod';
+}
 
 function describePod(ctx: CommandContext, pod: V1Pod, events: CoreV1Event[], note?: Text): Card {
   const now = ctx.now();

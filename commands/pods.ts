@@ -28,11 +28,22 @@ export default defineCommand({
     const now = ctx.now();
     const ns = a.all ? undefined : (a.namespace ?? ctx.defaultNamespace);
     let pods = await ctx.kube.listPods(ns, a.selector, { signal: ctx.signal });
-    if (!ns) pods = pods.filter((p) => ctx.namespaces.includes(p.metadata?.namespace ?? ''));
+    // -A shows the namespaces the person may see, and says which others it left out (never silently).
+    const hidden = new Map<string, number>();
+    if (!ns) {
+      for (const p of pods) {
+        const pns = p.metadata?.namespace ?? '';
+        if (!ctx.namespaces.includes(pns)) hidden.set(pns, (hidden.get(pns) ?? 0) + 1);
+      }
+      pods = pods.filter((p) => ctx.namespaces.includes(p.metadata?.namespace ?? ''));
+    }
     const L = ctx.lang;
+    const hiddenNote: Block[] = hidden.size
+      ? [{ type: 'markdown', text: t(L, 'pods.hidden', { list: [...hidden.keys()].sort().slice(0, 6).join(', ') + (hidden.size > 6 ? ' …' : ''), n: [...hidden.values()].reduce((x, y) => x + y, 0) }) }]
+      : [];
     const where = (ns ?? t(L, 'out.namespaces', { n: ctx.namespaces.length })) + (a.selector ? ` · ${a.selector}` : '');
     if (!pods.length) {
-      return { title: t(L, 'pods.none', { where }), tone: 'info', blocks: [{ type: 'markdown', text: ns ? t(L, 'pods.none.in', { ns }) : t(L, 'pods.none.mine') }] };
+      return { title: t(L, 'pods.none', { where }), tone: 'info', blocks: [{ type: 'markdown', text: ns ? t(L, 'pods.none.in', { ns }) : t(L, 'pods.none.mine') }, ...hiddenNote] };
     }
     const rows = pods
       .map((p) => ({ p, s: summarizePod(p) }))
@@ -62,6 +73,7 @@ export default defineCommand({
       const ages = healthy.map((r) => now - new Date(r.p.metadata?.creationTimestamp ?? now).getTime());
       blocks.push({ type: 'markdown', text: t(L, 'pods.healthy', { n: healthy.length, oldest: formatAge(Math.max(...ages)), newest: formatAge(Math.min(...ages)) }) });
     }
+    blocks.push(...hiddenNote);
     const buttons: Button[] = [];
     const worst = problems[0];
     if (worst) {

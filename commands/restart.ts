@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { defineCommand, nsOf } from '../src/core/command.js';
 import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
 import { rolloutCard } from './rollout-result.js';
-import { t } from '../src/core/i18n.js';
+import { msg, t } from '../src/core/i18n.js';
+import { NothingToDoError } from '../src/core/errors.js';
 
 export default defineCommand({
   name: 'restart',
@@ -18,6 +19,11 @@ export default defineCommand({
   async preview(ctx, a) {
     const ns = nsOf(ctx, a);
     const dep = await ctx.kube.readDeployment(ns, a.deployment, { signal: ctx.signal });
+    const want = dep.spec?.replicas ?? 1;
+    const updated = dep.status?.updatedReplicas ?? 0;
+    if ((dep.status?.observedGeneration ?? 0) < (dep.metadata?.generation ?? 0) || updated < want) {
+      throw new NothingToDoError(msg('restart.rolling', { target: `${ns}/${a.deployment}`, updated, want }));
+    }
     await ctx.kube.restartDeployment(ns, a.deployment, new Date(ctx.now()), { signal: ctx.signal, dryRun: true });
     const n = dep.spec?.replicas ?? 1;
     // Drift fingerprint: the generation moves whenever anyone changes the deployment's spec.

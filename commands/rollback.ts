@@ -3,7 +3,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { imageTag } from '../cards/util.js';
 import { type CommandContext, defineCommand, nsOf } from '../src/core/command.js';
-import { ConflictError, NotFoundError } from '../src/core/errors.js';
+import { ConflictError, NotFoundError, NothingToDoError } from '../src/core/errors.js';
 import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
 import { REVISION_ANNOTATION } from '../src/kube/client.js';
 import { rolloutCard } from './rollout-result.js';
@@ -27,7 +27,7 @@ async function plan(ctx: CommandContext, a: { deployment: string; namespace?: st
     if (a.revision !== undefined) throw new NotFoundError(msg('rollback.noRevision', { revision: a.revision, name: a.deployment, have: revs.map((r) => r.revision).join(', ') || msg('rollback.none') }));
     throw new ConflictError(msg('rollback.noEarlier', { name: a.deployment }));
   }
-  if (target.revision === current) throw new ConflictError(msg('rollback.already', { name: a.deployment, revision: current }));
+  if (target.revision === current) throw new NothingToDoError(msg('rollback.already', { name: a.deployment, revision: current }));
   const tpl = structuredClone(target.rs.spec?.template ?? {}) as { metadata?: { labels?: Record<string, string> } };
   delete tpl.metadata?.labels?.['pod-template-hash'];
   const from = (dep.spec?.template.spec?.containers ?? []).map((c) => imageTag(c.image)).join(',');

@@ -1,7 +1,7 @@
 import { msg, t } from '../src/core/i18n.js';
 import { z } from 'zod';
 import { defineCommand, nsOf } from '../src/core/command.js';
-import { UsageError } from '../src/core/errors.js';
+import { NothingToDoError, UsageError } from '../src/core/errors.js';
 import { dnsLabel, dnsSubdomain } from '../src/core/names.js';
 import { rolloutCard } from './rollout-result.js';
 
@@ -25,6 +25,7 @@ export default defineCommand({
     const ns = nsOf(ctx, a);
     const dep = await ctx.kube.readDeployment(ns, a.deployment, { signal: ctx.signal });
     const before = dep.spec?.replicas ?? 1;
+    if (before === a.replicas) throw new NothingToDoError(msg('scale.same', { target: `${ns}/${a.deployment}`, n: before }));
     await ctx.kube.scaleDeployment(ns, a.deployment, a.replicas, { signal: ctx.signal, dryRun: true });
     return { target: `${ns}/${a.deployment}`, change: `replicas ${before} → ${a.replicas}`, before };
   },

@@ -132,6 +132,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       { name: 'store', check: async () => void (await store.getApproval('----')) },
     ],
     routers,
+    ...(consoleUi ? { home: '/console' } : {}),
   });
 
   const interrupted = await approvals.recoverInterrupted();

@@ -56,20 +56,29 @@ export interface DecidableApproval {
  * May `person` approve or reject the current step? Returns the refusal reason, or undefined. Pure:
  * the service calls it inside its compare-and-set loop.
  */
-export function refuseDecision(policy: Policy, person: Person, a: DecidableApproval): Text | undefined {
+export function refuseDecision(policy: Policy, person: Person, a: DecidableApproval): { says: Text; advice?: Text | string } | undefined {
   const step = a.steps[a.step];
-  if (!step) return msg('authz.err.noStep', { id: a.id });
+  if (!step) return { says: msg('authz.err.noStep', { id: a.id }), advice: '' };
   const level = policy.approvals.risk[a.risk as keyof Policy['approvals']['risk']];
   const selfOk = level?.allowSelfApproval ?? policy.approvals.allowSelfApproval;
-  if (a.requester.personId === person.id && !selfOk) return msg('authz.err.self', { name: person.name, id: a.id });
+  // Who could decide this step instead: the advice names them rather than sending people to an admin.
+  const who = (): Text => {
+    const earlier = new Set(a.steps.slice(0, a.step).map((s) => s.decidedBy?.personId));
+    const names = Object.entries(policy.people)
+      .filter(([id, p]) => id !== person.id && id !== a.requester.personId && !earlier.has(id) && p.roles.includes(step.role))
+      .map(([id, p]) => p.name ?? id)
+      .slice(0, 3);
+    return names.length ? msg('advice.askApprover', { who: names.join(' / ') }) : msg('advice.askRole', { role: step.role });
+  };
+  if (a.requester.personId === person.id && !selfOk) return { says: msg('authz.err.self', { name: person.name, id: a.id }), advice: who() };
   if (!person.roles.includes(step.role)) {
     const of = a.steps.length > 1 ? msg('authz.err.stepOf', { n: a.step + 1, of: a.steps.length }) : '';
-    return msg('authz.err.role', { name: person.name, id: a.id, role: step.role, step: of });
+    return { says: msg('authz.err.role', { name: person.name, id: a.id, role: step.role, step: of }), advice: who() };
   }
   if (a.steps.some((s, i) => i < a.step && s.decidedBy?.personId === person.id)) {
-    return msg('authz.err.sameApprover', { name: person.name, id: a.id });
+    return { says: msg('authz.err.sameApprover', { name: person.name, id: a.id }), advice: who() };
   }
   const ns = a.preview.target.includes('/') ? a.preview.target.split('/')[0] : undefined;
-  if (ns && !namespacesOf(policy, person).includes(ns)) return msg('authz.err.approveNs', { name: person.name, ns });
+  if (ns && !namespacesOf(policy, person).includes(ns)) return { says: msg('authz.err.approveNs', { name: person.name, ns }) };
   return undefined;
 }

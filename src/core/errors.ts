@@ -46,8 +46,9 @@ export class UsageError extends OpsError {
 
 /** The person may not do this (policy). Nothing ran. */
 export class NotAllowedError extends OpsError {
-  constructor(message: Said, code = 'not_allowed') {
-    super(code, message);
+  /** `advice`: what to do instead, fitting this refusal (default: the admin can grant it in the policy). */
+  constructor(message: Said, code = 'not_allowed', advice?: Said) {
+    super(code, message, advice === undefined ? {} : { hint: advice });
   }
 }
 
@@ -62,6 +63,16 @@ export class NotFoundError extends OpsError {
 export class ConflictError extends OpsError {
   constructor(message: Said, code = 'conflict') {
     super(code, message);
+  }
+}
+
+/**
+ * What was asked for is already so (scale to the current replicas, roll back to the current revision, a
+ * restart while a rollout already replaces the pods): answered plainly, nothing requested or run.
+ */
+export class NothingToDoError extends OpsError {
+  constructor(message: Said) {
+    super('nothing_to_do', message);
   }
 }
 

@@ -8,7 +8,7 @@ import type { Audit } from './audit.js';
 import { authorize } from './authz.js';
 import type { AnyCommandSpec, CommandContext } from './command.js';
 import { buildContext, type ContextDeps } from './context.js';
-import { NotAllowedError, OpsError, UsageError, VerificationError } from './errors.js';
+import { ConflictError, NothingToDoError, NotAllowedError, OpsError, UsageError, VerificationError } from './errors.js';
 import { Registry } from './registry.js';
 import type { ButtonActions } from './actions.js';
 import { type ButtonPayload, chatKey } from './payload.js';
@@ -60,7 +60,7 @@ export interface ClickResult {
 
 export type ClickHandler = (payload: ButtonPayload, at: ClickContext) => Promise<ClickResult>;
 
-export type Outcome = 'ok' | 'refused' | 'bad_input' | 'error' | 'needs_approval';
+export type Outcome = 'ok' | 'refused' | 'bad_input' | 'error' | 'needs_approval' | 'nothing_to_do';
 
 export interface CommandMetrics {
   observe(command: string, outcome: Outcome, seconds: number): void;
@@ -156,8 +156,10 @@ export class Router {
   readonly #handlers = new Map<string, ClickHandler>([
     [
       'approval',
-      async (p, { ctx }) => {
+      async (p, { ctx, state }) => {
         if (p.k !== 'approval') throw new VerificationError(msg('button.malformed'));
+        // Counted under approve/reject even when refused (already decided, not allowed).
+        state.command = p.d;
         return { command: p.d, cards: [await this.#d.approvals.decide(ctx, p.id, p.d)] };
       },
     ],
@@ -236,7 +238,7 @@ export class Router {
 
   #identify(platform: PlatformId, userId: string): Person {
     const person = findPerson(this.#d.policy, platform, userId);
-    if (!person) throw new NotAllowedError(msg('authz.err.unknownUser', { platform, user: userId }), 'unknown_user');
+    if (!person) throw new NotAllowedError(msg('authz.err.unknownUser', { platform, user: userId }), 'unknown_user', '');
     return person;
   }
 
@@ -268,7 +270,9 @@ export class Router {
 
   async #fail(err: unknown, log: Logger, at: { platform: PlatformId; userId: string; chatId: string }, command: string, args: Record<string, unknown> | undefined, started: number, lang: Lang): Promise<Card> {
     const ref = randomBytes(3).toString('hex');
-    const outcome: Outcome = err instanceof UsageError ? 'bad_input' : err instanceof NotAllowedError || err instanceof VerificationError ? 'refused' : 'error';
+    // A click on an approval someone already decided (or that expired) is refused, not an error of ours.
+    const outcome: Outcome =
+      err instanceof UsageError ? 'bad_input' : err instanceof NotAllowedError || err instanceof VerificationError || err instanceof ConflictError ? 'refused' : err instanceof NothingToDoError ? 'nothing_to_do' : 'error';
     this.#observe(command, outcome, started);
     const ctx = { command, user: at.userId, ref };
     if (err instanceof OpsError && err.cause !== undefined) log.warn({ ...ctx, code: err.code, reason: err.userMessage, cause: String((err.cause as Error)?.message ?? err.cause) }, 'upstream failure');
@@ -278,14 +282,14 @@ export class Router {
     if (!(err instanceof OpsError && err.code.startsWith('approval_'))) {
       const person = findPerson(this.#d.policy, at.platform, at.userId);
       await this.#d.audit.record({
-        kind: outcome === 'error' ? 'command' : 'refuse',
+        kind: outcome === 'error' || outcome === 'nothing_to_do' ? 'command' : 'refuse',
         actor: person?.id ?? `${at.platform}:${at.userId}`,
         platform: at.platform,
         chatId: at.chatId,
         ...(command !== '-' ? { command } : {}),
         ...(args ? { args } : {}),
-        outcome: outcome === 'error' ? 'failed' : 'refused',
-        reason: err instanceof OpsError ? err.userMessage : `internal error (ref ${ref})`,
+        outcome: outcome === 'error' ? 'failed' : outcome === 'nothing_to_do' ? 'ok' : 'refused',
+        reason: err instanceof NothingToDoError ? `nothing to do: ${err.userMessage}` : err instanceof OpsError ? err.userMessage : `internal error (ref ${ref})`,
       });
     }
     return errorCard(err, ref, lang);

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AnyCommandSpec } from './command.js';
 import { UsageError } from './errors.js';
 import { known, msg, same, type Text } from './i18n.js';
@@ -163,8 +163,12 @@ export function parseArgs(spec: AnyCommandSpec, words: string[]): Record<string,
     const extra = positionals.slice(spec.positionals.length).join(' ');
     throw new UsageError(msg('parse.extra', { extra }), usage);
   }
+  // `/describe api-gateway`: an optional leading `kind` given a word that is no kind is skipped, and the
+  // word fills the next field (the command infers the kind, or asks).
+  const fields = [...spec.positionals] as string[];
+  if (fields[0] === 'kind' && positionals.length < fields.length && positionals[0] !== undefined && isOptionalEnumWithout(shape['kind'] as z.ZodType, positionals[0])) fields.shift();
   positionals.forEach((v, i) => {
-    const field = spec.positionals[i] as string;
+    const field = fields[i] as string;
     set(field, v, field);
   });
   // Coerce numbers here, not with z.coerce, so the LLM tool schema still says "integer".
@@ -172,6 +176,13 @@ export function parseArgs(spec: AnyCommandSpec, words: string[]): Record<string,
     if (typeof v === 'string' && fieldKind(shape[field] as z.ZodType) === 'number' && /^-?\d+(\.\d+)?$/.test(v)) raw[field] = Number(v);
   }
   return validateArgs(spec, raw);
+}
+
+/** True when `t` is an optional enum that does not list `word`. */
+function isOptionalEnumWithout(t: z.ZodType | undefined, word: string): boolean {
+  if (!(t instanceof z.ZodOptional)) return false;
+  const inner = t.unwrap();
+  return inner instanceof z.ZodEnum && !(inner.options as string[]).includes(word.toLowerCase());
 }
 
 /** Validates an argument object (from the parser or an LLM tool call) against the spec. */
@@ -187,10 +198,20 @@ export function validateArgs(spec: AnyCommandSpec, raw: unknown): Record<string,
 
 function describeIssue(issue: z.core.$ZodIssue, given: unknown): Text {
   if (issue.code === 'invalid_type' && given === undefined) return msg('parse.required');
-  if (issue.code === 'invalid_type' && issue.expected === 'number') return msg('parse.number', { given: String(given) });
+  if (issue.code === 'invalid_type' && issue.expected === 'number') return typeof given === 'string' || typeof given === 'boolean' ? msg('parse.number', { given: String(given) }) : msg('parse.numberPlain');
   if (issue.code === 'unrecognized_keys') return msg('parse.unknownArg', { keys: issue.keys.join(', ') });
+  // The schema library's own wording ("Invalid option: expected one of …", "Too small: expected number
+  // to be >=1") never reaches a person: each kind of issue has plain words in the catalogue.
+  let problem: Text;
   const said = known(issue.message);
-  const problem = typeof said === 'string' ? same(said) : said;
+  // A message the schema's author wrote (in the catalogue, or not the library's default wording) stands.
+  if (typeof said !== 'string') problem = said;
+  else if (!/^(Too (small|big)|Invalid|Expected|Unrecognized)/i.test(said)) problem = same(said);
+  else if (issue.code === 'invalid_value') problem = msg('parse.oneOf', { values: issue.values.map(String).join(', ') });
+  else if (issue.code === 'too_small') problem = msg(issue.origin === 'string' ? 'parse.minLen' : 'parse.min', { n: String(issue.minimum) });
+  else if (issue.code === 'too_big') problem = msg(issue.origin === 'string' ? 'parse.maxLen' : 'parse.max', { n: String(issue.maximum) });
+  else if (issue.code === 'invalid_type' && issue.expected === 'int') problem = msg('parse.integer');
+  else problem = msg('parse.invalid');
   return typeof given === 'string' ? msg('parse.got', { problem, given: given.length > 40 ? given.slice(0, 37) + '...' : given }) : problem;
 }
 

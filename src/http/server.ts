@@ -13,7 +13,15 @@ export interface ReadinessCheck {
  * The one Koa app: health, readiness, metrics, plus the routers the composition root mounts (console,
  * webhooks). Errors become short JSON answers; bodies are never logged.
  */
-export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: ReadinessCheck[]; routers: Router[] }): Koa {
+/** opsbot's icon (a robot head in the console's blue), served as /favicon.ico and /favicon.svg. */
+export const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect x="6" y="14" width="52" height="42" rx="12" fill="#3370ff"/><rect x="29" y="4" width="6" height="12" rx="3" fill="#3370ff"/><circle cx="23" cy="34" r="6" fill="#fff"/><circle cx="41" cy="34" r="6" fill="#fff"/><rect x="22" y="45" width="20" height="4" rx="2" fill="#fff"/></svg>';
+
+/**
+ * `home`: where `GET /` sends a browser (the console, when it is served); without one, `/` answers a
+ * one-line JSON status naming the endpoints, so nobody meets a bare 404.
+ */
+export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: ReadinessCheck[]; routers: Router[]; home?: string }): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   app.use(async (ctx, next) => {
@@ -46,6 +54,17 @@ export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: Rea
   base.get('/healthz', (ctx) => {
     ctx.body = { ok: true };
   });
+  base.get('/', (ctx) => {
+    if (deps.home) return ctx.redirect(deps.home);
+    ctx.body = { name: 'opsbot', ok: true, endpoints: ['/healthz', '/readyz', '/metrics', '/webhooks/<platform>', '/webhooks/alertmanager'], console: 'off (set CONSOLE_TOKEN to serve it beyond loopback)' };
+  });
+  const icon = (ctx: Koa.Context) => {
+    ctx.type = 'image/svg+xml';
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = FAVICON_SVG;
+  };
+  base.get('/favicon.ico', icon);
+  base.get('/favicon.svg', icon);
   base.get('/readyz', async (ctx) => {
     const results = await Promise.all(
       deps.checks.map(async (c) => {

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,4 +54,69 @@ describe.skipIf(!CHROMIUM)('console in a real browser', () => {
     await page.screenshot({ path: join(tmpdir(), 'opsbot-console-approval.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
+
+  for (const width of [1280, 390]) {
+    it(`first visit at ${width} px: welcome card, readable /pods, history after reload, panels in view`, async () => {
+      const room = await startTestApp();
+      const page = await browser.newPage({ viewport: { width, height: 800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      try {
+        // GET / takes a browser to the console; the tab has an icon.
+        await page.goto(`${room.url}/`);
+        expect(new URL(page.url()).pathname).toBe('/console');
+        expect((await fetch(`${room.url}/favicon.ico`)).headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+        const welcome = page.locator('.card[data-card="welcome"]');
+        await welcome.waitFor();
+        await expect(welcome.textContent()).resolves.toMatch(/Welcome to the opsbot console/);
+        await page.screenshot({ path: join(tmpdir(), `opsbot-console-welcome-${width}.png`), fullPage: true });
+        // A command in the welcome card fills the input.
+        await welcome.locator('code.cmd', { hasText: '/pods production' }).click();
+        await expect(page.inputValue('#text')).resolves.toBe('/pods production');
+        await page.press('#text', 'Enter');
+        const pods = page.locator('.card', { hasText: 'need attention' }).first();
+        await pods.waitFor();
+        // Every column of the table is on screen: nothing needs horizontal scrolling, on a phone neither.
+        const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+        expect(fits).toBe(true);
+        for (const text of ['CrashLoopBackOff', 'Restarts', 'Age']) {
+          const cell = pods.locator('td', { hasText: text }).first().or(pods.locator('th', { hasText: text }).first());
+          if (text === 'CrashLoopBackOff') {
+            const box = await cell.boundingBox();
+            expect(box && box.x >= 0 && box.x + box.width <= width + 1, `${text} on screen`).toBe(true);
+          }
+        }
+        if (width === 390) await expect(pods.locator('td[data-label="Status"]').first().evaluate((e) => getComputedStyle(e, '::before').content)).resolves.toContain('Status');
+        await page.screenshot({ path: join(tmpdir(), `opsbot-console-pods-${width}.png`), fullPage: true });
+        // A log line is wrapped on a phone, not cut.
+        await page.fill('#text', '/logs order-service --previous -n production');
+        await page.press('#text', 'Enter');
+        const logs = page.locator('.card pre', { hasText: 'OutOfMemoryError' }).first();
+        await logs.waitFor();
+        const pre = await logs.evaluate((e) => ({ sw: e.scrollWidth, cw: e.clientWidth }));
+        if (width === 390) expect(pre.sw).toBeLessThanOrEqual(pre.cw + 1);
+
+        // Reload: the conversation is still there, the welcome card is not.
+        await page.reload();
+        await page.locator('.card', { hasText: 'need attention' }).first().waitFor();
+        await expect(page.locator('.msg', { hasText: '/pods production' }).count()).resolves.toBe(1);
+        await expect(page.locator('.card[data-card="welcome"]').count()).resolves.toBe(0);
+
+        // Scrolled to the bottom, the Audit panel opens in view.
+        await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+        await page.click('#show-audit');
+        const panel = page.locator('#panel');
+        await expect.poll(() => panel.textContent()).toMatch(/Audit log/);
+        const box = await panel.boundingBox();
+        expect(box && box.y >= 0 && box.y < 800 && box.x >= 0 && box.x + box.width <= width + 1).toBe(true);
+        await page.screenshot({ path: join(tmpdir(), `opsbot-console-audit-${width}.png`) });
+        await panel.locator('button.close').click();
+        await expect(panel.textContent()).resolves.toBe('');
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+        await room.stop();
+      }
+    }, 60_000);
+  }
 });

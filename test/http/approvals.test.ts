@@ -35,8 +35,12 @@ describe('approval flow (done-when)', () => {
 
     const self = await app.click('alice', req.id, 'approve');
     expect(self.body.cards![0]!.title).toBe(`⛔ Alice Wang requested ${id}; someone else must approve it`);
+    // Each refusal's advice fits it: the people who can decide, not "ask an admin".
+    expect(self.body.cards![0]!.text).toContain('Nothing was run. Ask Bob Li / Dave Chen to approve it.');
+    expect(self.body.cards![0]!.text).not.toMatch(/admin/);
     const viewer = await app.click('carol', req.id, 'approve');
     expect(viewer.body.cards![0]!.title).toBe(`⛔ Carol Zhang may not approve ${id} (needs role lead)`);
+    expect(viewer.body.cards![0]!.text).toContain('Ask Bob Li / Dave Chen to approve it.');
     const oncall = await app.click('erin', req.id, 'approve');
     expect(oncall.body.cards![0]!.title).toMatch(/needs role lead/);
     expect(writes(SCALE)).toBe(0);
@@ -69,6 +73,24 @@ describe('approval flow (done-when)', () => {
     const late = await app.click('dave', req.id, 'reject');
     expect(late.body.cards![0]!.title).toMatch(/already approved by Bob Li/);
     expect(writes(/user-service\/scale$/)).toBe(1);
+    // Counted as refused (someone decided first), never as an error of ours.
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/opsbot_commands_total\{command="approve",outcome="refused"\} [1-9]/);
+    expect(metrics).not.toMatch(/opsbot_commands_total\{command="approve",outcome="error"\}/);
+  });
+
+  it('nothing to do: scaling to the current replicas or rolling back to the current revision creates no approval', async () => {
+    const before = (await app.approvals.listOpen()).length;
+    const same = await one('alice', '/scale payment-service 2 -n production');
+    expect(same.title).toBe('✅ production/payment-service already has 2 replicas — nothing to do');
+    expect(same.text).toContain('Nothing was changed and no approval was requested.');
+    expect(same.buttons).toEqual([]);
+    const rev = await one('alice', '/rollback api-gateway --to-revision 3 -n production');
+    expect(rev.title).toBe('✅ deployment "api-gateway" is already at revision 3');
+    expect((await app.approvals.listOpen()).length).toBe(before);
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/opsbot_commands_total\{command="scale",outcome="nothing_to_do"\} 1/);
+    expect((await app.audit()).some((e) => e.kind === 'command' && e.command === 'scale' && e.outcome === 'ok' && /^nothing to do: /.test(e.reason ?? ''))).toBe(true);
   });
 });
 

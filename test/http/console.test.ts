@@ -43,8 +43,11 @@ describe('console API answers commands', () => {
     const alice = await one('alice', '/pods -A');
     expect(alice.text).not.toContain('kube-system/');
     expect(alice.text).toContain('staging/api-gateway-');
+    // … and says what it left out, rather than leaving it out silently.
+    expect(alice.text).toMatch(/🔒 Not shown: kube-system — \d+ pods in namespaces your roles may not see \(policy\)/);
     const carol = await one('carol', '/pods -A');
     expect(carol.text).toContain('kube-system/coredns-');
+    expect(carol.text).not.toContain('Not shown');
   });
 
   it('a drill-down click runs the read-only command for the clicking user', async () => {
@@ -70,6 +73,18 @@ describe('console API answers commands', () => {
     expect(Buffer.byteLength(big.text)).toBeLessThan(4096);
     expect(big.text).toMatch(/showing the last \d+ of 500 lines fetched \(card size limit\)/);
     expect(big.text).toMatch(/… \d+ earlier lines not shown/);
+  });
+
+  it('/describe without a kind: a deployment by its name, a pod by its name; neither is said plainly', async () => {
+    const d = await one('alice', '/describe api-gateway');
+    expect(d.title).toMatch(/^Deployment production\/api-gateway · \d+\/\d+ ready/);
+    const podName = (await app.kube.listPods('production')).find((p) => p.metadata?.name?.startsWith('order-service-'))!.metadata!.name!;
+    const p = await one('alice', `/describe ${podName}`);
+    expect(p.title).toContain(podName);
+    const none = await one('alice', '/describe no-such-thing');
+    expect(none.title).toBe('❌ no pod or deployment called "no-such-thing" in production');
+    const bad = await one('alice', '/describe service x');
+    expect(bad.title).toBe('❓ kind: must be one of pod, po, pods, deploy, deployment, deployments (got "service")');
   });
 
   it('/describe deploy, /events --warnings, /deployments, /nodes, /status, /help', async () => {

@@ -324,7 +324,7 @@ describe('a throwaway platform over HTTP callbacks (no toast, single-use card ha
   });
 
   it('a chat is its platform and its id: a console room of the same name cannot use this chat\'s buttons or approvals', async () => {
-    await post(app, id, { type: 'message', user: 'alice-acme', text: '/scale user-service 2 -n production' });
+    await post(app, id, { type: 'message', user: 'alice-acme', text: '/scale user-service 4 -n production' });
     const card = await until(() => api.sent.find((c) => /^Approval needed/.test(c.title) && c.text.includes('user-service')), 'the approval card');
     const approvalId = /· ([A-Z0-9]{4})$/.exec(card.title)![1]!;
     // What reaches the platform is a short id; its signed payload stays on the server.

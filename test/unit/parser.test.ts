@@ -76,7 +76,7 @@ describe('slash parser', () => {
     const get = (n: string) => reg.find(n)!;
     expect(usageLine(get('logs'))).toBe('/logs <pod> [-n <namespace>] [-c <container>] [--tail <tail>] [--since <since>] [-p]');
     expect(usageLine(get('pods'))).toBe('/pods [namespace] [-n <namespace>] [-l <selector>] [-A]');
-    expect(usageLine(get('describe'))).toBe('/describe <kind> <name> [-n <namespace>]');
+    expect(usageLine(get('describe'))).toBe('/describe [kind] <name> [-n <namespace>]');
     expect(usageLine(get('reject'))).toBe('/reject <id> [reason…]');
     expect(reg.parse('/reject K7QF not during the sale, sorry').args).toEqual({ id: 'K7QF', reason: 'not during the sale, sorry' });
   });

@@ -112,7 +112,7 @@ export class ApprovalService {
       }
       if (a.state !== 'pending') throw await this.#refuse(ctx, id, new ConflictError(this.#closedReason(a), 'approval_closed'));
       const refusal = refuseDecision(this.#d.policy, person, a);
-      if (refusal) throw await this.#refuse(ctx, id, new NotAllowedError(refusal, 'approval_not_allowed'));
+      if (refusal) throw await this.#refuse(ctx, id, new NotAllowedError(refusal.says, 'approval_not_allowed', refusal.advice));
 
       const next: Approval = structuredClone(a);
       next.version = a.version + 1;
@@ -151,7 +151,7 @@ export class ApprovalService {
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
       const a = await this.#load(ctx, id);
       if (a.state !== 'pending') throw await this.#refuse(ctx, id, new ConflictError(this.#closedReason(a), 'approval_closed'));
-      if (a.requester.personId !== ctx.person.id) throw await this.#refuse(ctx, id, new NotAllowedError(msg('approval.err.onlyRequester', { name: a.requester.name, id })));
+      if (a.requester.personId !== ctx.person.id) throw await this.#refuse(ctx, id, new NotAllowedError(msg('approval.err.onlyRequester', { name: a.requester.name, id }), 'not_allowed', ''));
       const next: Approval = { ...structuredClone(a), state: 'cancelled', closedBy: ctx.actor, version: a.version + 1, updatedAt: this.#d.now() };
       if (!(await this.#d.store.updateApproval(next, a.version))) continue;
       await this.#d.audit.record({ kind: 'cancel', actor: ctx.person.id, platform: ctx.actor.platform, chatId: ctx.chatId, command: a.command, approvalId: id, outcome: 'ok' });
@@ -270,7 +270,7 @@ export class ApprovalService {
     const norm = id.trim().toUpperCase();
     const a = await this.#d.store.getApproval(norm);
     if (!a) throw await this.#refuse(ctx, norm, new NotFoundError(msg('approval.err.none', { id: norm })));
-    if (a.chatId !== ctx.chatId || a.requester.platform !== ctx.actor.platform) throw await this.#refuse(ctx, norm, new NotAllowedError(msg('approval.err.otherChat', { id: norm }), 'approval_other_chat'));
+    if (a.chatId !== ctx.chatId || a.requester.platform !== ctx.actor.platform) throw await this.#refuse(ctx, norm, new NotAllowedError(msg('approval.err.otherChat', { id: norm }), 'approval_other_chat', ''));
     return a;
   }
 

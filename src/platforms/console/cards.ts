@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Card } from '../../../cards/model.js';
 import { renderText } from '../../../cards/text.js';
+import { KeyedSerial } from '../../core/serial.js';
 import type { Store } from '../../core/store/store.js';
+
+/** One line of a console chat's history: something a person typed or clicked, or a card the bot posted. */
+export type HistoryEntry = { kind: 'said'; user: string; text: string; at: number; click?: boolean } | { kind: 'card'; id: string; at: number };
+/** A history entry as the page shows it: cards resolved to their current content. */
+export type Shown = Extract<HistoryEntry, { kind: 'said' }> | { kind: 'card'; card: ConsoleCard; at: number };
+/** What a reload shows: the newest entries of the room. */
+const HISTORY_MAX = 150;
+const HISTORY_TTL_MS = 30 * 86_400_000;
 
 /** A card as the console API returns it (contract.md: id, title, severity, text, buttons). */
 export interface ConsoleCard {
@@ -31,16 +40,42 @@ interface Stored {
  * nothing: the card, its buttons and its later updates all survive.
  */
 export class ConsoleCardStore {
+  readonly #serial = new KeyedSerial();
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
   ) {}
+
+  /** Appends to a room's history (kept in the store: a reload or a restart shows the conversation). */
+  note(chat: string, e: HistoryEntry): Promise<void> {
+    const key = `console-history:${chat}`;
+    return this.#serial.run(key, async () => {
+      const list = (await this.store.getKv<HistoryEntry[]>(key, this.now())) ?? [];
+      list.push(e);
+      await this.store.putKv(key, list.slice(-HISTORY_MAX), HISTORY_TTL_MS, this.now());
+    });
+  }
+
+  /** The room's history, oldest first, with each card as it is now (updated cards show their last state). */
+  async history(chat: string): Promise<Shown[]> {
+    const list = (await this.store.getKv<HistoryEntry[]>(`console-history:${chat}`, this.now())) ?? [];
+    const out: Shown[] = [];
+    for (const e of list) {
+      if (e.kind === 'said') out.push(e);
+      else {
+        const card = await this.get(e.id);
+        if (card) out.push({ kind: 'card', card, at: e.at });
+      }
+    }
+    return out;
+  }
 
   async add(card: Card, user: string, chat: string): Promise<ConsoleCard> {
     const id = `c_${randomBytes(6).toString('base64url')}`;
     const t = this.now();
     const stored = toStored(id, card, { user, chat, createdAt: t, updatedAt: t });
     await this.store.putCard(`console:${id}`, stored, t);
+    await this.note(chat, { kind: 'card', id, at: t });
     return stored.view;
   }
 

@@ -11,6 +11,8 @@ import { readJson } from '../../http/raw-body.js';
 import type { Logger } from '../../log.js';
 import { type ConsoleCard, ConsoleCardStore } from './cards.js';
 import { consolePage } from './page.js';
+import { welcomeCard } from './welcome.js';
+import { renderText } from '../../../cards/text.js';
 import type { Store } from '../../core/store/store.js';
 
 /** The default room: all console users share it, like a team's group chat. */
@@ -104,6 +106,7 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
     const chat = body['chat'] === undefined ? CONSOLE_CHAT : stringField(ctx, body, 'chat', 40);
     if (!CHAT_ID.test(chat)) ctx.throw(400, '"chat" must be lowercase letters, digits, - and _');
     const eventId = `console-${randomUUID()}`;
+    await cards.note(chat, { kind: 'said', user, text, at: now() });
     const refs = await as(eventId, user, async () => (await opts.dispatcher.message(adapter, { kind: 'message', eventId, platform: 'console', chatId: chat, chatKind: 'group', userId: user, text, receivedAt: now() })).done);
     ctx.body = { cards: await views(refs) };
   });
@@ -118,6 +121,8 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
     const { view: clicked, value } = found;
     if (!value) return ctx.throw(400, `card ${cardId} has no action "${action}"`);
     const eventId = `console-${randomUUID()}`;
+    const label = clicked.buttons.find((b) => b.action === action)?.label ?? action;
+    await cards.note(clicked.chat, { kind: 'said', user, text: label, at: now(), click: true });
     const ev = { kind: 'card-action' as const, eventId, platform: 'console', chatId: clicked.chat, userId: user, payload: value, cardRef: cardId, receivedAt: now() };
     const out = await as(eventId, user, async () => {
       const answer = await opts.dispatcher.action(adapter, ev);
@@ -127,6 +132,20 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
       return { answer, refs: [...(updated ? [updated.id] : []), ...(await answer.delivered)] };
     });
     ctx.body = { cards: await views(out.refs), toast: out.answer.toast };
+  });
+
+  /** The room's history (what was typed and clicked, and the cards as they are now), oldest first. */
+  r.get('/api/history', async (ctx) => {
+    const chat = typeof ctx.query['chat'] === 'string' ? ctx.query['chat'] : CONSOLE_CHAT;
+    if (!CHAT_ID.test(chat)) ctx.throw(400, '"chat" must be lowercase letters, digits, - and _');
+    ctx.body = { entries: await cards.history(chat) };
+  });
+
+  /** The card a new person sees first: who they are here, and what to try. */
+  r.get('/api/welcome', (ctx) => {
+    const user = typeof ctx.query['user'] === 'string' ? ctx.query['user'] : '';
+    const card = welcomeCard(router.policy, user, Boolean(opts.core.assistant?.enabled));
+    ctx.body = { id: 'welcome', title: card.title, severity: card.tone, text: renderText(card), buttons: [], card, chat: CONSOLE_CHAT, user: '', createdAt: now(), updatedAt: now() };
   });
 
   r.get('/api/cards/:id', async (ctx) => {

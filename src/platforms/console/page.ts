@@ -5,13 +5,14 @@
 export function consolePage(opts: { tokenRequired: boolean }): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>opsbot console</title>
+<title>opsbot console</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>
 :root{--bg:#f4f5f7;--card:#fff;--ink:#1f2329;--mute:#646a73;--line:#dee0e3;--info:#3370ff;--success:#34c724;--warning:#ff8800;--danger:#f54a45}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei",sans-serif;background:var(--bg);color:var(--ink)}
 header{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding:8px 12px;display:flex;flex-wrap:wrap;gap:8px;align-items:center;z-index:2}
 header b{font-size:16px}header select{margin-left:auto;font-size:14px;padding:4px}header button{padding:4px 10px;font-size:13px}
-#panel{max-width:760px;margin:8px auto 0;padding:0 12px}#panel:empty{display:none}#panel .card{border-color:var(--mute)}
+#panel{position:fixed;top:46px;right:0;bottom:0;width:min(520px,100%);background:var(--bg);box-shadow:-4px 0 16px rgba(0,0,0,.15);z-index:5;overflow-y:auto;padding:8px 12px 24px}#panel:empty{display:none}#panel .card{border-color:var(--mute)}
+#panel .close{position:sticky;top:0;float:right;margin:2px 0 6px;z-index:1}
 #feed{max-width:760px;margin:0 auto;padding:12px 12px 90px}
 .msg{margin:10px 0 4px;color:var(--mute);font-size:13px}.msg code{background:#e8eaed;padding:1px 5px;border-radius:4px;color:var(--ink)}
 .card{background:var(--card);border-radius:10px;box-shadow:0 1px 3px rgba(0,0,0,.08);margin:6px 0 14px;overflow:hidden;border-top:4px solid var(--info)}
@@ -27,6 +28,19 @@ button.primary{background:var(--info);border-color:var(--info);color:#fff}button
 form{position:fixed;bottom:0;left:0;right:0;background:#fff;border-top:1px solid var(--line);padding:10px;display:flex;gap:8px;justify-content:center}
 form input{flex:1;max-width:640px;font-size:16px;padding:8px 10px;border:1px solid var(--line);border-radius:8px}
 .md-line{white-space:pre-wrap}
+.card code{cursor:default}.card code.cmd{cursor:pointer;text-decoration:underline dotted}
+@media (max-width:600px){
+ /* Phones: a table becomes one block per row, each cell with its column name, so nothing hides off-screen. */
+ .card table,.card tbody,.card tr{display:block;width:100%}.card tr:first-child{display:none}
+ .card tr{border-bottom:1px solid var(--line);padding:5px 0}.card td{display:inline;border:0;padding:0;white-space:normal;overflow-wrap:anywhere}
+ .card td[data-label=""]{float:left;margin-right:6px}.card td:first-child:empty{display:none}
+ .card td.key{display:block;font-weight:600}
+ .card td:not(.key):not([data-label=""])::before{content:attr(data-label) " ";color:var(--mute)}
+ .card td:not(.key):not([data-label=""]):not(:last-child)::after{content:" · ";color:var(--mute)}
+ pre{white-space:pre-wrap;overflow-wrap:anywhere}
+ header .note{display:none}
+ #panel{top:0}
+}
 </style></head>
 <body>
 <header><b>opsbot</b><span class="note">local console · 本地控制台</span>
@@ -61,7 +75,10 @@ function inline(parent, text) {
   const re = /(\\*\\*[^*]+\\*\\*|\`[^\`]+\`)/g; let last = 0, m;
   while ((m = re.exec(text))) {
     if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
-    const t = m[0]; parent.appendChild(t.startsWith('**') ? el('b', null, t.slice(2, -2)) : el('code', null, t.slice(1, -1)));
+    const t = m[0]; const c = t.startsWith('**') ? el('b', null, t.slice(2, -2)) : el('code', null, t.slice(1, -1));
+    // A command in a card (the welcome card, a usage hint) fills the input when clicked.
+    if (c.tagName === 'CODE' && /^[/@]/.test(c.textContent)) { c.className = 'cmd'; c.title = 'click to type it'; c.onclick = () => { input.value = c.textContent; input.focus(); }; }
+    parent.appendChild(c);
     last = m.index + t.length;
   }
   if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
@@ -72,7 +89,10 @@ function renderBlock(b) {
   if (b.type === 'table') {
     const wrap = el('div'), t = el('table'), tr = el('tr');
     for (const c of b.columns) tr.appendChild(el('th', null, c)); t.appendChild(tr);
-    for (const r of b.rows) { const row = el('tr'); for (const c of r) row.appendChild(el('td', null, c)); t.appendChild(row); }
+    // On a phone each row is a block: its first named cell (the pod, the node…) on a line of its own,
+    // the others after it as "Column value · Column value".
+    const key = b.columns.findIndex((c) => c);
+    for (const r of b.rows) { const row = el('tr'); r.forEach((c, i) => { const td = el('td', i === key ? 'key' : null, c); td.dataset.label = b.columns[i] || ''; row.appendChild(td); }); t.appendChild(row); }
     wrap.appendChild(t);
     if (b.omitted) wrap.appendChild(el('div', 'note', '… +' + b.omitted + ' more'));
     if (b.note) wrap.appendChild(el('div', 'note', b.note));
@@ -113,10 +133,14 @@ function stream() {
   es.addEventListener('card', (ev) => { const c = JSON.parse(ev.data); if (c.chat === 'console') show([c]); });
   es.onerror = () => { es.close(); setTimeout(stream, 3000); };
 }
+function closePanel() { const box = document.getElementById('panel'); box.textContent = ''; box.dataset.kind = ''; }
 async function panel(kind) {
   const box = document.getElementById('panel');
-  if (box.dataset.kind === kind) { box.textContent = ''; box.dataset.kind = ''; return; }
+  if (box.dataset.kind === kind) { closePanel(); return; }
+  // A drawer over the right side (the whole screen on a phone): it opens where the person looks,
+  // whatever the scroll position of the chat.
   box.dataset.kind = kind; box.textContent = '';
+  const close = el('button', 'close', '✕ Close'); close.type = 'button'; close.onclick = closePanel; box.appendChild(close);
   try {
     if (kind === 'approvals') {
       const {approvals} = await api('approvals');
@@ -129,9 +153,21 @@ async function panel(kind) {
     }
   } catch (e) { box.appendChild(el('div', 'msg', 'error: ' + e.message)); }
 }
+document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closePanel(); });
 document.getElementById('show-approvals').onclick = () => panel('approvals');
 document.getElementById('show-audit').onclick = () => panel('audit');
 function said(who, text) { const m = el('div', 'msg'); m.appendChild(document.createTextNode(who + ': ')); m.appendChild(el('code', null, text)); feed.appendChild(m); }
+/** The room as it was: what people typed and clicked, and each card as it is now; a welcome card when empty. */
+async function restore() {
+  const {entries} = await api('history?chat=console');
+  for (const e of entries) { if (e.kind === 'said') said(e.click ? e.user + ' clicked' : e.user, e.text); else upsert(e.card); }
+  if (entries.length) window.scrollTo(0, document.body.scrollHeight); else await welcome();
+}
+async function welcome() {
+  if (feed.children.length && !feed.querySelector('[data-card="welcome"]')) return;
+  const card = await api('welcome?user=' + encodeURIComponent(userSel.value));
+  feed.querySelector('[data-card="welcome"]')?.remove(); feed.prepend(renderCard(card));
+}
 async function click(card, action, label) {
   said(userSel.value + ' clicked', label);
   try { show((await api('click', {user: userSel.value, card, action})).cards); } catch (e) { said('error', e.message); }
@@ -144,11 +180,12 @@ document.getElementById('f').onsubmit = async (ev) => {
   if (wait) { feed.appendChild(wait); window.scrollTo(0, document.body.scrollHeight); }
   try { show((await api('send', {user: userSel.value, text})).cards); } catch (e) { said('error', e.message); } finally { wait?.remove(); }
 };
-userSel.onchange = () => localStorage.setItem('opsbot-user', userSel.value);
+userSel.onchange = () => { localStorage.setItem('opsbot-user', userSel.value); if (feed.querySelector('[data-card="welcome"]')) welcome().catch(() => {}); };
 api('users').then(({users, timezone}) => {
   TZ = timezone;
   for (const u of users) { const o = el('option', null, u.name + ' · ' + u.roles.join(',')); o.value = u.user; userSel.appendChild(o); }
   const saved = localStorage.getItem('opsbot-user'); if (saved && users.some((u) => u.user === saved)) userSel.value = saved;
+  return restore();
 }).catch((e) => said('error', e.message));
 stream();
 </script></body></html>`;
