@@ -1,3 +1,4 @@
+import stringWidth from 'string-width';
 import { type Lang, t } from '../src/core/i18n.js';
 import type { Block, Card } from './model.js';
 import { TONE_EMOJI } from './model.js';
@@ -32,8 +33,10 @@ function blockText(b: Block, lang: Lang): string[] {
     case 'fields':
       return b.items.map((f) => `${f.label}: ${f.value}`);
     case 'table': {
-      const widths = b.columns.map((c, i) => Math.max(c.length, ...b.rows.map((r) => (r[i] ?? '').length)));
-      const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+      // Columns line up by display width: a Chinese character or an emoji takes two cells of a monospace
+      // font, not one (padEnd counts UTF-16 units, which misaligned every Chinese or ⚠️ row).
+      const widths = b.columns.map((c, i) => Math.max(stringWidth(c), ...b.rows.map((r) => stringWidth(r[i] ?? ''))));
+      const line = (cells: string[]) => cells.map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(c)))).join('  ').trimEnd();
       const lines = [line(b.columns), ...b.rows.map(line)];
       if (b.omitted) lines.push(moreNote(b.omitted, lang));
       if (b.note) lines.push(b.note);

@@ -64,6 +64,13 @@ async function inferKind(ctx: CommandContext, ns: string, name: string): Promise
   return 'pod';
 }
 
+/** `cpu 500m/1 mem 512Mi/1Gi`: requests/limits of a container, `-` where unset. */
+function resources(res: { requests?: Record<string, string>; limits?: Record<string, string> } | undefined): string {
+  const cpu = `${res?.requests?.['cpu'] ?? '-'}/${res?.limits?.['cpu'] ?? '-'}`;
+  const mem = `${res?.requests?.['memory'] ?? '-'}/${res?.limits?.['memory'] ?? '-'}`;
+  return `cpu ${cpu} mem ${mem}`;
+}
+
 function describePod(ctx: CommandContext, pod: V1Pod, events: CoreV1Event[], note?: Text): Card {
   const now = ctx.now();
   const s = summarizePod(pod);
@@ -83,10 +90,7 @@ function describePod(ctx: CommandContext, pod: V1Pod, events: CoreV1Event[], not
     const st = pod.status?.containerStatuses?.find((x) => x.name === c.name);
     const state = st?.state?.running ? 'running' : st?.state?.waiting ? `waiting: ${st.state.waiting.reason}` : st?.state?.terminated ? `terminated: ${st.state.terminated.reason}` : 'unknown';
     const last = st?.lastState?.terminated ? `${st.lastState.terminated.reason} (exit ${st.lastState.terminated.exitCode})` : '—';
-    const res = c.resources;
-    const cpu = `${res?.requests?.['cpu'] ?? '-'}/${res?.limits?.['cpu'] ?? '-'}`;
-    const mem = `${res?.requests?.['memory'] ?? '-'}/${res?.limits?.['memory'] ?? '-'}`;
-    return [c.name, imageTag(c.image), state, last, `cpu ${cpu} mem ${mem}`];
+    return [c.name, imageTag(c.image), state, last, resources(c.resources)];
   });
   blocks.push(table(['Container', 'Image', 'State', 'Last exit', 'Requests/limits'], rows));
   blocks.push(...eventsBlock(events, now, L));
@@ -112,7 +116,7 @@ function describeDeployment(ctx: CommandContext, dep: V1Deployment, events: Core
     { label: 'Age', value: formatAge(now - new Date(dep.metadata?.creationTimestamp ?? now).getTime()) },
   ];
   const blocks: Block[] = [{ type: 'fields', items: fields }];
-  blocks.push(table(['Container', 'Image'], (dep.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? '?'])));
+  blocks.push(table(['Container', 'Image', 'Requests/limits'], (dep.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? '?', resources(c.resources)])));
   const conds = (st.conditions ?? []).filter((c) => c.status !== 'True' || c.type === 'Progressing');
   if (conds.length) blocks.push({ type: 'markdown', text: conds.map((c) => `${c.status === 'True' ? '✓' : '✗'} ${c.type}: ${c.message ?? c.reason ?? ''}`).join('\n') });
   blocks.push(...eventsBlock(events, now, L));

@@ -34,11 +34,13 @@ export default defineCommand({
       title: a.warnings ? t(L, 'events.warningsTitle', { ns, n: events.length }) : t(L, 'events.title', { ns, n: events.length, w: warnings }),
       tone: warnings ? 'warning' : 'info',
       blocks: [
+        // Like kubectl: a Type column (words, not an emoji that fonts draw one or two cells wide), left
+        // out when every row is a warning.
         table(
-          ['Age', '', 'Reason', 'Object', 'Message'],
+          a.warnings ? ['Age', 'Reason', 'Object', 'Message'] : ['Age', 'Type', 'Reason', 'Object', 'Message'],
           events.map((e) => [
             formatAge(now - time(e)),
-            e.type === 'Warning' ? '⚠️' : '·',
+            ...(a.warnings ? [] : [e.type ?? '']),
             e.reason ?? '',
             `${(e.involvedObject.kind ?? '').toLowerCase()}/${e.involvedObject.name ?? ''}`,
             `${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (×${e.count})` : ''}`,

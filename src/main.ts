@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   try {
     app = await startApp({ config, log });
   } catch (e) {
-    if (e instanceof StartupError) return fail(e.problems);
+    if (e instanceof StartupError) return fail(e.problems, log);
     throw e;
   }
   if (app.demo) {
@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-function fail(problems: string[]): void {
+/** The problems are the last lines printed: the log (written by a worker) is flushed first. */
+async function fail(problems: string[], log?: ReturnType<typeof createLogger>): Promise<void> {
+  if (log) await new Promise<void>((resolve) => log.flush(() => resolve()));
   for (const p of problems) console.error(`opsbot: config error: ${p}`);
   process.exit(2);
 }

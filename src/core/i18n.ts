@@ -104,6 +104,7 @@ const CATALOGUE = {
   'button.noChange': ['button names no change that can be requested', '按钮指向的不是可申请的变更'],
 
   // --- typed commands -------------------------------------------------------------------------
+  'router.tooLong': ['the message is too long ({n} characters; at most {max}) — nothing was run', '消息过长（{n} 个字符，最多 {max}），未执行任何操作'],
   'parse.slash': ['commands start with "/", for example /pods', '命令以 "/" 开头，例如 /pods'],
   'parse.empty': ['type a command after "/", for example /pods', '请在 "/" 后输入命令，例如 /pods'],
   'parse.unknown': ['unknown command /{name}', '未知命令 /{name}'],

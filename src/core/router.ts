@@ -60,6 +60,9 @@ export interface ClickResult {
 
 export type ClickHandler = (payload: ButtonPayload, at: ClickContext) => Promise<ClickResult>;
 
+/** The longest message the bot reads (a pasted log is better sent as a file, or asked about with /logs). */
+export const MAX_MESSAGE_CHARS = 4000;
+
 export type Outcome = 'ok' | 'refused' | 'bad_input' | 'error' | 'needs_approval' | 'nothing_to_do';
 
 export interface CommandMetrics {
@@ -110,6 +113,8 @@ export class Router {
     try {
       const person = this.#identify(m.platform, m.userId);
       lang = this.#langOf(person, m.text);
+      // One limit on every platform: a command or a question is at most MAX_MESSAGE_CHARS characters.
+      if (m.text.length > MAX_MESSAGE_CHARS) throw new UsageError(msg('router.tooLong', { n: m.text.length.toLocaleString('en-US'), max: MAX_MESSAGE_CHARS.toLocaleString('en-US') }));
       if (!Registry.isCommand(m.text)) {
         if (!this.#d.assistant?.enabled) return [this.#notACommand(person, lang)];
         command = 'llm';

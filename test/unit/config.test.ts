@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,6 +71,28 @@ describe('environment config', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n').sort()).toEqual(['opsbot: config error: OPSBOT_CONFIG: policy file not found: /missing.yaml', 'opsbot: config error: PORT: must be a port number (0-65535) (got "x")']);
+  });
+
+  it('a port in use: exit 2, and the error is the last line printed (after every log line)', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'opsbot-port-'));
+      // One pipe for both streams, as a terminal shows them.
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" --import tsx src/main.ts 2>&1`], {
+        cwd: ROOT,
+        env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', OPSBOT_DATA_DIR: dir, LOG_FORMAT: 'pretty' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(2);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines.at(-1)).toBe(`opsbot: config error: PORT: 127.0.0.1:${port} is already in use (set PORT to another port)`);
+      expect(lines.length).toBeGreaterThan(1); // the log lines came first
+    } finally {
+      busy.close();
+    }
   });
 
   it('a bad policy file also exits 2 with its YAML path', () => {

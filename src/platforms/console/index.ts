@@ -18,7 +18,8 @@ import type { Store } from '../../core/store/store.js';
 /** The default room: all console users share it, like a team's group chat. */
 export const CONSOLE_CHAT = 'console';
 const MAX_BODY = 64 * 1024;
-const MAX_TEXT = 4000;
+// The console accepts a little more than the bot reads, so an over-long message gets the bot's own answer.
+const MAX_TEXT = 16_000;
 const MAX_STREAMS = 50;
 const CHAT_ID = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
