@@ -18,6 +18,8 @@ import { createHttpApp } from './http/server.js';
 import { demoKubeConfigText, KubeClient, loadKubeConfig } from './kube/client.js';
 import { DemoKubeServer, type DemoServerOptions } from './kube/demo/server.js';
 import type { Logger } from './log.js';
+import { collectStatus } from './core/status.js';
+import type { ConnectionStatus } from './core/long-connection.js';
 import { consoleAdapter } from './platforms/console/index.js';
 import { Dispatcher } from './core/dispatch.js';
 import { webhookRoutes } from './http/webhook-route.js';
@@ -119,7 +121,16 @@ export async function startApp(o: AppOptions): Promise<App> {
     alertmanagerRoutes({ alerts: core.alerts, log, ...(config.alerts.webhookToken ? { token: config.alerts.webhookToken } : {}) }),
     webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled }),
   ];
-  const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
+  const status = () =>
+    collectStatus({
+      core,
+      kube,
+      store,
+      stats: dispatcher.stats,
+      now,
+      platforms: () => [...(consoleEnabled ? [{ id: 'console', title: 'Web console (本地控制台)', transport: 'local' as const, facts: {} }] : []), ...platforms.info],
+    });
+  const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, status, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
   if (consoleUi) {
     routers.push(consoleUi.routes);
     platforms.adapters.set('console', consoleUi.adapter);
@@ -210,6 +221,7 @@ async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatche
   const adapters = new Map<string, PlatformAdapter>();
   const disabled = new Map<string, string>();
   const started: StartedPlatform[] = [];
+  const info: { id: string; title: string; transport: 'http' | 'long connection' | 'send only'; facts: Record<string, string>; connection?: () => ConnectionStatus | undefined }[] = [];
   const close = async () => {
     for (const p of started.splice(0)) await p.close().catch((err: unknown) => o.log.warn({ err, platform: p.adapter.id }, 'platform did not close cleanly'));
   };
@@ -229,11 +241,13 @@ async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatche
       if (p.http && p.adapter.receive) http.set(def.id, p.adapter);
       else if (p.routeOff) disabled.set(def.id, p.routeOff);
       p.connect?.(dispatcher.sink(p.adapter));
-      o.log.info({ ...p.summary, transport: p.http ? 'http' : p.connect ? 'long connection' : 'send only' }, `${def.id} enabled`);
+      const transport = p.http ? 'http' : p.connect ? 'long connection' : 'send only';
+      info.push({ id: def.id, title: def.title, transport, facts: p.summary, ...(p.connection ? { connection: p.connection } : {}) });
+      o.log.info({ ...p.summary, transport }, `${def.id} enabled`);
     }
   } catch (e) {
     await close();
     throw e;
   }
-  return { http, adapters, disabled, close };
+  return { http, adapters, disabled, close, info };
 }

@@ -75,7 +75,7 @@ export function createCore(d: {
   });
   ctxDeps.workflow = new ApprovalWorkflow(approvals, audit, d.policy);
   const assistant = d.llm
-    ? new Assistant({ config: d.llm, registry: d.registry, approvals, audit, store: d.store, log: d.log, now, ...(d.metrics?.observeLlm ? { metrics: d.metrics as LlmMetrics } : {}) })
+    ? new Assistant({ config: d.llm, registry: d.registry, approvals, audit, store: d.store, log: d.log, now, timeZone: d.policy.timezone, ...(d.metrics?.observeLlm ? { metrics: d.metrics as LlmMetrics } : {}) })
     : undefined;
   if (assistant) ctxDeps.forget = (platform, chatId, personId) => assistant.forget(platform, chatId, personId);
   if (assistant?.enabled) ctxDeps.diagnose = (ctx, subject, evidence) => assistant.diagnose(ctx, subject, evidence);

@@ -6,6 +6,7 @@ import type { CardUpdater } from './live-cards.js';
 import type { Core } from './core.js';
 import type { ClickOutcome } from './router.js';
 import { type Lang, t } from './i18n.js';
+import { PlatformStats } from './health.js';
 import { KeyedSerial } from './serial.js';
 import type { Store } from './store/store.js';
 
@@ -43,9 +44,12 @@ export class Dispatcher {
   readonly #chains = new KeyedSerial();
   /** Where cards cannot be updated: what was last posted per handle, so an unchanged state is not posted twice. */
   readonly #posted = new Map<string, string>();
+  /** Events in and cards out per platform, for the console's status page. */
+  readonly stats: PlatformStats;
 
   constructor(o: DispatcherOptions) {
     this.#o = { now: Date.now, dedupeTtlMs: 8 * 3_600_000, maxInFlight: 200, ...o };
+    this.stats = new PlatformStats(this.#o.now);
   }
 
   /** What a transport of this adapter (HTTP route or long connection) hands its events to. */
@@ -75,6 +79,7 @@ export class Dispatcher {
    */
   async message(adapter: PlatformAdapter, ev: IncomingMessage): Promise<{ status: 'accepted' | 'duplicate' | 'busy'; done: Promise<string[]> }> {
     const log = this.#lazyLog({ platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId });
+    this.stats.event(adapter.id);
     if (!(await this.#first(adapter.id, ev.eventId))) {
       log().info('duplicate event ignored');
       return { status: 'duplicate', done: Promise.resolve([]) };
@@ -89,7 +94,7 @@ export class Dispatcher {
     const work = async (): Promise<string[]> => {
       // An LLM answer takes seconds: show within a second that the bot is on it, then replace that
       // card — only where a card can be replaced later, and the reply handle can be used twice.
-      const waiting = !postsNewCards(adapter) && !adapter.caps.replyOnce && router.wantsAssistant(ev.text) ? await adapter.send(to.next(), thinking(router.langOf(adapter.id, ev.userId, ev.text)), { idempotencyKey: `${ev.eventId}:thinking` }) : undefined;
+      const waiting = !postsNewCards(adapter) && !adapter.caps.replyOnce && router.wantsAssistant(ev.text) ? await this.stats.send(adapter.id, () => adapter.send(to.next(), thinking(router.langOf(adapter.id, ev.userId, ev.text)), { idempotencyKey: `${ev.eventId}:thinking` })) : undefined;
       const cards = await router.message({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, text: ev.text });
       if (!waiting || !cards[0]) return this.deliver(adapter, to, cards, ev.eventId);
       const [first, ...rest] = cards;
@@ -110,6 +115,7 @@ export class Dispatcher {
     const log = this.#lazyLog({ platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId, kind: 'click' });
     const none = Promise.resolve([]);
     const lang = this.#o.core.router.langOf(adapter.id, ev.userId);
+    this.stats.event(adapter.id);
     if (!(await this.#first(adapter.id, ev.eventId))) return { toast: { type: 'info', text: t(lang, 'dispatch.handled') }, delivered: none };
     const work = this.#o.core.router.act({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, payload: ev.payload });
     let timer: NodeJS.Timeout | undefined;
@@ -151,7 +157,7 @@ export class Dispatcher {
     for (const [i, card] of cards.entries()) {
       const fitted = await this.#fit(adapter, card);
       const to = dest instanceof Reply ? dest.next() : dest;
-      const ref = await adapter.send(to, fitted, { idempotencyKey: `${key}:${i}` });
+      const ref = await this.stats.send(adapter.id, () => adapter.send(to, fitted, { idempotencyKey: `${key}:${i}` }));
       if (postsNewCards(adapter)) {
         const text = JSON.stringify(fitted);
         this.#remember(this.#posted, this.#rootOf(adapter, ref), text);
@@ -180,12 +186,13 @@ export class Dispatcher {
         const inChat = `${adapter.id}\u0000${chatId}\u0000${text}`;
         if (this.#posted.get(key) === text || this.#posted.has(inChat)) return current;
         this.#remember(this.#posted, inChat, text);
-        const posted = await adapter.send({ chatId }, fitted);
+        const posted = await this.stats.send(adapter.id, () => adapter.send({ chatId }, fitted));
         this.#remember(this.#posted, key, text);
         this.#link(adapter, key, posted);
         return posted;
       }
-      const next = (await adapter.update(current, await this.#fit(adapter, card))) || current;
+      const fitted = await this.#fit(adapter, card);
+      const next = (await this.stats.send(adapter.id, () => adapter.update(current, fitted))) || current;
       if (next !== current) this.#link(adapter, key, next);
       return next;
     };

@@ -70,6 +70,8 @@ export interface ConnectionStatus {
   failures: number;
   lastFrameAt?: number;
   lastError?: string;
+  /** When it entered the current state (ms). */
+  since: number;
 }
 
 /**
@@ -82,6 +84,7 @@ export class LongConnection {
   readonly #o: LongConnectionOptions & Required<Pick<LongConnectionOptions, 'minBackoffMs' | 'maxBackoffMs' | 'maxPayload' | 'handshakeTimeoutMs' | 'drainMs'>>;
   #ws?: WebSocket;
   #state: ConnectionState = 'idle';
+  #since = Date.now();
   #attempt = 0;
   #generation = 0;
   #opened = 0;
@@ -98,9 +101,16 @@ export class LongConnection {
     this.#o = { minBackoffMs: 1000, maxBackoffMs: 60_000, maxPayload: 4 * 1024 * 1024, handshakeTimeoutMs: 15_000, drainMs: 5000, ...o };
   }
 
+  /** A state change, with when it happened (the console's status page shows "up since …"). */
+  #to(state: ConnectionState): void {
+    if (this.#state !== state) this.#since = Date.now();
+    this.#state = state;
+  }
+
   get status(): ConnectionStatus {
     return {
       state: this.#state,
+      since: this.#since,
       opened: this.#opened,
       failures: this.#failures,
       ...(this.#lastFrameAt !== undefined ? { lastFrameAt: this.#lastFrameAt } : {}),
@@ -116,7 +126,7 @@ export class LongConnection {
   /** Lets answers in flight finish (up to drainMs), then closes; no reconnect after this. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
-    this.#state = 'stopped';
+    this.#to('stopped');
     clearTimeout(this.#retry);
     this.#clearTimers();
     if (this.#inflight.size) {
@@ -136,7 +146,7 @@ export class LongConnection {
 
   async #connect(): Promise<void> {
     if (this.#state === 'stopped') return;
-    this.#state = 'connecting';
+    this.#to('connecting');
     let target: { url: string; headers?: Record<string, string> };
     try {
       target = await this.#o.endpoint();
@@ -151,7 +161,7 @@ export class LongConnection {
     let closed = false;
     ws.on('open', () => {
       if (this.#state === 'stopped') return void ws.terminate();
-      this.#state = 'open';
+      this.#to('open');
       this.#attempt = 0;
       this.#opened++;
       this.#o.log.info(`${this.#o.name} open`);
@@ -258,7 +268,7 @@ export class LongConnection {
     if (this.#state === 'stopped') return;
     this.#failures++;
     this.#lastError = reason;
-    this.#state = 'waiting';
+    this.#to('waiting');
     const base = Math.min(this.#o.maxBackoffMs, this.#o.minBackoffMs * 2 ** this.#attempt++);
     const delay = Math.round(base / 2 + Math.random() * (base / 2));
     this.#o.log.warn({ reason, retryInMs: delay }, `${this.#o.name} down; reconnecting`);

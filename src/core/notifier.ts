@@ -125,4 +125,9 @@ export class Notifier {
   async idle(): Promise<void> {
     await this.#queue.idle();
   }
+
+  /** The outbound queue of notifications (alerts, reports): waiting, being sent, chats. */
+  queueStats(): { queued: number; running: number; keys: number } {
+    return this.#queue.stats();
+  }
 }

@@ -95,6 +95,17 @@ export class Outbound {
     return q;
   }
 
+  /** Calls waiting and running, over every key (the status page's queue depth). */
+  stats(): { queued: number; running: number; keys: number } {
+    let queued = 0;
+    let running = 0;
+    for (const q of this.#queues.values()) {
+      queued += q.size;
+      running += q.pending;
+    }
+    return { queued, running, keys: this.#queues.size };
+  }
+
   /** Resolves when every queued call has finished. */
   async idle(): Promise<void> {
     await Promise.all([...this.#queues.values()].map((q) => q.onIdle()));

@@ -1,6 +1,7 @@
 import type { EnvVars, VarDoc } from '../config/vars.js';
 import type { Logger } from '../log.js';
 import type { EventSink, PlatformAdapter } from './adapter.js';
+import type { ConnectionStatus } from './long-connection.js';
 import type { Store } from './store/store.js';
 
 /** What the composition root gives a platform when it starts it. */
@@ -22,6 +23,8 @@ export interface StartedPlatform {
   connect?(sink: EventSink): void;
   /** A few facts for the startup line (mode, API base): never secrets. */
   summary: Record<string, string>;
+  /** The long connection's state, where the platform runs over one (the console's status page). */
+  connection?(): ConnectionStatus | undefined;
   close(): Promise<void>;
 }
 

@@ -32,6 +32,33 @@ export interface AssistantDeps {
   log: Logger;
   now: () => number;
   metrics?: LlmMetrics;
+  /** The policy's time zone: "today" for the usage counters. */
+  timeZone?: string;
+}
+
+/** Requests and tokens of one day, and the last success and failure. */
+export interface LlmUsage {
+  day: string;
+  requests: number;
+  tokensIn: number;
+  tokensOut: number;
+  lastOkAt?: number;
+  lastError?: { at: number; reason: string };
+}
+
+/** `2026-12-03` in the zone. */
+function dayOf(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+}
+
+/** A URL without its userinfo and query (where keys hide): what the status page may show. */
+function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '[unparseable URL]';
+  }
 }
 
 /** Most approval requests one question may create. */
@@ -64,6 +91,25 @@ export class Assistant {
 
   get enabled(): boolean {
     return Boolean(this.#client);
+  }
+
+  /** Today's use (the policy's day, reset at its midnight) and the last failure, for the status page. */
+  #today: LlmUsage = { day: '', requests: 0, tokensIn: 0, tokensOut: 0 };
+
+  #record(ok: boolean, tokens: { prompt: number; completion: number }, error?: string): void {
+    const day = dayOf(this.#d.now(), this.#d.timeZone ?? 'UTC');
+    if (this.#today.day !== day) this.#today = { ...this.#today, day, requests: 0, tokensIn: 0, tokensOut: 0 };
+    this.#today.requests++;
+    this.#today.tokensIn += tokens.prompt;
+    this.#today.tokensOut += tokens.completion;
+    if (ok) this.#today.lastOkAt = this.#d.now();
+    else this.#today.lastError = { at: this.#d.now(), reason: (error ?? 'failed').slice(0, 300) };
+  }
+
+  get usage(): LlmUsage & { model?: string; baseUrl?: string } {
+    const day = dayOf(this.#d.now(), this.#d.timeZone ?? 'UTC');
+    const u = this.#today.day === day ? this.#today : { ...this.#today, day, requests: 0, tokensIn: 0, tokensOut: 0 };
+    return { ...u, ...(this.#d.config.model ? { model: this.#d.config.model } : {}), ...(this.#d.config.baseUrl ? { baseUrl: redactUrl(this.#d.config.baseUrl) } : {}) };
   }
 
   forget(platform: string, chatId: string, personId: string): Promise<boolean> {
@@ -127,6 +173,7 @@ export class Assistant {
     await this.#memory.append(key, { user: question, assistant: result.text || cards[0]?.title || '', tools: commands, at: started });
     const seconds = (this.#d.now() - started) / 1000;
     this.#d.metrics?.observeLlm({ outcome: result.stop, rounds: result.rounds, promptTokens: result.usage.prompt, completionTokens: result.usage.completion, seconds });
+    this.#record(result.stop !== 'llm_error', result.usage, result.error);
     await this.#d.audit.record({
       kind: 'llm',
       actor: ctx.person.id,
@@ -173,6 +220,7 @@ export class Assistant {
     }
     const seconds = (this.#d.now() - started) / 1000;
     this.#d.metrics?.observeLlm({ outcome: out.ok ? 'answer' : 'llm_error', rounds: 1, promptTokens: usage.prompt, completionTokens: usage.completion, seconds });
+    this.#record(out.ok, usage, out.ok ? undefined : out.reason);
     await this.#d.audit.record({ kind: 'llm', actor: ctx.person.id, platform: ctx.actor.platform, chatId: ctx.chatId, outcome: out.ok ? 'ok' : 'failed', reason: `diagnosis of ${subject}; tokens in ${usage.prompt} out ${usage.completion}${out.ok ? `; cited ${out.cited.length} of ${lines.length} lines` : `; ${out.reason}`}`.slice(0, 300), durationMs: Math.round(seconds * 1000) });
     return out;
   }

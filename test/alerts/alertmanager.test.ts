@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
+import { untilAsync } from '../helpers/until.js';
 
 /**
  * Alerts end to end against the real Alertmanager (Debian's prometheus-alertmanager, installed by
@@ -219,12 +220,3 @@ receivers:
   }, 30_000);
 });
 
-async function untilAsync<T>(f: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

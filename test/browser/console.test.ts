@@ -112,6 +112,14 @@ describe.skipIf(!CHROMIUM)('console in a real browser', () => {
         await page.screenshot({ path: join(tmpdir(), `opsbot-console-audit-${width}.png`) });
         await panel.locator('button.close').click();
         await expect(panel.textContent()).resolves.toBe('');
+
+        // The status page, from the header: every component, readable on a phone too.
+        await page.click('#status-link');
+        await expect.poll(() => page.locator('#overall').textContent(), { timeout: 10_000 }).toMatch(/All components are healthy/);
+        await expect(page.locator('.card h2', { hasText: 'Kubernetes' }).count()).resolves.toBe(1);
+        await expect(page.locator('.card h2', { hasText: 'Web console' }).count()).resolves.toBe(1);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+        await page.screenshot({ path: join(tmpdir(), `opsbot-console-status-${width}.png`), fullPage: true });
         expect(errors).toEqual([]);
       } finally {
         await page.close();

@@ -65,7 +65,8 @@ export class FakeDingtalk {
     this.clientSecret = o.clientSecret ?? 'opsbotDingTalkAppSecretA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U';
   }
 
-  async start(): Promise<void> {
+  /** `port`: listen there again after stop() (a gateway that went away and came back). */
+  async start(port = 0): Promise<void> {
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#wss = new WebSocketServer({ noServer: true });
     this.#server.on('upgrade', (req, socket, head) => {
@@ -88,7 +89,7 @@ export class FakeDingtalk {
         });
       });
     });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.#server!.listen(port, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.#server!.address() as AddressInfo).port}`;
   }
 

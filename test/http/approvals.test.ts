@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiCard, ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
-import { until } from '../helpers/until.js';
 
 const POLICY = join(ROOT, 'test/fixtures/policy.yaml');
 const SCALE = /\/deployments\/[a-z-]+\/scale$/;
@@ -78,17 +77,6 @@ describe('approval flow (done-when)', () => {
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toMatch(/opsbot_commands_total\{command="approve",outcome="refused"\} [1-9]/);
     expect(metrics).not.toMatch(/opsbot_commands_total\{command="approve",outcome="error"\}/);
-  });
-
-  it('a restart while the deployment is already rolling out: nothing to do, no second approval', async () => {
-    const req = await one('alice', '/restart notification-worker');
-    expect(req.title).toMatch(/^Approval needed/);
-    await app.click('bob', req.id, 'approve');
-    await until(() => (app.demo!.count('PATCH', /deployments\/notification-worker$/, { dryRun: false }) > 0 ? true : undefined), 'the restart to reach the API');
-    const again = await one('alice', '/restart notification-worker');
-    expect(again.title).toMatch(/^✅ production\/notification-worker is already rolling out \(\d+\/\d+ pods updated\) — every pod is being replaced; nothing to do$/);
-    await app.approvals.idle();
-    expect((await app.card(req.id)).title).toMatch(/^Done/);
   });
 
   it('nothing to do: scaling to the current replicas or rolling back to the current revision creates no approval', async () => {

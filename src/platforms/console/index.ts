@@ -12,6 +12,8 @@ import type { Logger } from '../../log.js';
 import { type ConsoleCard, ConsoleCardStore } from './cards.js';
 import { consolePage } from './page.js';
 import { welcomeCard } from './welcome.js';
+import { statusPage } from './status-page.js';
+import type { StatusReport } from '../../core/status.js';
 import { renderText } from '../../../cards/text.js';
 import type { Store } from '../../core/store/store.js';
 
@@ -30,6 +32,8 @@ export interface ConsoleOptions {
   log: Logger;
   token?: Secret;
   now?: () => number;
+  /** Every component's state, for the status page (`/console/status`, `/console/api/status`). */
+  status?: () => Promise<StatusReport>;
 }
 
 /**
@@ -89,6 +93,19 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
     ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
     ctx.set('X-Frame-Options', 'DENY');
     ctx.body = consolePage({ tokenRequired: Boolean(opts.token) });
+  });
+
+  r.get('/status', (ctx) => {
+    ctx.type = 'html';
+    ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'");
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.body = statusPage({ tokenRequired: Boolean(opts.token) });
+  });
+
+  /** The same as JSON, for scripts: every platform's transport, the cluster, the LLM, the store, queues. */
+  r.get('/api/status', async (ctx) => {
+    if (!opts.status) return ctx.throw(404, 'status is not available');
+    ctx.body = await opts.status();
   });
 
   r.get('/api/users', (ctx) => {
@@ -204,7 +221,7 @@ function stringField(ctx: Context, body: Record<string, unknown>, name: string, 
 
 function tokenGuard(token: Secret | undefined) {
   return async (ctx: Context, next: Next) => {
-    if (!token || ctx.path === '/console' || ctx.path === '/console/') return next();
+    if (!token || ctx.path === '/console' || ctx.path === '/console/' || ctx.path === '/console/status') return next();
     const given = ctx.get('authorization').replace(/^Bearer\s+/i, '') || ctx.get('x-opsbot-token') || (ctx.path.endsWith('/stream') && typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '');
     if (!given || !secretsEqual(given, token.reveal())) {
       ctx.status = 401;

@@ -10,7 +10,7 @@ export function consolePage(opts: { tokenRequired: boolean }): string {
 :root{--bg:#f4f5f7;--card:#fff;--ink:#1f2329;--mute:#646a73;--line:#dee0e3;--info:#3370ff;--success:#34c724;--warning:#ff8800;--danger:#f54a45}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei",sans-serif;background:var(--bg);color:var(--ink)}
 header{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding:8px 12px;display:flex;flex-wrap:wrap;gap:8px;align-items:center;z-index:2}
-header b{font-size:16px}header select{margin-left:auto;font-size:14px;padding:4px}header button{padding:4px 10px;font-size:13px}
+header b{font-size:16px}header a{font-size:13px;color:var(--info);text-decoration:none}header select{margin-left:auto;font-size:14px;padding:4px}header button{padding:4px 10px;font-size:13px}
 #panel{position:fixed;top:46px;right:0;bottom:0;width:min(520px,100%);background:var(--bg);box-shadow:-4px 0 16px rgba(0,0,0,.15);z-index:5;overflow-y:auto;padding:8px 12px 24px}#panel:empty{display:none}#panel .card{border-color:var(--mute)}
 #panel .close{position:sticky;top:0;float:right;margin:2px 0 6px;z-index:1}
 #feed{max-width:760px;margin:0 auto;padding:12px 12px 90px}
@@ -44,7 +44,7 @@ form input{flex:1;max-width:640px;font-size:16px;padding:8px 10px;border:1px sol
 </style></head>
 <body>
 <header><b>opsbot</b><span class="note">local console · 本地控制台</span>
-<select id="user" aria-label="Chat as"></select><button id="show-approvals" type="button">Approvals</button><button id="show-audit" type="button">Audit</button></header>
+<select id="user" aria-label="Chat as"></select><button id="show-approvals" type="button">Approvals</button><button id="show-audit" type="button">Audit</button><a id="status-link" href="/console/status">Status</a></header>
 <div id="panel"></div>
 <div id="feed"></div>
 <form id="f"><input id="text" autocomplete="off" placeholder="/pods -n production · /help" autofocus><button class="primary" type="submit">Send</button></form>

@@ -1,3 +1,4 @@
+import type { ConnectionStatus } from '../../core/long-connection.js';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { withoutButtons } from '../../../cards/fallback.js';
 import type { Card } from '../../../cards/model.js';
@@ -219,6 +220,11 @@ export class DingtalkAdapter implements PlatformAdapter {
     return this.#stream;
   }
 
+  /** The long connection's state, once it runs. */
+  get connection(): ConnectionStatus | undefined {
+    return this.#stream?.status;
+  }
+
   async close(): Promise<void> {
     await this.#stream?.stop();
     await this.#outbound.idle();
@@ -280,6 +286,7 @@ export const dingtalk = definePlatform<DingtalkConfig>({
       http,
       ...(http ? {} : { routeOff: 'dingtalk runs over Stream mode (DINGTALK_MODE=stream); the HTTP callback route is off', connect: (sink: EventSink) => void adapter.startStream(sink) }),
       summary: { mode: config.mode, cards: config.cardTemplateId ? 'interactive' : 'markdown', ding: config.ding.join(',') || 'off', apiBase: config.apiBase },
+      connection: () => adapter.connection,
       close: () => adapter.close(),
     };
   },

@@ -1,3 +1,4 @@
+import type { ConnectionStatus } from '../../core/long-connection.js';
 import { createHash } from 'node:crypto';
 import type { Card } from '../../../cards/model.js';
 import type { Logger } from '../../log.js';
@@ -149,6 +150,11 @@ export class FeishuAdapter implements PlatformAdapter {
     return this.#stream;
   }
 
+  /** The long connection's state, once it runs. */
+  get connection(): ConnectionStatus | undefined {
+    return this.#stream?.status;
+  }
+
   async close(): Promise<void> {
     await this.#stream?.stop();
     await this.#outbound.idle();
@@ -172,6 +178,7 @@ export const feishu = definePlatform<FeishuConfig>({
       // One transport per app: the HTTP route is off while the long connection runs.
       ...(http ? {} : { routeOff: 'feishu runs over the long connection (FEISHU_MODE=ws); the HTTP callback route is off', connect: (sink: EventSink) => void adapter.startStream(sink) }),
       summary: { mode: config.mode, apiBase: config.apiBase },
+      connection: () => adapter.connection,
       close: () => adapter.close(),
     };
   },

@@ -1,3 +1,4 @@
+import type { ConnectionStatus } from '../../core/long-connection.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { withoutButtons } from '../../../cards/fallback.js';
 import type { Card } from '../../../cards/model.js';
@@ -300,6 +301,11 @@ export class WecomAdapter implements PlatformAdapter {
     await settle(sink, this, { reply: { status: 200, body: {} }, events: [ev] });
   }
 
+  /** The long connection's state, once it runs. */
+  get connection(): ConnectionStatus | undefined {
+    return this.#stream?.status;
+  }
+
   async close(): Promise<void> {
     if (this.#lease) {
       clearTimeout(this.#lease.timer);
@@ -328,6 +334,7 @@ export const wecom = definePlatform<WecomConfig>({
       http: !ws,
       ...(ws ? { routeOff: 'wecom runs over the intelligent bot\'s long connection (WECOM_MODE=aibot-ws); the HTTP callback route is off', connect: (sink: EventSink) => adapter.startStream(sink) } : {}),
       summary: { mode: config.mode, apiBase: config.apiBase, ...(ws ? { ws: config.wsUrl } : {}), calls: config.call ? 'on' : 'off' },
+      connection: () => adapter.connection,
       close: () => adapter.close(),
     };
   },
