@@ -1,10 +1,11 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { redactUrl, redactUrlsDeep, redactUrlsInText } from './config/url.js';
 
 export type { Logger } from 'pino';
 
 /**
  * Paths pino blanks out wherever they appear. Redact paths cannot see inside strings, so config secrets
- * are also `Secret` objects that print `[redacted]`, and URLs go through `redactUrl`.
+ * are also `Secret` objects that print `[redacted]`, and URL strings go through `redactUrl` wherever they are.
  */
 export const REDACT_PATHS = [
   'authorization',
@@ -33,11 +34,21 @@ export interface LogOptions {
   destination?: DestinationStream;
 }
 
+/** pino's error serializer, with URLs in the message and stack (a failed fetch names its URL) redacted. */
+function errWithoutSecrets(e: Error): Record<string, unknown> {
+  const o = pino.stdSerializers.err(e) as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = typeof v === 'string' ? redactUrlsInText(v) : v;
+  return out;
+}
+
 export function createLogger(opts: LogOptions): Logger {
   const base = {
     level: opts.level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    serializers: { err: pino.stdSerializers.err, url: redactUrl },
+    serializers: { err: errWithoutSecrets, url: redactUrl },
+    // Any other field holding a URL with credentials or a query (baseUrl, apiBase, a config dump).
+    formatters: { log: (o: Record<string, unknown>) => redactUrlsDeep(o) },
     base: { app: 'opsbot' },
   };
   if (opts.destination) return pino(base, opts.destination);
@@ -50,17 +61,4 @@ export function createLogger(opts: LogOptions): Logger {
   return pino(base);
 }
 
-/** Drops the query string (DingTalk robot URLs and WeCom send URLs carry tokens there) and credentials. */
-export function redactUrl(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    const u = new URL(value);
-    u.username = '';
-    u.password = '';
-    const hadQuery = u.search.length > 0;
-    u.search = '';
-    return u.toString() + (hadQuery ? '?[redacted]' : '');
-  } catch {
-    return value.split('?')[0];
-  }
-}
+export { redactUrl } from './config/url.js';

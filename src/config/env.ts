@@ -1,3 +1,4 @@
+import { redactUrl } from './url.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -97,7 +98,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     if (raw === undefined) return fallback;
     const r = schema.safeParse(raw);
     if (r.success) return r.data;
-    problems.push(`${name}: ${r.error.issues[0]?.message ?? 'invalid value'} (got "${shorten(raw)}")`);
+    problems.push(`${name}: ${r.error.issues[0]?.message ?? 'invalid value'} (got "${shorten(String(redactUrl(raw)))}")`);
     return fallback;
   }
   const secret = (name: string, minLength = 1): Secret | undefined => {
@@ -151,7 +152,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   if (/^redis:\/\//.test(store)) {
     problems.push('OPSBOT_STORE: redis stores are not available in this build yet (use sqlite:, the default)');
   } else if (!/^(sqlite:.+|memory:)$/.test(store)) {
-    problems.push(`OPSBOT_STORE: must be sqlite:<path> (got "${shorten(store)}")`);
+    problems.push(`OPSBOT_STORE: must be sqlite:<path> (got "${shorten(String(redactUrl(store)))}")`);
   }
 
   const llm = llmConfig(get, secret, problems, check);

@@ -1,3 +1,4 @@
+import { redactUrl } from './url.js';
 import { z } from 'zod';
 import { Secret } from './secret.js';
 
@@ -11,14 +12,26 @@ export interface VarDoc {
   meaning: string;
 }
 
-export const httpUrl = z.string().refine((v) => {
-  try {
-    const u = new URL(v);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'must be an http(s) URL');
+export const httpUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL')
+  // Node's fetch refuses a URL with credentials ("cannot be constructed from a URL that includes
+  // credentials"): refused here with the reason, instead of "unreachable" later.
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return !u.username && !u.password;
+    } catch {
+      return true;
+    }
+  }, 'must not contain user:password@ (HTTP clients refuse credentials in URLs; put the key or token in its own variable)');
 
 /**
  * Reads environment variables for one config module (the core's or a platform's): blank counts as
@@ -39,7 +52,7 @@ export class EnvVars {
     if (raw === undefined) return fallback;
     const r = schema.safeParse(raw);
     if (r.success) return r.data;
-    this.problems.push(`${name}: ${r.error.issues[0]?.message ?? 'invalid value'} (got "${shorten(raw)}")`);
+    this.problems.push(`${name}: ${r.error.issues[0]?.message ?? 'invalid value'} (got "${shorten(String(redactUrl(raw)))}")`);
     return fallback;
   }
 
@@ -53,7 +66,8 @@ export class EnvVars {
   /** An http(s) base URL, trailing slashes removed. */
   baseUrl(name: string, fallback: string): string {
     const v = this.get(name) ?? fallback;
-    if (!httpUrl.safeParse(v).success) this.problems.push(`${name}: must be an http(s) URL (got "${shorten(v)}")`);
+    const r = httpUrl.safeParse(v);
+    if (!r.success) this.problems.push(`${name}: ${r.error.issues[0]?.message ?? 'must be an http(s) URL'} (got "${shorten(String(redactUrl(v)))}")`);
     return v.replace(/\/+$/, '');
   }
 

@@ -1,3 +1,4 @@
+import { redactUrl, redactUrlsDeep } from '../config/url.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Core } from './core.js';
 import type { PlatformActivity, PlatformStats } from './health.js';
@@ -47,7 +48,9 @@ export async function collectStatus(s: StatusSources): Promise<StatusReport> {
     const connection = p.connection?.();
     const sendOk = !activity.lastSendError || (activity.lastSendAt ?? 0) > activity.lastSendError.at;
     const ok = (p.transport === 'long connection' ? connection?.state === 'open' : true) && sendOk;
-    return { id: p.id, title: p.title, transport: p.transport, ok, ...(connection ? { connection } : {}), facts: p.facts, ...activity };
+    // Facts are the startup line's (mode, API base): a URL's credentials or query never show.
+    const facts = Object.fromEntries(Object.entries(p.facts).map(([k, v]) => [k, String(redactUrl(v))]));
+    return redactUrlsDeep({ id: p.id, title: p.title, transport: p.transport, ok, ...(connection ? { connection: { ...connection } } : {}), facts, ...activity, ...(activity.lastSendError ? { lastSendError: { ...activity.lastSendError } } : {}) });
   });
   const kubernetes = await (async (): Promise<StatusReport['kubernetes']> => {
     const t0 = performance.now();

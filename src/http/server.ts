@@ -13,6 +13,11 @@ export interface ReadinessCheck {
  * The one Koa app: health, readiness, metrics, plus the routers the composition root mounts (console,
  * webhooks). Errors become short JSON answers; bodies are never logged.
  */
+/** A readiness check answers within this, whatever the dependency does (probes come every few seconds). */
+const READY_CHECK_MS = 2000;
+/** Probes within this of the last result share it. */
+const READY_CACHE_MS = 1000;
+
 /** opsbot's icon (a robot head in the console's blue), served as /favicon.ico and /favicon.svg. */
 export const FAVICON_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect x="6" y="14" width="52" height="42" rx="12" fill="#3370ff"/><rect x="29" y="4" width="6" height="12" rx="3" fill="#3370ff"/><circle cx="23" cy="34" r="6" fill="#fff"/><circle cx="41" cy="34" r="6" fill="#fff"/><rect x="22" y="45" width="20" height="4" rx="2" fill="#fff"/></svg>';
@@ -50,6 +55,33 @@ export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: Rea
       deps.metrics.http.observe({ route: String(route), status: String(ctx.status) }, (performance.now() - started) / 1000);
     }
   });
+  // Readiness: each check bounded (a Kubernetes API that accepts the connection and never answers
+  // cannot hold a probe), and run at most once at a time — concurrent probes share the run in flight,
+  // and a result is reused for a second — so probes never pile up requests or sockets.
+  let inflight: Promise<{ ok: boolean; checks: Record<string, string> }> | undefined;
+  let last: { at: number; r: { ok: boolean; checks: Record<string, string> } } | undefined;
+  const readiness = (): Promise<{ ok: boolean; checks: Record<string, string> }> => {
+    if (last && performance.now() - last.at < READY_CACHE_MS) return Promise.resolve(last.r);
+    inflight ??= (async () => {
+      const results = await Promise.all(
+        deps.checks.map(async (c) => {
+          let timer: NodeJS.Timeout | undefined;
+          try {
+            await Promise.race([c.check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`did not answer within ${READY_CHECK_MS / 1000} s`)), READY_CHECK_MS)))]);
+            return [c.name, 'ok'] as const;
+          } catch (e) {
+            return [c.name, (e as { userMessage?: string }).userMessage ?? (e as Error).message ?? 'failed'] as const;
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+      );
+      const r = { ok: results.every(([, v]) => v === 'ok'), checks: Object.fromEntries(results) };
+      last = { at: performance.now(), r };
+      return r;
+    })().finally(() => (inflight = undefined));
+    return inflight;
+  };
   const base = new Router();
   base.get('/healthz', (ctx) => {
     ctx.body = { ok: true };
@@ -66,19 +98,9 @@ export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: Rea
   base.get('/favicon.ico', icon);
   base.get('/favicon.svg', icon);
   base.get('/readyz', async (ctx) => {
-    const results = await Promise.all(
-      deps.checks.map(async (c) => {
-        try {
-          await c.check();
-          return [c.name, 'ok'] as const;
-        } catch (e) {
-          return [c.name, (e as { userMessage?: string }).userMessage ?? 'failed'] as const;
-        }
-      }),
-    );
-    const ok = results.every(([, r]) => r === 'ok');
-    ctx.status = ok ? 200 : 503;
-    ctx.body = { ok, checks: Object.fromEntries(results) };
+    const r = await readiness();
+    ctx.status = r.ok ? 200 : 503;
+    ctx.body = r;
   });
   base.get('/metrics', async (ctx) => {
     ctx.type = deps.metrics.registry.contentType;

@@ -81,7 +81,9 @@ export class KubeClient {
   // --- reads -------------------------------------------------------------------------------------
 
   version(o: CallOptions = {}): Promise<VersionInfo> {
-    return this.#call({ kind: 'version' }, o, (opts) => this.#version.getCode(opts));
+    // getCode(param, options): the options (our timeout and signal) are the second argument; passed as
+    // the first they were ignored, and a server that never answered held /readyz and a socket forever.
+    return this.#call({ kind: 'version' }, o, (opts) => this.#version.getCode({}, opts));
   }
 
   async listNamespaces(o: CallOptions = {}): Promise<V1Namespace[]> {

@@ -14,6 +14,7 @@ import { formatCommand, validateArgs } from '../core/slash-parser.js';
 import type { Store } from '../core/store/store.js';
 import { dateTime, detectLang } from '../core/time.js';
 import type { Logger } from '../log.js';
+import { redactUrl } from '../config/url.js';
 import { describeLlmError, runLoop, type LoopResult, type ToolCall, type ToolOutcome } from './loop.js';
 import { ConversationMemory } from './memory.js';
 import { diagnosisPrompt, systemPrompt, toolResultMessage } from './prompt.js';
@@ -51,15 +52,6 @@ function dayOf(ms: number, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 }
 
-/** A URL without its userinfo and query (where keys hide): what the status page may show. */
-function redactUrl(u: string): string {
-  try {
-    const url = new URL(u);
-    return `${url.protocol}//${url.host}${url.pathname}`;
-  } catch {
-    return '[unparseable URL]';
-  }
-}
 
 /** Most approval requests one question may create. */
 const MAX_APPROVALS = 3;
@@ -109,7 +101,7 @@ export class Assistant {
   get usage(): LlmUsage & { model?: string; baseUrl?: string } {
     const day = dayOf(this.#d.now(), this.#d.timeZone ?? 'UTC');
     const u = this.#today.day === day ? this.#today : { ...this.#today, day, requests: 0, tokensIn: 0, tokensOut: 0 };
-    return { ...u, ...(this.#d.config.model ? { model: this.#d.config.model } : {}), ...(this.#d.config.baseUrl ? { baseUrl: redactUrl(this.#d.config.baseUrl) } : {}) };
+    return { ...u, ...(this.#d.config.model ? { model: this.#d.config.model } : {}), ...(this.#d.config.baseUrl ? { baseUrl: String(redactUrl(this.#d.config.baseUrl)) } : {}) };
   }
 
   forget(platform: string, chatId: string, personId: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiCard, startTestApp, type TestApp } from '../helpers/start-app.js';
 
@@ -165,6 +166,34 @@ describe('bad input: a clear reply, nothing executed', () => {
   it('plain text gets a pointer to the slash commands', async () => {
     const c = await one('alice', 'production 里哪些 pod 在重启？');
     expect(c.text).toContain('/help');
+  });
+
+  it('DNS rebinding: a foreign Host or a cross-site Origin is refused and nothing runs; scripts without Origin work', async () => {
+    const raw = (path: string, headers: Record<string, string>, body?: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const u = new URL(app.url);
+        const req = request({ host: u.hostname, port: u.port, path, method: body ? 'POST' : 'GET', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const before = app.demo!.count('PATCH', /api-gateway\/scale$/, { dryRun: true });
+    const send = JSON.stringify({ user: 'alice', text: '/scale api-gateway 6' });
+    const rebound = await raw('/console/api/send', { host: 'rebind.evil.example:3000', origin: 'http://rebind.evil.example:3000' }, send);
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toMatch(/loopback names only/);
+    expect((await raw('/console', { host: 'rebind.evil.example' })).status).toBe(403);
+    const port = new URL(app.url).port;
+    const crossSite = await raw('/console/api/send', { host: `127.0.0.1:${port}`, origin: 'http://evil.example' }, send);
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body).toMatch(/cross-origin request refused/);
+    expect(app.demo!.count('PATCH', /api-gateway\/scale$/, { dryRun: true })).toBe(before);
+    // Its own page (same origin) and scripts (no Origin) are served.
+    expect((await raw('/console/api/send', { host: `localhost:${port}`, origin: `http://localhost:${port}` }, JSON.stringify({ user: 'alice', text: '/status' }))).status).toBe(200);
+    expect((await raw('/console/api/send', { host: `127.0.0.1:${port}` }, JSON.stringify({ user: 'alice', text: '/status' }))).status).toBe(200);
   });
 
   it('refuses malformed API requests with 4xx and a reason', async () => {

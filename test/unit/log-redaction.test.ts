@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, redactUrl } from '../../src/log.js';
-import { LogCapture, startTestApp, type TestApp } from '../helpers/start-app.js';
+import { loadConfig } from '../../src/config/env.js';
+import { LogCapture, ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
 
 const SECRETS = {
   OPSBOT_SECRET: 'opsbot-signing-key-0123456789-abcdefghij',
@@ -41,7 +42,38 @@ describe('secrets never reach the log', () => {
     const cap = new LogCapture();
     const log = createLogger({ level: 'info', format: 'json', destination: cap });
     log.info({ feishu: { appSecret: 's1', encryptKey: 's2' }, llm: { apiKey: 's3' }, x: { token: 's4' }, url: 'https://oapi.dingtalk.com/robot/send?access_token=s5' }, 'call');
-    for (const s of ['"s1"', '"s2"', '"s3"', '"s4"', 's5']) expect(cap.text).not.toContain(s);
+    // URLs in any field, nested, inside sentences and in errors' messages and stacks.
+    log.warn({ err: new Error('fetch https://h.example/?k=s6xyz failed'), reason: 'ws wss://g.example/connect?ticket=s7xyz closed', summary: { apiBase: 'http://u:s8xyz@h.example/' } }, 'failed');
+    for (const s of ['"s1"', '"s2"', '"s3"', '"s4"', 's5', 's6xyz', 's7xyz', 's8xyz']) expect(cap.text).not.toContain(s);
+    expect(cap.text).toContain('wss://g.example/connect?[redacted] closed');
     expect(redactUrl('https://u:p@host/path?access_token=abc')).toBe('https://host/path?[redacted]');
+  });
+
+  it('a secret planted in any URL variable (query string) reaches no log line, not even the debug config dump', async () => {
+    const planted = { LLM_BASE_URL: 'http://127.0.0.1:9/v1?api-key=PLANTED-llm-query-key', ALERTMANAGER_URL: 'http://127.0.0.1:9/?token=PLANTED-am-query-token', FEISHU_API_BASE: 'http://127.0.0.1:9/open?k=PLANTED-feishu-base' };
+    const a = await startTestApp({ ...planted, LLM_MODEL: 'm', LLM_API_KEY: 'sk-x', FEISHU_APP_ID: 'cli_a1b2c3d4e5f6', FEISHU_APP_SECRET: 'feishu-secret-0123456789abcdef', FEISHU_MODE: 'http', FEISHU_VERIFICATION_TOKEN: 'feishu-verification-token-01', LOG_LEVEL: 'debug' });
+    try {
+      await a.send('alice', '/status');
+      const out = a.logs.text;
+      expect(out).toContain('"msg":"configuration"');
+      expect(out).toContain('plain-language requests enabled');
+      expect(out).not.toMatch(/PLANTED/);
+      const status = await (await fetch(`${a.url}/console/api/status`)).text();
+      expect(status).not.toMatch(/PLANTED/);
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('a URL with user:password@ is refused at startup with the reason, without echoing the password', () => {
+    for (const name of ['LLM_BASE_URL', 'ALERTMANAGER_URL', 'FEISHU_API_BASE', 'DINGTALK_API_BASE', 'WECOM_API_BASE']) {
+      const env: Record<string, string> = { [name]: 'http://user:PLANTED-password@127.0.0.1:9/v1', LLM_MODEL: 'm', FEISHU_APP_ID: 'cli_a1b2c3d4e5f6', FEISHU_APP_SECRET: 'feishu-secret-0123456789abcdef', DINGTALK_CLIENT_ID: 'dingclientid0001', DINGTALK_CLIENT_SECRET: 'ding-secret-0123456789abcdef0123', WECOM_MODE: 'app', WECOM_CORP_ID: 'ww0123456789abcdef', WECOM_AGENT_ID: '1000002', WECOM_SECRET: 'wecom-secret-0123456789abcdef0123456789', WECOM_TOKEN: 'wecomtoken', WECOM_ENCODING_AES_KEY: 'a'.repeat(43) };
+      const r = loadConfig(env, { cwd: ROOT });
+      expect(r.ok, name).toBe(false);
+      if (r.ok) continue;
+      const line = r.problems.find((p) => p.startsWith(`${name}:`));
+      expect(line, `${name}: ${r.problems.join(' | ')}`).toMatch(/must not contain user:password@/);
+      expect(r.problems.join('\n')).not.toMatch(/PLANTED/);
+    }
   });
 });

@@ -86,6 +86,7 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
   };
 
   const r = new Router({ prefix: '/console' });
+  r.use(originGuard(Boolean(opts.token)));
   r.use(tokenGuard(opts.token));
 
   r.get('/', (ctx) => {
@@ -217,6 +218,41 @@ function stringField(ctx: Context, body: Record<string, unknown>, name: string, 
   if (typeof v !== 'string' || !v.trim()) return ctx.throw(400, `"${name}" must be a non-empty string`);
   if (v.length > max) return ctx.throw(400, `"${name}" is longer than ${max} characters`);
   return v.trim();
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/**
+ * DNS rebinding: a page at rebind.evil.example that resolves to 127.0.0.1 would reach the token-less
+ * demo console with its own Host and Origin. Without a token, only loopback host names are served; and
+ * a state-changing request that carries an Origin (every browser POST does) must come from the page's
+ * own origin. Scripts (curl) send no Origin and are unaffected.
+ */
+function originGuard(tokenRequired: boolean) {
+  return async (ctx: Context, next: Next) => {
+    const host = ctx.get('host').toLowerCase();
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+    if (!tokenRequired && !LOOPBACK_NAMES.has(name) && !name.endsWith('.localhost')) {
+      ctx.status = 403;
+      ctx.body = { error: `the console without CONSOLE_TOKEN answers loopback names only (localhost, 127.0.0.1), not "${name.slice(0, 100)}"` };
+      return;
+    }
+    const origin = ctx.get('origin');
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && origin) {
+      let same = false;
+      try {
+        same = new URL(origin).host.toLowerCase() === host;
+      } catch {
+        same = false;
+      }
+      if (!same || ctx.get('sec-fetch-site') === 'cross-site') {
+        ctx.status = 403;
+        ctx.body = { error: 'cross-origin request refused: the console takes changes from its own page only' };
+        return;
+      }
+    }
+    return next();
+  };
 }
 
 function tokenGuard(token: Secret | undefined) {

@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/start-app.js';
+import { untilAsync } from '../helpers/until.js';
+
+/**
+ * A Kubernetes API that accepts TCP and never answers (issue: /readyz hung forever and leaked a socket
+ * per probe): every probe answers within the check's bound, probes share one check in flight, and the
+ * sockets are released.
+ */
+describe('readiness against a hung Kubernetes API', () => {
+  let hang: Server;
+  const open = new Set<Socket>();
+  let app: TestApp;
+  beforeAll(async () => {
+    // Accepts, reads (so it sees the client close) and never answers.
+    hang = createServer((s) => {
+      s.resume();
+      open.add(s);
+      s.on('close', () => open.delete(s));
+    });
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    const dir = mkdtempSync(join(tmpdir(), 'opsbot-hang-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: hang\n  cluster: { server: "https://127.0.0.1:${(hang.address() as AddressInfo).port}", insecure-skip-tls-verify: true }\nusers:\n- name: u\n  user: { token: abc }\ncontexts:\n- name: hang\n  context: { cluster: hang, user: u }\ncurrent-context: hang\n`,
+    );
+    app = await startTestApp({ OPSBOT_DEMO: '', KUBECONFIG: kubeconfig, KUBE_TIMEOUT: '10s' });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    for (const s of open) s.destroy();
+    hang?.close();
+  });
+
+  it('50 concurrent probes each answer 503 within 3 s, naming the check; sockets do not pile up', async () => {
+    const t0 = performance.now();
+    const rs = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const r = await fetch(`${app.url}/readyz`, { signal: AbortSignal.timeout(5000) });
+        return { status: r.status, body: (await r.json()) as { ok: boolean; checks: Record<string, string> }, ms: performance.now() - t0 };
+      }),
+    );
+    for (const r of rs) {
+      expect(r.status).toBe(503);
+      expect(r.ms).toBeLessThan(3000);
+      expect(r.body.checks['kubernetes']).toMatch(/did not answer within/);
+      expect(r.body.checks['store']).toBe('ok');
+    }
+    // One check ran for all 50 (shared in flight), and its socket is released once it gave up.
+    expect(open.size).toBeLessThanOrEqual(1);
+    await untilAsync(async () => (open.size === 0 ? true : undefined), 'the probe socket to close', 5000);
+    // Later probes: at most one check at a time, each closing its socket.
+    for (let i = 0; i < 3; i++) {
+      expect((await fetch(`${app.url}/readyz`)).status).toBe(503);
+      expect(open.size).toBeLessThanOrEqual(1);
+    }
+  }, 30_000);
+});
