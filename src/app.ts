@@ -130,7 +130,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       now,
       platforms: () => [...(consoleEnabled ? [{ id: 'console', title: 'Web console (本地控制台)', transport: 'local' as const, facts: {} }] : []), ...platforms.info],
     });
-  const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, status, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
+  const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, status, settings: config.settings, policyFile: config.policyPath, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
   if (consoleUi) {
     routers.push(consoleUi.routes);
     platforms.adapters.set('console', consoleUi.adapter);

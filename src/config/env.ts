@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { Secret } from './secret.js';
-import { EnvVars, httpUrl, shorten } from './vars.js';
+import { EnvVars, httpUrl, shorten, type VarDoc } from './vars.js';
 import type { PlatformDefinition } from '../core/platform.js';
 import { PLATFORMS } from '../platforms/index.js';
 
@@ -12,7 +12,20 @@ import { PLATFORMS } from '../platforms/index.js';
  * Everything opsbot reads from the environment, typed. This is the only module that knows variable
  * names; `main.ts` hands it `process.env` and every other module receives a `Config`.
  */
+/** One variable as the console's config view shows it. */
+export interface Setting {
+  name: string;
+  /** `core` or the platform's id. */
+  group: string;
+  source: 'env' | 'default';
+  /** Secrets: `[set]` / `[not set]`; URLs without credentials or query. */
+  value: string;
+  meaning: string;
+}
+
 export interface Config {
+  /** Every known variable's effective value and source (the console's config view). */
+  settings: Setting[];
   port: number;
   host: string;
   /** Run the embedded demo Kubernetes API instead of a real cluster. */
@@ -85,6 +98,41 @@ const port = z
 const url = httpUrl;
 
 /** Reads and validates the environment. Never throws: problems come back one line each. */
+/**
+ * The core's variables (platforms list theirs in their definitions): the console's config view shows
+ * each with its effective value and where it came from; a test holds README's table to this list.
+ */
+export const CORE_VARS: (VarDoc & { secret?: boolean })[] = [
+  { name: 'PORT', default: '3000', meaning: 'HTTP listen port' },
+  { name: 'HOST', default: '127.0.0.1 in the demo, else 0.0.0.0', meaning: 'HTTP listen address' },
+  { name: 'OPSBOT_CONFIG', default: './opsbot.yaml (demo: opsbot.example.yaml)', meaning: 'policy file' },
+  { name: 'OPSBOT_DATA_DIR', default: './data', meaning: 'signing key, demo kubeconfig, store' },
+  { name: 'OPSBOT_STORE', default: 'sqlite:./data/opsbot.db', meaning: 'store for approvals, cards, dedupe and audit' },
+  { name: 'OPSBOT_SECRET', default: 'generated into data/opsbot.secret', meaning: 'key that signs button payloads', secret: true },
+  { name: 'KUBECONFIG', meaning: 'kubeconfig of the cluster' },
+  { name: 'KUBE_CONTEXT', default: "the file's current-context", meaning: 'context to use' },
+  { name: 'KUBE_TIMEOUT', default: '10s', meaning: 'timeout of every Kubernetes API call' },
+  { name: 'OPSBOT_DEMO', default: '0', meaning: '1 forces the embedded demo cluster' },
+  { name: 'OPSBOT_DEMO_PORT', default: 'a free port', meaning: 'port of the demo API on 127.0.0.1' },
+  { name: 'CONSOLE_TOKEN', meaning: 'token of the console when HOST is not loopback', secret: true },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'log level' },
+  { name: 'LOG_FORMAT', default: 'pretty in the demo, else json', meaning: 'log format' },
+  { name: 'LLM_BASE_URL', meaning: 'OpenAI-compatible base URL' },
+  { name: 'LLM_API_KEY', meaning: "the provider's key", secret: true },
+  { name: 'LLM_MODEL', meaning: 'model name; enables plain-language requests' },
+  { name: 'LLM_MAX_ROUNDS', default: '6', meaning: 'tool rounds per question' },
+  { name: 'LLM_TIMEOUT', default: '30s', meaning: 'one request to the model' },
+  { name: 'LLM_DEADLINE', default: '90s', meaning: 'the whole answer' },
+  { name: 'LLM_MAX_RETRIES', default: '2', meaning: 'retries of a failed model request' },
+  { name: 'LLM_TOOL_RESULT_TOKENS', default: '1500', meaning: 'size of one tool result sent back to the model' },
+  { name: 'LLM_STREAM', default: '0', meaning: '1 uses streaming responses' },
+  { name: 'LLM_MEMORY_TURNS', default: '4', meaning: 'turns remembered per chat and person' },
+  { name: 'LLM_MEMORY_TOKENS', default: '3000', meaning: 'token budget of that memory' },
+  { name: 'LLM_MEMORY_TTL', default: '30m', meaning: 'memory is forgotten after this long' },
+  { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
+  { name: 'ALERTMANAGER_URL', meaning: "Alertmanager's base URL (API v2), for silences" },
+];
+
 export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: string; platforms?: readonly PlatformDefinition[] } = {}): ConfigResult {
   const cwd = opts.cwd ?? process.cwd();
   const problems: string[] = [];
@@ -185,7 +233,18 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   const consoleToken = secret('CONSOLE_TOKEN', 16);
   const signingKey = secret('OPSBOT_SECRET', 32);
   const host = get('HOST') ?? (demo ? '127.0.0.1' : '0.0.0.0');
+  // What the console's config view shows: every known variable, where its value came from, secrets as
+  // set / not set only, URLs without credentials or query.
+  const settings: Setting[] = [
+    ...CORE_VARS.map((v) => ({ ...v, group: 'core' })),
+    ...(opts.platforms ?? PLATFORMS).flatMap((d) => d.vars.map((v) => ({ ...v, group: d.id }))),
+  ].map((v) => {
+    const raw = get(v.name);
+    const secretish = ('secret' in v && v.secret) || /SECRET|TOKEN|_KEY$|AES_KEY|WEBHOOKS|PASSWORD/.test(v.name);
+    return { name: v.name, group: v.group, source: raw === undefined ? 'default' : 'env', value: secretish ? (raw === undefined ? '[not set]' : '[set]') : raw === undefined ? (v.default ?? '—') : shorten(String(redactUrl(raw))), meaning: v.meaning };
+  });
   const config: Config = {
+    settings,
     port: check('PORT', port, 3000),
     host,
     demo,

@@ -104,6 +104,11 @@ export class Router {
     return this.#d.policy;
   }
 
+  /** The commands (for the console's tools page: usage, risk, the LLM's tool schemas). */
+  get registry(): Registry {
+    return this.#d.registry;
+  }
+
   async message(m: MessageIn): Promise<Card[]> {
     const log = this.#d.log.child({ platform: m.platform, chatId: m.chatId });
     const started = performance.now();

@@ -120,6 +120,21 @@ describe.skipIf(!CHROMIUM)('console in a real browser', () => {
         await expect(page.locator('.card h2', { hasText: 'Web console' }).count()).resolves.toBe(1);
         expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
         await page.screenshot({ path: join(tmpdir(), `opsbot-console-status-${width}.png`), fullPage: true });
+
+        // Tools: run a read-only command as someone, in place; Config: the policy as tables.
+        await page.goto(`${room.url}/console/tools`);
+        const tool = page.locator('#tool-status');
+        await tool.waitFor();
+        await tool.locator('button', { hasText: 'Run' }).click();
+        await expect.poll(() => tool.locator('pre').last().textContent(), { timeout: 10_000 }).toMatch(/nodes/i);
+        await expect(page.locator('#tool-scale form').count()).resolves.toBe(0); // changes are requested in the chat
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+        await page.screenshot({ path: join(tmpdir(), `opsbot-console-tools-${width}.png`) });
+        await page.goto(`${room.url}/console/config`);
+        await expect.poll(() => page.locator('main').textContent(), { timeout: 10_000 }).toMatch(/Approval chains/);
+        await expect(page.locator('main').textContent()).resolves.toMatch(/\[not set\]/);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+        await page.screenshot({ path: join(tmpdir(), `opsbot-console-config-${width}.png`), fullPage: true });
         expect(errors).toEqual([]);
       } finally {
         await page.close();

@@ -65,4 +65,27 @@ describe('status page', () => {
     expect(back.d.connection!.opened).toBeGreaterThan(before.opened);
     expect(back.d.connection!.since).toBeGreaterThan(before.since);
   });
+
+  it('config view: every variable with its source; secrets only as set / not set; the policy as tables', async () => {
+    const c = (await (await fetch(`${app.url}/console/api/config`)).json()) as { settings: { name: string; group: string; source: string; value: string }[]; policy: { people: { id: string; roles: string[] }[]; approvals: { chains: { risk: string; steps: string[] }[] } } };
+    const by = (n: string) => c.settings.find((s) => s.name === n)!;
+    expect(by('DINGTALK_CLIENT_SECRET')).toMatchObject({ group: 'dingtalk', source: 'env', value: '[set]' });
+    expect(by('CONSOLE_TOKEN')).toMatchObject({ source: 'default', value: '[not set]' });
+    expect(by('DINGTALK_MODE')).toMatchObject({ source: 'env', value: 'stream' });
+    expect(by('KUBE_TIMEOUT')).toMatchObject({ source: 'default', value: '10s' });
+    expect(JSON.stringify(c)).not.toContain('opsbotDingTalkAppSecret');
+    expect(c.policy.people.length).toBeGreaterThan(0);
+    expect(c.policy.approvals.chains.length).toBeGreaterThan(0);
+    expect((await (await fetch(`${app.url}/console/config`)).text())).toContain('<title>opsbot config');
+  });
+
+  it('tools: every command with its usage and risk, and the very tool schema the LLM is given', async () => {
+    const t = (await (await fetch(`${app.url}/console/api/tools`)).json()) as { commands: { name: string; usage: string; mutating: unknown; tool?: { function: { name: string } } }[] };
+    const names = t.commands.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['pods', 'logs', 'scale', 'approve']));
+    expect(t.commands.find((c) => c.name === 'scale')).toMatchObject({ usage: expect.stringMatching(/^\/scale /), mutating: { risk: 'medium' }, tool: { function: { name: 'scale' } } });
+    // Approving is for humans: no tool for it.
+    expect(t.commands.find((c) => c.name === 'approve')!.tool).toBeUndefined();
+    expect((await (await fetch(`${app.url}/console/tools`)).text())).toContain('<title>opsbot tools');
+  });
 });

@@ -48,4 +48,15 @@ describe("README's config table has every registered platform's variables", () =
     const missing = PLATFORMS.flatMap((p) => p.vars.filter((v) => !readme.includes(`| \`${v.name}\``)).map((v) => `${p.id}: ${v.name}`));
     expect(missing).toEqual([]);
   });
+
+  it("the core's variables have rows too, and the table names no variable the code does not know", async () => {
+    const { PLATFORMS } = await import('../../src/platforms/index.js');
+    const { CORE_VARS } = await import('../../src/config/env.js');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const known = new Set([...CORE_VARS.map((v) => v.name), ...PLATFORMS.flatMap((p) => p.vars.map((v) => v.name))]);
+    expect(CORE_VARS.filter((v) => !readme.includes(`| \`${v.name}\``)).map((v) => v.name)).toEqual([]);
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('### Policy file'));
+    const rows = [...table.matchAll(/^\| `([A-Z][A-Z0-9_]+)`/gm)].map((m) => m[1] as string);
+    expect(rows.filter((n) => !known.has(n))).toEqual([]);
+  });
 });

@@ -13,6 +13,10 @@ import { type ConsoleCard, ConsoleCardStore } from './cards.js';
 import { consolePage } from './page.js';
 import { welcomeCard } from './welcome.js';
 import { statusPage } from './status-page.js';
+import { configPage, toolsPage } from './admin-pages.js';
+import type { Setting } from '../../config/env.js';
+import { usageLine } from '../../core/slash-parser.js';
+import { formatDuration } from '../../core/duration.js';
 import type { StatusReport } from '../../core/status.js';
 import { renderText } from '../../../cards/text.js';
 import type { Store } from '../../core/store/store.js';
@@ -34,6 +38,9 @@ export interface ConsoleOptions {
   now?: () => number;
   /** Every component's state, for the status page (`/console/status`, `/console/api/status`). */
   status?: () => Promise<StatusReport>;
+  /** Every setting with its source, for the config view. */
+  settings?: Setting[];
+  policyFile?: string;
 }
 
 /**
@@ -101,6 +108,52 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
     ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'");
     ctx.set('X-Frame-Options', 'DENY');
     ctx.body = statusPage({ tokenRequired: Boolean(opts.token) });
+  });
+
+  for (const [path, render] of [['/tools', toolsPage], ['/config', configPage]] as const) {
+    r.get(path, (ctx) => {
+      ctx.type = 'html';
+      ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'");
+      ctx.set('X-Frame-Options', 'DENY');
+      ctx.body = render({ tokenRequired: Boolean(opts.token) });
+    });
+  }
+
+  /** Every command: usage, risk, examples and the tool schema the LLM sees (the same object). */
+  r.get('/api/tools', (ctx) => {
+    const tools = new Map(opts.core.router.registry.tools().map((t) => [t.function.name, t]));
+    ctx.body = {
+      commands: opts.core.router.registry.commands.map((c) => ({
+        name: c.name,
+        summary: c.summary,
+        usage: usageLine(c),
+        mutating: c.mutating,
+        examples: c.examples ?? [],
+        ...(tools.get(c.name.replace(/-/g, '_')) ? { tool: tools.get(c.name.replace(/-/g, '_')) } : {}),
+      })),
+    };
+  });
+
+  /** The effective settings and the policy, read-only; secrets only as set / not set. */
+  r.get('/api/config', (ctx) => {
+    const p = router.policy;
+    ctx.body = {
+      settings: opts.settings ?? [],
+      policy: {
+        file: opts.policyFile ?? '',
+        language: p.language,
+        timezone: p.timezone,
+        namespaces: p.namespaces,
+        people: Object.entries(p.people).map(([id, x]) => ({ id, name: x.name ?? id, roles: x.roles, platforms: Object.keys(x.ids) })),
+        roles: Object.entries(p.roles).map(([name, x]) => ({ name, commands: x.commands, namespaces: x.namespaces })),
+        approvals: {
+          expiry: formatDuration(p.approvals.expiry),
+          allowSelfApproval: p.approvals.allowSelfApproval,
+          chains: Object.entries(p.approvals.risk).map(([risk, x]) => ({ risk, steps: (x?.steps ?? []).map((st) => `${st.role} (${formatDuration(st.timeout ?? p.approvals.expiry)})`), ...(x?.allowSelfApproval !== undefined ? { allowSelfApproval: x.allowSelfApproval } : {}) })),
+          autoApprove: p.approvals.autoApprove,
+        },
+      },
+    };
   });
 
   /** The same as JSON, for scripts: every platform's transport, the cluster, the LLM, the store, queues. */
@@ -257,7 +310,8 @@ function originGuard(tokenRequired: boolean) {
 
 function tokenGuard(token: Secret | undefined) {
   return async (ctx: Context, next: Next) => {
-    if (!token || ctx.path === '/console' || ctx.path === '/console/' || ctx.path === '/console/status') return next();
+    // The pages themselves hold no data (they ask for the token, then call the API with it).
+    if (!token || ['/console', '/console/', '/console/status', '/console/tools', '/console/config'].includes(ctx.path)) return next();
     const given = ctx.get('authorization').replace(/^Bearer\s+/i, '') || ctx.get('x-opsbot-token') || (ctx.path.endsWith('/stream') && typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '');
     if (!given || !secretsEqual(given, token.reveal())) {
       ctx.status = 401;

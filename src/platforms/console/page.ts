@@ -44,7 +44,7 @@ form input{flex:1;max-width:640px;font-size:16px;padding:8px 10px;border:1px sol
 </style></head>
 <body>
 <header><b>opsbot</b><span class="note">local console · 本地控制台</span>
-<select id="user" aria-label="Chat as"></select><button id="show-approvals" type="button">Approvals</button><button id="show-audit" type="button">Audit</button><a id="status-link" href="/console/status">Status</a></header>
+<select id="user" aria-label="Chat as"></select><button id="show-approvals" type="button">Approvals</button><button id="show-audit" type="button">Audit</button><a id="status-link" href="/console/status">Status</a><a href="/console/tools">Tools</a><a href="/console/config">Config</a></header>
 <div id="panel"></div>
 <div id="feed"></div>
 <form id="f"><input id="text" autocomplete="off" placeholder="/pods -n production · /help" autofocus><button class="primary" type="submit">Send</button></form>
