@@ -28,6 +28,9 @@ export interface DispatcherOptions {
   maxInFlight?: number;
 }
 
+/** How long a message's claim holds while its work runs (past the LLM's deadline and the send retries). */
+const PROCESSING_CLAIM_MS = 5 * 60_000;
+
 /**
  * Between the transports and the core: remembers event ids (in the store, so restarts and replicas
  * share it), runs the slow work after the platform has its acknowledgement, answers clicks within the
@@ -69,8 +72,8 @@ export class Dispatcher {
   }
 
   /** Claims the event id; true the first time it is seen. */
-  async #first(platform: string, eventId: string): Promise<boolean> {
-    return this.#o.store.claim(`event:${platform}:${eventId}`, this.#o.dedupeTtlMs, this.#o.now());
+  async #first(platform: string, eventId: string, ttlMs = this.#o.dedupeTtlMs): Promise<boolean> {
+    return this.#o.store.claim(`event:${platform}:${eventId}`, ttlMs, this.#o.now());
   }
 
   /**
@@ -80,7 +83,13 @@ export class Dispatcher {
   async message(adapter: PlatformAdapter, ev: IncomingMessage): Promise<{ status: 'accepted' | 'duplicate' | 'busy'; done: Promise<string[]> }> {
     const log = this.#lazyLog({ platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId });
     this.stats.event(adapter.id);
-    if (!(await this.#first(adapter.id, ev.eventId))) {
+    // Delivery semantics (at least once, answered once): the event is claimed for the time its work may
+    // take; done, the claim is kept for the dedupe window; failed (the reply could not be sent), it is
+    // released, so the platform's redelivery is handled instead of ignored; and after a crash mid-work
+    // the short claim lapses, so a later redelivery gets its answer. A change is never run twice either
+    // way: a repeated request is a second approval card, and executions are guarded by the approval's CAS.
+    const claimKey = `event:${adapter.id}:${ev.eventId}`;
+    if (!(await this.#first(adapter.id, ev.eventId, Math.min(PROCESSING_CLAIM_MS, this.#o.dedupeTtlMs)))) {
       log().info('duplicate event ignored');
       return { status: 'duplicate', done: Promise.resolve([]) };
     }
@@ -102,7 +111,18 @@ export class Dispatcher {
       if (first.binding) await this.#o.core.live.attach(first.binding, { platform: adapter.id, ref, chatId: ev.chatId });
       return [ref, ...(await this.deliver(adapter, to, rest, ev.eventId))];
     };
-    return { status: 'accepted', done: this.#track(work(), log) };
+    const settled = work().then(
+      async (refs) => {
+        await this.#o.store.extendClaim(claimKey, this.#o.dedupeTtlMs, this.#o.now());
+        return refs;
+      },
+      async (err: unknown) => {
+        await this.#o.store.releaseClaim(claimKey).catch(() => undefined);
+        log().warn({ reason: (err as Error)?.message ?? String(err) }, 'the reply could not be delivered; the event is released so a redelivery is answered');
+        throw err;
+      },
+    );
+    return { status: 'accepted', done: this.#track(settled, log) };
   }
 
   /**

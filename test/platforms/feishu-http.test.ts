@@ -136,6 +136,24 @@ describe('bad input: answered as stated, nothing executed', () => {
     expect(api.messages.filter((m) => m.replyTo === env.event.message.message_id)).toHaveLength(1);
   });
 
+  it('a reply that could not be sent (the send API failing through every retry) is not lost: Feishu\'s redelivery of the event is answered', async () => {
+    for (let i = 0; i < 8; i++) api.failures.push({ path: '/open-apis/im/v1/messages', status: 500 });
+    const env = messageEnvelope(FEISHU.carol, '/nodes');
+    expect((await post(env)).res.status).toBe(200);
+    await app.dispatcher.idle();
+    const answered = () => api.messages.filter((m) => m.replyTo === env.event.message.message_id);
+    expect(answered()).toHaveLength(0);
+    api.failures.splice(0);
+    // Feishu redelivers the same event (same event_id): this time it is handled, once.
+    expect((await post(env)).res.status).toBe(200);
+    await app.dispatcher.idle();
+    expect(answered()).toHaveLength(1);
+    expect((await post(env)).res.status).toBe(200);
+    await app.dispatcher.idle();
+    expect(answered()).toHaveLength(1);
+    expect(app.logs.text).toMatch(/the event is released so a redelivery is answered/);
+  });
+
   it('oversized body → 413; non-JSON → 401/400; unknown event types → 200 and ignored', async () => {
     const big = await raw('{"encrypt":"' + 'A'.repeat(1_100_000) + '"}', { 'content-type': 'application/json' });
     expect(big.status).toBe(413);

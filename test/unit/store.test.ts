@@ -97,6 +97,21 @@ describe.each(stores)('%s store contract', (_name, make) => {
     await s.close();
   });
 
+  it('a claim held for the work is extended when it is done, or released when it failed', async () => {
+    const s = make();
+    // Held for 5 minutes while the work runs; a crash leaves it to lapse, so a later redelivery gets through.
+    expect(await s.claim('event:x:1', 300_000, 0)).toBe(true);
+    expect(await s.claim('event:x:1', 300_000, 299_000)).toBe(false);
+    expect(await s.claim('event:x:1', 300_000, 301_000)).toBe(true);
+    // Done: deduplicated for the whole window.
+    await s.extendClaim('event:x:1', 8 * 3_600_000, 301_000);
+    expect(await s.claim('event:x:1', 300_000, 3_600_000)).toBe(false);
+    // Failed: released, the next delivery is handled.
+    await s.releaseClaim('event:x:1');
+    expect(await s.claim('event:x:1', 300_000, 3_600_000)).toBe(true);
+    await s.close();
+  });
+
   it('writes issued together (not awaited one by one) are all kept, in order, and read back at once', async () => {
     const s = make();
     const writes = [s.putKv('k', 1, 1000, 0), s.putKv('k', 2, 1000, 0), s.claim('c', 1000, 0), s.claim('c', 1000, 0), s.putCard('card', { n: 1 }, 0), s.deleteKv('gone')];

@@ -37,6 +37,12 @@ export class MemoryStore implements Store {
     this.#claims.set(key, now + ttlMs);
     return true;
   }
+  async extendClaim(key: string, ttlMs: number, now: number): Promise<void> {
+    if (this.#claims.has(key)) this.#claims.set(key, now + ttlMs);
+  }
+  async releaseClaim(key: string): Promise<void> {
+    this.#claims.delete(key);
+  }
   async putCard(id: string, value: unknown, now: number): Promise<void> {
     this.#cards.set(id, { at: this.#cards.get(id)?.at ?? now, json: JSON.stringify(value) });
   }

@@ -76,6 +76,8 @@ export class SqliteStore implements Store {
       cas: db.prepare('UPDATE approvals SET state = ?, version = ?, expires_at = ?, data = ? WHERE id = ? AND version = ?'),
       // Inserts, or takes over an expired claim; `changes` is 1 exactly when the caller now holds it.
       claim: db.prepare('INSERT INTO claims (key, expires_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?'),
+      claimExtend: db.prepare('UPDATE claims SET expires_at = ? WHERE key = ?'),
+      claimRelease: db.prepare('DELETE FROM claims WHERE key = ?'),
       cardPut: db.prepare('INSERT INTO cards (id, created_at, data) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
       cardGet: db.prepare('SELECT data FROM cards WHERE id = ?'),
       kvPut: db.prepare('INSERT INTO kv (key, expires_at, data) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data'),
@@ -156,6 +158,14 @@ export class SqliteStore implements Store {
 
   claim(key: string, ttlMs: number, now: number): Promise<boolean> {
     return this.#write(() => this.#s.claim.run(key, now + ttlMs, now).changes === 1);
+  }
+
+  async extendClaim(key: string, ttlMs: number, now: number): Promise<void> {
+    await this.#write(() => this.#s.claimExtend.run(now + ttlMs, key));
+  }
+
+  async releaseClaim(key: string): Promise<void> {
+    await this.#write(() => this.#s.claimRelease.run(key));
   }
 
   async putCard(id: string, value: unknown, now: number): Promise<void> {

@@ -34,6 +34,10 @@ export interface Store {
 
   /** True the first time a key is claimed within its TTL (event dedupe). */
   claim(key: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Sets a held claim's expiry to `now + ttlMs` (the work is done: keep deduplicating for the window). */
+  extendClaim(key: string, ttlMs: number, now: number): Promise<void>;
+  /** Drops a claim (the work failed: the platform's redelivery is handled, not ignored). */
+  releaseClaim(key: string): Promise<void>;
 
   putCard(id: string, value: unknown, now: number): Promise<void>;
   getCard<T>(id: string): Promise<T | undefined>;
