@@ -146,6 +146,12 @@ export async function startApp(o: AppOptions): Promise<App> {
     ...(consoleUi ? { home: '/console' } : {}),
   });
 
+  // Say at startup, in one line, if the cluster does not answer and why (not only in /readyz later).
+  if (!demo)
+    void kube.version({ signal: AbortSignal.timeout(3000) }).then(
+      (v) => log.info({ context: kube.contextName, version: v.gitVersion }, 'connected to the cluster'),
+      (err: unknown) => log.warn({ context: kube.contextName, reason: (err as { userMessage?: string }).userMessage ?? (err as Error).message }, 'the cluster does not answer; commands will fail until it does'),
+    );
   const interrupted = await approvals.recoverInterrupted();
   if (interrupted) log.warn({ count: interrupted }, 'approvals interrupted by the last stop were marked failed; check the cluster');
   const sweep = async () => {

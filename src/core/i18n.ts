@@ -161,6 +161,7 @@ const CATALOGUE = {
   'kube.timeout': ['Kubernetes API did not answer within {s}s', 'Kubernetes API 在 {s} 秒内没有响应'],
   'kube.unreachable': ['Kubernetes API unreachable ({code})', '无法连接 Kubernetes API（{code}）'],
   'kube.failed': ['Kubernetes API call failed', 'Kubernetes API 调用失败'],
+  'kube.failedBecause': ['Kubernetes API call failed: {why}', 'Kubernetes API 调用失败：{why}'],
   'kube.picked': ['pod {pod} of {name} ({n:pod|pods})', '{name} 的 Pod {pod}（共 {n} 个）'],
   'kube.cancelled': ['cancelled', '已取消'],
   'kube.noContainer': ['pod {pod} has no container "{container}" (containers: {names})', 'Pod {pod} 没有容器 "{container}"（现有容器：{names}）'],

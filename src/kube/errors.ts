@@ -31,7 +31,12 @@ export function toKubeError(err: unknown, target: CallTarget, timeoutMs: number)
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' || code === 'ETIMEDOUT') {
     return new UpstreamError(msg('kube.unreachable', { code }), { code: 'kube_unreachable', cause: err });
   }
-  return new UpstreamError(msg('kube.failed'), { code: 'kube_error', cause: err });
+  // Anything else (a kubeconfig with http:// and no insecure-skip-tls-verify, a bad certificate…): the
+  // client's own first line says why, without the URL, rather than a bare "call failed".
+  const why = firstLine(String(e?.message ?? ''))
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>')
+    .slice(0, 200);
+  return new UpstreamError(why ? msg('kube.failedBecause', { why }) : msg('kube.failed'), { code: 'kube_error', cause: err });
 }
 
 interface Status {

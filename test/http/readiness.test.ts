@@ -39,6 +39,9 @@ describe('readiness against a hung Kubernetes API', () => {
   });
 
   it('50 concurrent probes each answer 503 within 3 s, naming the check; sockets do not pile up', async () => {
+    // The startup line first (its own probe gives up after 3 s and closes its socket).
+    await untilAsync(async () => (/the cluster does not answer/.test(app.logs.text) ? true : undefined), 'the startup line', 6000);
+    await untilAsync(async () => (open.size === 0 ? true : undefined), 'the startup probe to close its socket', 3000);
     const t0 = performance.now();
     const rs = await Promise.all(
       Array.from({ length: 50 }, async () => {
@@ -61,4 +64,25 @@ describe('readiness against a hung Kubernetes API', () => {
       expect(open.size).toBeLessThanOrEqual(1);
     }
   }, 30_000);
+});
+
+describe('a kubeconfig with an http:// server (and no insecure-skip-tls-verify)', () => {
+  it('chat, /readyz and the startup log say why in one line, without the URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsbot-httpkube-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: h\n  cluster: { server: "http://127.0.0.1:9" }\nusers:\n- name: u\n  user: { token: abc }\ncontexts:\n- name: h\n  context: { cluster: h, user: u }\ncurrent-context: h\n`);
+    const app = await startTestApp({ OPSBOT_DEMO: '', KUBECONFIG: kubeconfig, HOST: '127.0.0.1' });
+    try {
+      const why = /Kubernetes API call failed: HTTP protocol is not allowed when skipTLSVerify is not set or false/;
+      const [card] = await app.send('alice', '/pods');
+      expect(card!.title).toMatch(why);
+      const ready = (await (await fetch(`${app.url}/readyz`)).json()) as { checks: Record<string, string> };
+      expect(ready.checks['kubernetes']).toMatch(why);
+      await untilAsync(async () => (/the cluster does not answer/.test(app.logs.text) ? true : undefined), 'the startup line', 5000);
+      expect(app.logs.text).toMatch(/"reason":"Kubernetes API call failed: HTTP protocol is not allowed/);
+      expect(card!.title).not.toMatch(/127\.0\.0\.1/);
+    } finally {
+      await app.stop();
+    }
+  });
 });
