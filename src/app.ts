@@ -116,7 +116,8 @@ export async function startApp(o: AppOptions): Promise<App> {
   const dispatcher = new Dispatcher({ core, store, log, now });
   const platforms = await startPlatforms(o, store, dispatcher);
 
-  const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken);
+  // Served on loopback, or beyond it only behind a token: the shared one or personal ones in the policy.
+  const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken) || Object.values(policy.people).some((p) => p.consoleTokenSha256);
   const routers = [
     alertmanagerRoutes({ alerts: core.alerts, log, ...(config.alerts.webhookToken ? { token: config.alerts.webhookToken } : {}) }),
     webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled }),
@@ -130,7 +131,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       now,
       platforms: () => [...(consoleEnabled ? [{ id: 'console', title: 'Web console (本地控制台)', transport: 'local' as const, facts: {} }] : []), ...platforms.info],
     });
-  const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, status, settings: config.settings, policyFile: config.policyPath, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
+  const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, status, demo: Boolean(demo), settings: config.settings, policyFile: config.policyPath, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
   if (consoleUi) {
     routers.push(consoleUi.routes);
     platforms.adapters.set('console', consoleUi.adapter);

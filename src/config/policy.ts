@@ -49,6 +49,15 @@ const personSchema = z.strictObject({
   ids: z.record(z.string(), z.string().min(1)).refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, or a platform of this build)'),
   /** How an alert escalation may ring this person where the platform can (Feishu 加急, DingTalk DING, WeCom 紧急通知). */
   urgent: z.enum(['app', 'sms', 'phone']).optional(),
+  /**
+   * The SHA-256 (hex) of this person's console token: outside the demo the console acts as the person
+   * whose token is presented, and no one else (`npm run console-token -- <person>` makes one). Only the
+   * hash is in the policy file.
+   */
+  consoleTokenSha256: z
+    .string()
+    .regex(/^[a-f0-9]{64}$/, 'the SHA-256 of the token, 64 lowercase hex characters (npm run console-token -- <person>)')
+    .optional(),
 });
 
 /** One approval step; `timeout` defaults to approvals.expiry. */
@@ -207,6 +216,14 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
   };
   if (!p.namespaces.allow.includes(p.namespaces.default)) {
     out.push(`namespaces.default: "${p.namespaces.default}" is not in namespaces.allow`);
+  }
+  const hashes = new Map<string, string>();
+  for (const [id, person] of Object.entries(p.people)) {
+    if (!person.consoleTokenSha256) continue;
+    if (!person.ids['console']) out.push(`people.${id}.consoleTokenSha256: needs ids.console (the console acts as that id)`);
+    const other = hashes.get(person.consoleTokenSha256);
+    if (other) out.push(`people.${id}.consoleTokenSha256: the same token as people.${other} (each person needs their own)`);
+    hashes.set(person.consoleTokenSha256, id);
   }
   for (const [r, role] of Object.entries(p.roles)) {
     role.commands.forEach((c, i) => {

@@ -120,6 +120,18 @@ describe('policy file', () => {
     expect(r.policy.approvals.risk.high?.steps.map((s) => s.timeout)).toEqual([300_000, 600_000]);
   });
 
+  it('personal console tokens: a hash needs a console id, and no two people share one', () => {
+    const h = 'a'.repeat(64);
+    const add = (text: string, person: string, value: string) => text.replace(`  ${person}:\n`, `  ${person}:\n    consoleTokenSha256: ${value}\n`);
+    const withTokens = add(add(example, 'alice', h), 'bob', h);
+    expect(withTokens).toContain(`consoleTokenSha256: ${h}`);
+    const r = parsePolicy(withTokens, 'opsbot.yaml', names);
+    expect(!r.ok && r.problems).toEqual(['opsbot.yaml: people.bob.consoleTokenSha256: the same token as people.alice (each person needs their own)']);
+    const bad = parsePolicy(add(example, 'alice', 'not-a-hash'), 'opsbot.yaml', names);
+    expect(!bad.ok && bad.problems[0]).toMatch(/people\.alice\.consoleTokenSha256: the SHA-256 of the token, 64 lowercase hex characters/);
+    expect(parsePolicy(add(example, 'alice', h), 'opsbot.yaml', names).ok).toBe(true);
+  });
+
   it('reports every cross-reference problem with its YAML path', () => {
     const bad = example
       .replace('commands: [help, status, pods', 'commands: [help, statsu, pods')

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
@@ -40,6 +40,8 @@ export interface ConsoleOptions {
   status?: () => Promise<StatusReport>;
   /** Every setting with its source, for the config view. */
   settings?: Setting[];
+  /** The demo: whoever uses the console may act as any person of the policy (the user picker). */
+  demo?: boolean;
   policyFile?: string;
 }
 
@@ -92,9 +94,26 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
     return found.filter((v): v is ConsoleCard => Boolean(v));
   };
 
+  const personal = personalTokens(router.policy);
+  const tokenRequired = Boolean(opts.token) || personal.size > 0;
   const r = new Router({ prefix: '/console' });
-  r.use(originGuard(Boolean(opts.token)));
-  r.use(tokenGuard(opts.token));
+  r.use(originGuard(tokenRequired));
+  r.use(tokenGuard(opts.token, personal));
+  /**
+   * Who a request may act as. The demo (and a loopback console without tokens): anyone of the policy,
+   * picked in the page. Otherwise a personal token acts as its person only, and the shared
+   * CONSOLE_TOKEN reads (status, tools, config, audit) but cannot act as anyone.
+   */
+  const actingAs = (ctx: Context, asked: string): string => {
+    const who = ctx.state['who'] as Who;
+    if (who.kind === 'person') {
+      if (asked && asked !== who.user) return ctx.throw(403, `this token acts as ${who.name} only (console id "${who.user}"), not "${asked.slice(0, 40)}"`);
+      return who.user;
+    }
+    if (who.kind === 'shared' && !opts.demo) return ctx.throw(403, 'CONSOLE_TOKEN reads only; to act as a person use their own token (people.<id>.consoleTokenSha256 in the policy; npm run console-token -- <person>)');
+    if (!asked) return ctx.throw(400, '"user" must be a non-empty string');
+    return asked;
+  };
 
   r.get('/', (ctx) => {
     ctx.type = 'html';
@@ -163,8 +182,11 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
   });
 
   r.get('/api/users', (ctx) => {
+    const who = ctx.state['who'] as Who;
     ctx.body = {
       timezone: router.policy.timezone,
+      // Outside the demo the page shows who the token acts as, not a picker.
+      ...(who.kind === 'person' ? { fixed: who.user } : who.kind === 'shared' && !opts.demo ? { readOnly: true } : {}),
       users: Object.entries(router.policy.people)
         .filter(([, p]) => p.ids.console)
         .map(([id, p]) => ({ user: p.ids.console, id, name: p.name ?? id, roles: p.roles })),
@@ -173,7 +195,7 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
 
   r.post('/api/send', async (ctx) => {
     const body = await readJson(ctx, MAX_BODY);
-    const user = stringField(ctx, body, 'user', 100);
+    const user = actingAs(ctx, typeof body['user'] === 'string' ? body['user'].trim().slice(0, 100) : '');
     const text = stringField(ctx, body, 'text', MAX_TEXT);
     const chat = body['chat'] === undefined ? CONSOLE_CHAT : stringField(ctx, body, 'chat', 40);
     if (!CHAT_ID.test(chat)) ctx.throw(400, '"chat" must be lowercase letters, digits, - and _');
@@ -185,7 +207,7 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
 
   r.post('/api/click', async (ctx) => {
     const body = await readJson(ctx, MAX_BODY);
-    const user = stringField(ctx, body, 'user', 100);
+    const user = actingAs(ctx, typeof body['user'] === 'string' ? body['user'].trim().slice(0, 100) : '');
     const cardId = stringField(ctx, body, 'card', 100);
     const action = stringField(ctx, body, 'action', 100);
     const found = await cards.withAction(cardId, action);
@@ -308,16 +330,39 @@ function originGuard(tokenRequired: boolean) {
   };
 }
 
-function tokenGuard(token: Secret | undefined) {
+type Who = { kind: 'open' } | { kind: 'shared' } | { kind: 'person'; id: string; user: string; name: string };
+
+/** Personal console tokens, by the SHA-256 of the token (the policy holds only hashes). */
+function personalTokens(policy: Core['router']['policy']): Map<string, { id: string; user: string; name: string }> {
+  const out = new Map<string, { id: string; user: string; name: string }>();
+  for (const [id, p] of Object.entries(policy.people)) {
+    if (p.consoleTokenSha256 && p.ids['console']) out.set(p.consoleTokenSha256, { id, user: p.ids['console'], name: p.name ?? id });
+  }
+  return out;
+}
+
+function tokenGuard(token: Secret | undefined, personal: Map<string, { id: string; user: string; name: string }>) {
   return async (ctx: Context, next: Next) => {
-    // The pages themselves hold no data (they ask for the token, then call the API with it).
-    if (!token || ['/console', '/console/', '/console/status', '/console/tools', '/console/config'].includes(ctx.path)) return next();
     const given = ctx.get('authorization').replace(/^Bearer\s+/i, '') || ctx.get('x-opsbot-token') || (ctx.path.endsWith('/stream') && typeof ctx.query['token'] === 'string' ? ctx.query['token'] : '');
-    if (!given || !secretsEqual(given, token.reveal())) {
+    if (!token && !personal.size) {
+      ctx.state['who'] = { kind: 'open' } satisfies Who;
+      return next();
+    }
+    // The pages themselves hold no data (they ask for the token, then call the API with it).
+    if (['/console', '/console/', '/console/status', '/console/tools', '/console/config'].includes(ctx.path)) return next();
+    let who: Who | undefined;
+    if (given && token && secretsEqual(given, token.reveal())) who = { kind: 'shared' };
+    else if (given) {
+      // Constant time over every personal hash (a match is not short-circuited).
+      const h = createHash('sha256').update(given).digest();
+      for (const [hex, p] of personal) if (timingSafeEqual(h, Buffer.from(hex, 'hex')) && !who) who = { kind: 'person', ...p };
+    }
+    if (!who) {
       ctx.status = 401;
-      ctx.body = { error: 'console token required (Authorization: Bearer <CONSOLE_TOKEN>)' };
+      ctx.body = { error: 'console token required (Authorization: Bearer <your console token, or CONSOLE_TOKEN>)' };
       return;
     }
+    ctx.state['who'] = who;
     return next();
   };
 }

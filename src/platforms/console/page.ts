@@ -181,10 +181,14 @@ document.getElementById('f').onsubmit = async (ev) => {
   try { show((await api('send', {user: userSel.value, text})).cards); } catch (e) { said('error', e.message); } finally { wait?.remove(); }
 };
 userSel.onchange = () => { localStorage.setItem('opsbot-user', userSel.value); if (feed.querySelector('[data-card="welcome"]')) welcome().catch(() => {}); };
-api('users').then(({users, timezone}) => {
+api('users').then(({users, timezone, fixed, readOnly}) => {
   TZ = timezone;
-  for (const u of users) { const o = el('option', null, u.name + ' · ' + u.roles.join(',')); o.value = u.user; userSel.appendChild(o); }
-  const saved = localStorage.getItem('opsbot-user'); if (saved && users.some((u) => u.user === saved)) userSel.value = saved;
+  // Outside the demo a personal token acts as its person only: no picker, just who you are.
+  const shown = fixed ? users.filter((u) => u.user === fixed) : users;
+  for (const u of shown) { const o = el('option', null, u.name + ' · ' + u.roles.join(',')); o.value = u.user; userSel.appendChild(o); }
+  if (fixed) userSel.disabled = true;
+  if (readOnly) { input.disabled = true; input.placeholder = 'read-only token: sign in with your personal console token to send'; userSel.disabled = true; }
+  const saved = localStorage.getItem('opsbot-user'); if (!fixed && saved && users.some((u) => u.user === saved)) userSel.value = saved;
   return restore();
 }).catch((e) => said('error', e.message));
 stream();
