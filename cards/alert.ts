@@ -9,6 +9,8 @@ const LEVEL_TONE: Record<AlertGroup['level'], Tone> = { P0: 'danger', P1: 'dange
 
 export interface AlertCardOptions {
   timeZone: string;
+  /** The team spans zones: times say theirs (`11-22 14:03 UTC+8`). */
+  zoneLabel?: boolean;
   now: number;
   lang: Lang;
   buttons?: Button[];
@@ -32,14 +34,14 @@ export function alertCard(g: AlertGroup, o: AlertCardOptions): Card {
   const resolved = g.status === 'resolved';
   const title = `${resolved ? '✅' : LEVEL_EMOJI[g.level]} ${g.level} · ${name}${where ? ` · ${where}` : ''} · ${t(L, resolved ? 'alert.resolved' : 'alert.firing')}`;
   const fields: Field[] = [
-    { label: t(L, 'alert.started'), value: dateTime(g.firstAt, o.timeZone) },
+    { label: t(L, 'alert.started'), value: dateTime(g.firstAt, o.timeZone, o.zoneLabel) },
     { label: t(L, 'alert.count'), value: t(L, 'alert.countValue', { firing: g.count.firing, total: g.count.total }) },
   ];
   if (w.namespace) fields.push({ label: t(L, 'alert.namespace'), value: w.namespace });
   if (w.name) fields.push({ label: t(L, 'alert.workload'), value: `${w.kind}/${w.name}` });
   if (resolved && g.resolvedAt) fields.push({ label: t(L, 'alert.duration'), value: formatDuration(Math.max(1000, g.resolvedAt - g.firstAt)) });
-  if (g.ack) fields.push({ label: t(L, 'alert.acked'), value: `${g.ack.name} ${dateTime(g.ack.at, o.timeZone)}` });
-  if (g.escalations.length) fields.push({ label: t(L, 'alert.escalated'), value: g.escalations.map((e) => `${e.name} ${dateTime(e.at, o.timeZone)}${e.urgent ? ` (${e.urgent})` : ''}`).join(' → ') });
+  if (g.ack) fields.push({ label: t(L, 'alert.acked'), value: `${g.ack.name} ${dateTime(g.ack.at, o.timeZone, o.zoneLabel)}` });
+  if (g.escalations.length) fields.push({ label: t(L, 'alert.escalated'), value: g.escalations.map((e) => `${e.name} ${dateTime(e.at, o.timeZone, o.zoneLabel)}${e.urgent ? ` (${e.urgent})` : ''}`).join(' → ') });
   if (g.annotations['runbook_url']) fields.push({ label: t(L, 'alert.runbook'), value: g.annotations['runbook_url'] });
   if (g.annotations['dashboard_url']) fields.push({ label: t(L, 'alert.dashboard'), value: g.annotations['dashboard_url'] });
   const blocks: Block[] = [];

@@ -6,6 +6,8 @@ import type { Block, Button, Card, Field } from './model.js';
 
 export interface ApprovalCardOptions {
   timeZone: string;
+  /** The team spans zones: times say theirs (`14:03 UTC+8`). */
+  zoneLabel?: boolean;
   now: number;
   /** Signed Approve/Reject buttons; only while pending. */
   buttons?: Button[];
@@ -22,7 +24,7 @@ export function approvalCard(a: Approval, o: ApprovalCardOptions): Card {
 }
 
 function render(a: Approval, o: ApprovalCardOptions, lang: Lang): Card {
-  const at = (ms: number) => clockTime(ms, o.timeZone);
+  const at = (ms: number) => clockTime(ms, o.timeZone, o.zoneLabel);
   const id = a.id;
   const what = t(lang, 'approval.what', { who: a.requester.name, command: a.command, target: a.preview.target });
   const fields: Field[] = [
@@ -32,7 +34,7 @@ function render(a: Approval, o: ApprovalCardOptions, lang: Lang): Card {
   const chain = a.steps
     .map((s, i) => {
       if (s.decidedBy) return `✓ ${s.role}: ${s.decidedBy.name} ${at(s.decidedAt ?? 0)}`;
-      return i === a.step && a.state === 'pending' ? t(lang, 'approval.until', { role: s.role, at: at(a.expiresAt) }) : `${s.role}`;
+      return i === a.step && a.state === 'pending' ? t(lang, 'approval.until', { role: s.role, at: at(a.expiresAt), left: formatDuration(Math.ceil(Math.max(0, a.expiresAt - o.now) / 60_000) * 60_000) }) : `${s.role}`;
     })
     .join(' · ');
   fields.push({

@@ -3,7 +3,7 @@ import { approverRoles } from '../src/core/approvals/workflow.js';
 import { defineCommand } from '../src/core/command.js';
 import { NotAllowedError } from '../src/core/errors.js';
 import { msg, t } from '../src/core/i18n.js';
-import { clockTime } from '../src/core/time.js';
+import { clockTime, spansZones } from '../src/core/time.js';
 
 export default defineCommand({
   name: 'notify-test',
@@ -24,7 +24,7 @@ export default defineCommand({
     const r = await ctx.notifier.post(target, {
       title: t(team, 'notify.test.title'),
       tone: 'info',
-      blocks: [{ type: 'markdown', text: t(team, 'notify.test.body', { name: ctx.person.name, target: a.target, at: clockTime(ctx.now(), ctx.policy.timezone) }) }],
+      blocks: [{ type: 'markdown', text: t(team, 'notify.test.body', { name: ctx.person.name, target: a.target, at: clockTime(ctx.now(), ctx.policy.timezone, spansZones(ctx.policy)) }) }],
       lang: team,
     }, { key: `test:${a.target}:${ctx.now()}` });
     const L = ctx.lang;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { onCall } from '../src/core/alerts/oncall.js';
 import { defineCommand } from '../src/core/command.js';
 import { t } from '../src/core/i18n.js';
-import { dateTime } from '../src/core/time.js';
+import { dateTime, spansZones } from '../src/core/time.js';
 
 export default defineCommand({
   name: 'oncall',
@@ -16,7 +16,7 @@ export default defineCommand({
     const name = (id: string) => ctx.policy.people[id]?.name ?? id;
     if (!o.people.length) return { title: t(ctx.lang, 'oncall.none'), tone: 'info', blocks: [] };
     const items = [{ label: t(ctx.lang, 'oncall.now'), value: o.people.map(name).join(', ') }];
-    if (o.rotation) items.push({ label: t(ctx.lang, 'oncall.next'), value: t(ctx.lang, 'oncall.handoff', { name: name(o.rotation.next), at: dateTime(o.rotation.at, ctx.policy.timezone) }) });
+    if (o.rotation) items.push({ label: t(ctx.lang, 'oncall.next'), value: t(ctx.lang, 'oncall.handoff', { name: name(o.rotation.next), at: dateTime(o.rotation.at, ctx.policy.timezone, spansZones(ctx.policy)) }) });
     return { title: t(ctx.lang, 'oncall.title', { name: name(o.people[0] as string) }), tone: 'info', blocks: [{ type: 'fields', items }] };
   },
 });

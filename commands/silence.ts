@@ -4,7 +4,7 @@ import { defineCommand } from '../src/core/command.js';
 import { formatDuration, parseDuration } from '../src/core/duration.js';
 import { OpsError, UsageError } from '../src/core/errors.js';
 import { msg, t } from '../src/core/i18n.js';
-import { dateTime } from '../src/core/time.js';
+import { dateTime, spansZones } from '../src/core/time.js';
 
 const MAX_MS = 7 * 86_400_000;
 
@@ -54,6 +54,6 @@ export default defineCommand({
     const until = now + (parseDuration(a.duration ?? '1h') as number);
     const id = await ctx.alertmanager.createSilence({ matchers, startsAt: new Date(now).toISOString(), endsAt: new Date(until).toISOString(), createdBy: `${ctx.person.name} (opsbot)`, comment: a.comment ?? `opsbot: silenced by ${ctx.person.name}` }, ctx.signal);
     const text = matchers.map(matcherText).join(' ');
-    return { title: t(ctx.lang, 'silence.done', { matchers: text, until: dateTime(until, ctx.policy.timezone) }), tone: 'success', blocks: [{ type: 'markdown', text: t(ctx.lang, 'silence.doneBody', { id }) }] };
+    return { title: t(ctx.lang, 'silence.done', { matchers: text, until: dateTime(until, ctx.policy.timezone, spansZones(ctx.policy)) }), tone: 'success', blocks: [{ type: 'markdown', text: t(ctx.lang, 'silence.doneBody', { id }) }] };
   },
 });

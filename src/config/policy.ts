@@ -44,6 +44,18 @@ const personSchema = z.strictObject({
   name: z.string().min(1).optional(),
   /** What the bot answers this person in; the policy's `language` when absent. */
   language: language.optional(),
+  /** This person's IANA time zone, when not the team's: card times then say their zone (UTC+8). */
+  timezone: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'unknown time zone (use an IANA name such as Asia/Shanghai)')
+    .optional(),
   roles: z.array(name).min(1),
   // Keys are checked against the registered platforms in crossCheck (the list is not known here).
   ids: z.record(z.string(), z.string().min(1)).refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, or a platform of this build)'),

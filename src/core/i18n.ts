@@ -33,7 +33,7 @@ const CATALOGUE = {
   'approval.approval': ['Approval', '审批'],
   'approval.steps': ['Approvals ({n} steps)', '审批（{n} 级）'],
   'approval.auto': ['auto-approved: {rule}', '策略自动批准：{rule}'],
-  'approval.until': ['→ {role} (until {at})', '→ {role}（{at} 前）'],
+  'approval.until': ['→ {role} (until {at}, in {left})', '→ {role}（{at} 前，还剩 {left}）'],
   'approval.byPolicy': ['policy', '策略'],
   'approval.pending': ['Approval needed · {id}', '待审批 · {id}'],
   'approval.pending.footer': ['expires {at} (in {left}) · or type /approve {id} · /reject {id} <reason>', '{at} 过期（剩 {left}）· 也可输入 /approve {id} · /reject {id} <原因>'],

@@ -11,16 +11,35 @@ function cached(map: Map<string, Intl.DateTimeFormat>, timeZone: string, opts: I
   return f;
 }
 
-/** `14:03` in the team's time zone. */
-export function clockTime(ms: number, timeZone: string): string {
-  return cached(clocks, timeZone, { hour: '2-digit', minute: '2-digit' }).format(ms);
+/**
+ * `14:03` in the team's time zone; with `label` (a team whose people are not all in that zone, see
+ * spansZones) `14:03 UTC+8`, so nobody reads it as their own local time.
+ */
+export function clockTime(ms: number, timeZone: string, label = false): string {
+  const t = cached(clocks, timeZone, { hour: '2-digit', minute: '2-digit' }).format(ms);
+  return label ? `${t} ${utcLabel(ms, timeZone)}` : t;
 }
 
-/** `11-22 14:03` in the team's time zone. */
-export function dateTime(ms: number, timeZone: string): string {
+/** `11-22 14:03` in the team's time zone (`11-22 14:03 UTC+8` with `label`). */
+export function dateTime(ms: number, timeZone: string, label = false): string {
   const parts = cached(dates, timeZone, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(ms);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+  const d = `${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+  return label ? `${d} ${utcLabel(ms, timeZone)}` : d;
+}
+
+/** `UTC+8`, `UTC-4:30`, `UTC` at that instant (daylight saving included). */
+export function utcLabel(ms: number, timeZone: string): string {
+  const min = Math.round(zoneOffset(ms, timeZone) / 60_000);
+  if (!min) return 'UTC';
+  const h = Math.floor(Math.abs(min) / 60);
+  const m = Math.abs(min) % 60;
+  return `UTC${min < 0 ? '-' : '+'}${h}${m ? `:${String(m).padStart(2, '0')}` : ''}`;
+}
+
+/** Does anyone of the policy live in another zone than the team's? Then card times carry their zone. */
+export function spansZones(policy: { timezone: string; people: Record<string, { timezone?: string | undefined }> }): boolean {
+  return Object.values(policy.people).some((p) => p.timezone !== undefined && p.timezone !== policy.timezone);
 }
 
 /** Does the text contain Chinese? Then replies use the Chinese wording where there is one. */

@@ -29,7 +29,7 @@ describe('approval flow (done-when)', () => {
     expect(req.text).toContain('Alice Wang wants to scale production/api-gateway');
     expect(req.text).toContain('Change: replicas 3 → 5 · dry run ✓');
     expect(req.text).toContain('Risk: medium');
-    expect(req.text).toMatch(/Approval: → lead \(until \d\d:\d\d\)/);
+    expect(req.text).toMatch(/Approval: → lead \(until \d\d:\d\d, in 10m\)/);
     expect(req.text).toMatch(new RegExp(`expires \\d\\d:\\d\\d \\(in 10m\\) · or type /approve ${id}`));
     expect(req.buttons.map((b) => [b.label, b.action])).toEqual([['Approve', 'approve'], ['Reject', 'reject']]);
 
@@ -139,7 +139,7 @@ describe('multi-step approval and auto-approval', () => {
   it('high risk needs on-call, then a different lead', async () => {
     const req = await one('alice', '/rollback payment-service');
     const id = idOf(req);
-    expect(req.text).toMatch(/Approvals \(2 steps\): → oncall \(until \d\d:\d\d\) · lead/);
+    expect(req.text).toMatch(/Approvals \(2 steps\): → oncall \(until \d\d:\d\d, in 5m\) · lead/);
     expect(req.text).toMatch(/\(in 5m\)/);
     const step1 = await app.click('bob', req.id, 'approve');
     expect(step1.body.cards![0]!.title).toBe(`Approval needed · ${id}`);

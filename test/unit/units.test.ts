@@ -145,3 +145,34 @@ describe('Reply (one event\'s reply handle)', () => {
     expect(new Reply('chat-1', undefined, false, () => now).next()).toEqual({ chatId: 'chat-1' });
   });
 });
+
+describe('times on cards: the zone is said when the team spans zones', () => {
+  it('utcLabel and spansZones', async () => {
+    const { utcLabel, spansZones, clockTime, dateTime } = await import('../../src/core/time.js');
+    const jan = Date.UTC(2026, 0, 15, 6, 0);
+    const jul = Date.UTC(2026, 6, 15, 6, 0);
+    expect(utcLabel(jan, 'Asia/Shanghai')).toBe('UTC+8');
+    expect(utcLabel(jan, 'America/New_York')).toBe('UTC-5');
+    expect(utcLabel(jul, 'America/New_York')).toBe('UTC-4'); // daylight saving
+    expect(utcLabel(jan, 'Asia/Kolkata')).toBe('UTC+5:30');
+    expect(utcLabel(jan, 'UTC')).toBe('UTC');
+    expect(spansZones({ timezone: 'Asia/Shanghai', people: { a: {}, b: { timezone: 'Asia/Shanghai' } } })).toBe(false);
+    expect(spansZones({ timezone: 'Asia/Shanghai', people: { a: {}, b: { timezone: 'Europe/Berlin' } } })).toBe(true);
+    expect(clockTime(jan, 'Asia/Shanghai')).toBe('14:00');
+    expect(clockTime(jan, 'Asia/Shanghai', true)).toBe('14:00 UTC+8');
+    expect(dateTime(jan, 'Asia/Shanghai', true)).toBe('01-15 14:00 UTC+8');
+  });
+
+  it('an approval card of a team with someone abroad says the zone; the deadline also says how long is left', async () => {
+    const { approvalCard } = await import('../../cards/approval.js');
+    const now = Date.UTC(2026, 0, 15, 6, 0);
+    const a = {
+      id: 'K7QF', command: 'scale', args: {}, preview: { target: 'production/api', change: 'replicas 3 → 5', before: 3 }, risk: 'medium' as const,
+      requester: { personId: 'alice', name: 'Alice', platform: 'console', userId: 'alice' }, chatId: 'c', steps: [{ role: 'lead', timeoutMs: 900_000, startedAt: now }], step: 0,
+      state: 'pending' as const, version: 1, createdAt: now, updatedAt: now, expiresAt: now + 14 * 60_000,
+    };
+    const text = (zoneLabel: boolean) => renderText(approvalCard(a, { timeZone: 'Asia/Shanghai', now, zoneLabel, lang: 'en' }));
+    expect(text(false)).toContain('→ lead (until 14:14, in 14m)');
+    expect(text(true)).toContain('→ lead (until 14:14 UTC+8, in 14m)');
+  });
+});

@@ -12,7 +12,7 @@ import { chatKey, type PayloadSigner } from '../payload.js';
 import type { Router } from '../router.js';
 import { KeyedSerial } from '../serial.js';
 import type { Store } from '../store/store.js';
-import { dateTime } from '../time.js';
+import { dateTime, spansZones } from '../time.js';
 import { type Matcher, matches, parseMatcher } from './matchers.js';
 import { onCall } from './oncall.js';
 import type { WebhookPayload } from './payload.js';
@@ -212,7 +212,7 @@ export class AlertService {
       const cur = await this.get(id);
       if (!cur) throw new NotFoundError(msg('alert.err.gone', { id }));
       if (cur.status === 'resolved') throw new ConflictError(msg('alert.err.resolved', { id }));
-      if (cur.ack) throw new ConflictError(msg('alert.err.acked', { id, name: cur.ack.name, at: dateTime(cur.ack.at, this.#d.policy.timezone) }));
+      if (cur.ack) throw new ConflictError(msg('alert.err.acked', { id, name: cur.ack.name, at: dateTime(cur.ack.at, this.#d.policy.timezone, spansZones(this.#d.policy)) }));
       const next: AlertGroup = { ...cur, ack: { ...by, at: now }, rev: cur.rev + 1, updatedAt: now };
       await this.#d.store.putKv(`alert:${id}`, next, GROUP_TTL_MS, now);
       return next;
@@ -317,7 +317,7 @@ export class AlertService {
       const value = this.#d.signer.sign({ k: 'request', c: 'silence', a: { matchers, duration: '1h', comment: `from alert ${g.id}` }, ch: chatKey(copy.platform, copy.chatId), t: this.#d.now() });
       buttons.push({ id: 'silence', label: t(lang, 'alert.btn.silence'), style: 'default', value });
     }
-    return alertCard(g, { timeZone: this.#d.policy.timezone, now: this.#d.now(), lang, buttons, ...(mentions ? { mentions } : {}) });
+    return alertCard(g, { timeZone: this.#d.policy.timezone, zoneLabel: spansZones(this.#d.policy), now: this.#d.now(), lang, buttons, ...(mentions ? { mentions } : {}) });
   }
 
   async #render(id: string, copy?: CardCopy): Promise<Card | undefined> {

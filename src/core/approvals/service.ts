@@ -12,7 +12,7 @@ import { ConflictError, NotAllowedError, NotFoundError, OpsError } from '../erro
 import { chatKey, type PayloadSigner } from '../payload.js';
 import type { Registry } from '../registry.js';
 import type { Store } from '../store/store.js';
-import { clockTime } from '../time.js';
+import { clockTime, spansZones } from '../time.js';
 import { type Lang, msg, t, type Text } from '../i18n.js';
 import { canTransition } from './states.js';
 import type { ActorRef, Approval, ApprovalState } from './types.js';
@@ -207,7 +207,7 @@ export class ApprovalService {
       { id: 'approve', label: t(lang, 'approval.button.approve'), style: 'primary' as const, value: sign('approve') },
       { id: 'reject', label: t(lang, 'approval.button.reject'), style: 'danger' as const, value: sign('reject') },
     ] : [];
-    return approvalCard(a, { timeZone: this.#d.policy.timezone, now, buttons, lang });
+    return approvalCard(a, { timeZone: this.#d.policy.timezone, zoneLabel: spansZones(this.#d.policy), now, buttons, lang });
   }
 
   /** Resolves when every execution and card update started so far has finished (tests, shutdown). */
@@ -314,7 +314,7 @@ export class ApprovalService {
   }
 
   #t(ms: number): string {
-    return clockTime(ms, this.#d.policy.timezone);
+    return clockTime(ms, this.#d.policy.timezone, spansZones(this.#d.policy));
   }
 
   #track(p: Promise<unknown>): void {

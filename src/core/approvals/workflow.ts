@@ -6,7 +6,7 @@ import type { CommandContext, Workflow } from '../command.js';
 import { formatAge } from '../duration.js';
 import { NotAllowedError } from '../errors.js';
 import { msg, t } from '../i18n.js';
-import { dateTime } from '../time.js';
+import { dateTime, spansZones } from '../time.js';
 import type { ApprovalService } from './service.js';
 
 /** Roles that appear in some approval chain: their people may read the audit log. */
@@ -68,7 +68,7 @@ export class ApprovalWorkflow implements Workflow {
         table(
           [t(L, 'workflow.col.time'), t(L, 'workflow.col.who'), t(L, 'workflow.col.what'), t(L, 'workflow.col.result')],
           entries.map((e) => [
-            dateTime(e.at, this.policy.timezone),
+            dateTime(e.at, this.policy.timezone, spansZones(this.policy)),
             e.actor,
             `${e.kind}${e.command ? ` /${e.command}` : ''}${e.approvalId ? ` ${e.approvalId}` : ''}`,
             `${e.outcome}${e.reason ? `: ${e.reason}` : ''}`,
