@@ -104,6 +104,8 @@ const CATALOGUE = {
   'button.noChange': ['button names no change that can be requested', '按钮指向的不是可申请的变更'],
 
   // --- typed commands -------------------------------------------------------------------------
+  'notify.deadGone': ['no dead letter {key} (delivered meanwhile, or older than 7 days)', '没有死信 {key}（可能已送达或超过 7 天）'],
+  'notify.deadNoCard': ['dead letter {key} has no card to post again (it failed before it was rendered)', '死信 {key} 没有可重发的卡片（渲染前即失败）'],
   'router.tooLong': ['the message is too long ({n} characters; at most {max}) — nothing was run', '消息过长（{n} 个字符，最多 {max}），未执行任何操作'],
   'parse.slash': ['commands start with "/", for example /pods', '命令以 "/" 开头，例如 /pods'],
   'parse.empty': ['type a command after "/", for example /pods', '请在 "/" 后输入命令，例如 /pods'],

@@ -7,6 +7,7 @@ import type { Audit } from './audit.js';
 import { OpsError, UsageError } from './errors.js';
 import { msg } from './i18n.js';
 import { Outbound } from './outbound.js';
+import { KeyedSerial } from './serial.js';
 import type { Store } from './store/store.js';
 
 /** Posts cards to one chat of one platform; registered by the dispatcher for every adapter. */
@@ -23,6 +24,20 @@ export type NotifyResult = { ok: true; target: NotifyTarget; refs: string[]; ms:
 
 /** How long a post that could not be delivered is kept in the store, for a human to look at. */
 const DEAD_LETTER_TTL_MS = 7 * 86_400_000;
+/** Dead letters listed on the status page (the newest). */
+const MAX_DEAD_LISTED = 100;
+
+/** A notification that could not be delivered, as the status page lists it. */
+export interface DeadLetter {
+  key: string;
+  at: number;
+  target: string;
+  platform: string;
+  title: string;
+  reason: string;
+  /** The card was rendered and kept: Retry can post it again. */
+  retryable: boolean;
+}
 
 /**
  * Posts a card without a triggering message (alerts, reports, /notify-test), as the system actor the
@@ -114,7 +129,8 @@ export class Notifier {
       this.d.log.warn({ target: target.name, platform: target.platform, reason }, 'notification could not be delivered (dead letter)');
       await this.d.audit.record({ kind: 'dead-letter', actor, platform: target.platform, chatId: target.chatId, outcome: 'failed', reason: `${target.name}: ${card?.title ?? o.key ?? ''}: ${reason}`.slice(0, 500), durationMs: ms });
       try {
-        await this.d.store.putKv(`dead-letter:${key}`, { target, card, reason, at: this.d.now() }, DEAD_LETTER_TTL_MS, this.d.now());
+        await this.d.store.putKv(`dead-letter:${key}`, { target, ...(card ? { card } : {}), reason, at: this.d.now() }, DEAD_LETTER_TTL_MS, this.d.now());
+        await this.#index((list) => [...list.filter((d) => d.key !== key), { key, at: this.d.now(), target: target.name, platform: target.platform, title: card?.title ?? '', reason: reason.slice(0, 300), retryable: Boolean(card) }].slice(-MAX_DEAD_LISTED));
       } catch (e) {
         this.d.log.error({ err: e }, 'dead letter could not be stored');
       }
@@ -124,6 +140,39 @@ export class Notifier {
 
   async idle(): Promise<void> {
     await this.#queue.idle();
+  }
+
+  readonly #deadSerial = new KeyedSerial();
+
+  #index(f: (list: DeadLetter[]) => DeadLetter[]): Promise<void> {
+    return this.#deadSerial.run('dead-letters', async () => {
+      const now = this.d.now();
+      const list = ((await this.d.store.getKv<DeadLetter[]>('dead-letters', now)) ?? []).filter((d) => d.at > now - DEAD_LETTER_TTL_MS);
+      await this.d.store.putKv('dead-letters', f(list), DEAD_LETTER_TTL_MS, now);
+    });
+  }
+
+  /** Notifications that could not be delivered (newest last), kept 7 days, for the status page. */
+  async deadLetters(): Promise<DeadLetter[]> {
+    const now = this.d.now();
+    return ((await this.d.store.getKv<DeadLetter[]>('dead-letters', now)) ?? []).filter((d) => d.at > now - DEAD_LETTER_TTL_MS);
+  }
+
+  /**
+   * Posts a dead letter again (an approver's "Retry" on the status page): through the same queue, audited;
+   * delivered, it leaves the list; failed again, it stays with the new reason.
+   */
+  async retry(key: string, actor: string): Promise<NotifyResult> {
+    const d = await this.d.store.getKv<{ target: NotifyTarget; card?: Card; reason: string }>(`dead-letter:${key}`, this.d.now());
+    if (!d) throw new UsageError(msg('notify.deadGone', { key }));
+    if (!d.card) throw new UsageError(msg('notify.deadNoCard', { key }));
+    await this.d.audit.record({ kind: 'dead-letter-retry', actor, platform: d.target.platform, chatId: d.target.chatId, outcome: 'ok', reason: `${d.target.name}: ${d.card.title}`.slice(0, 300) });
+    const r = await this.post(d.target, d.card, { key: key.replace(/^notify:/, ''), actor });
+    if (r.ok) {
+      await this.d.store.deleteKv(`dead-letter:${key}`);
+      await this.#index((list) => list.filter((x) => x.key !== key));
+    }
+    return r;
   }
 
   /** The outbound queue of notifications (alerts, reports): waiting, being sent, chats. */

@@ -1,4 +1,5 @@
-import { redactUrl, redactUrlsDeep } from '../config/url.js';
+import { redactUrl, redactUrlsDeep, redactUrlsInText as redactUrlsInTextSafe } from '../config/url.js';
+import type { DeadLetter } from './notifier.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Core } from './core.js';
 import type { PlatformActivity, PlatformStats } from './health.js';
@@ -23,7 +24,7 @@ export interface StatusReport {
   kubernetes: { ok: boolean; context: string; version?: string; latencyMs?: number; error?: string };
   llm: { configured: boolean; ok?: boolean; model?: string; baseUrl?: string; day?: string; requests?: number; tokensIn?: number; tokensOut?: number; lastOkAt?: number; lastError?: { at: number; reason: string } };
   store: { ok: boolean; error?: string };
-  outbound: { queued: number; running: number; deadLetters24h: number; lastDeadLetter?: { at: number; reason: string } };
+  outbound: { queued: number; running: number; deadLetters24h: number; lastDeadLetter?: { at: number; reason: string }; deadLetters: DeadLetter[] };
   alerts: { firing: number; byLevel: Record<string, number> };
   approvals: { open: number; executing: number };
 }
@@ -71,7 +72,8 @@ export async function collectStatus(s: StatusSources): Promise<StatusReport> {
     .query({ since: now - 86_400_000, limit: 500 })
     .then((es) => es.filter((e) => e.kind === 'dead-letter'))
     .catch(() => []);
-  const outbound = { ...s.core.notifier.queueStats(), deadLetters24h: dead.length, ...(dead[0] ? { lastDeadLetter: { at: dead[0].at, reason: dead[0].reason ?? '' } } : {}) };
+  const letters = await s.core.notifier.deadLetters().catch(() => []);
+  const outbound = { ...s.core.notifier.queueStats(), deadLetters24h: dead.length, ...(dead[0] ? { lastDeadLetter: { at: dead[0].at, reason: redactUrlsInTextSafe(dead[0].reason ?? '') } } : {}), deadLetters: redactUrlsDeep(letters.slice(-20).reverse()) };
   const firing = await s.core.alerts.firing(1000).catch(() => []);
   const byLevel: Record<string, number> = {};
   for (const g of firing) byLevel[g.level] = (byLevel[g.level] ?? 0) + 1;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeFeishuBot } from '../fakes/feishu-bot.js';
 import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
-import { until } from '../helpers/until.js';
+import { until, untilAsync } from '../helpers/until.js';
 
 /** Alert delivery to a send-only robot: a 429 with Retry-After is waited out and retried; P3 is recorded, not posted. */
 describe('alert delivery', () => {
@@ -55,6 +55,25 @@ describe('alert delivery', () => {
     await app.dispatcher.idle();
     expect(bot.posts.filter((x) => JSON.stringify(x.body.card).includes('EtcdNoLeader'))).toHaveLength(1);
   });
+
+  it('a card that could not be delivered is a dead letter on the status page; an approver retries it and it is delivered', async () => {
+    bot.throttleNext = 50;
+    expect((await post(payload('DiskFull', 'error'))).status).toBe(200);
+    const status = async () => (await (await fetch(`${app.url}/console/api/status`)).json()) as { outbound: { deadLetters24h: number; deadLetters: { key: string; target: string; title: string; retryable: boolean }[] } };
+    const dead = await untilAsync(async () => (await status()).outbound.deadLetters.find((d) => d.title.includes('DiskFull')), 'the dead letter', 20_000);
+    expect(dead).toMatchObject({ target: 'sre', retryable: true });
+    expect((await status()).outbound.deadLetters24h).toBeGreaterThanOrEqual(1);
+    bot.throttleNext = 0;
+    const retry = (user: string) => fetch(`${app.url}/console/api/dead-letters/retry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: dead.key, user }) });
+    // Retrying is for approvers.
+    expect((await retry('carol')).status).toBe(403);
+    const ok = await retry('bob');
+    expect(await ok.json()).toEqual({ ok: true, target: 'sre' });
+    expect(bot.posts.some((x) => JSON.stringify(x.body.card).includes('DiskFull'))).toBe(true);
+    expect((await status()).outbound.deadLetters.find((d) => d.key === dead.key)).toBeUndefined();
+    expect((await app.audit()).some((e) => e.kind === 'dead-letter-retry' && e.actor === 'bob')).toBe(true);
+    expect((await retry('bob')).status).toBe(400); // gone now
+  }, 40_000);
 
   it('P3 is recorded and audited, not posted', async () => {
     const before = bot.posts.length;

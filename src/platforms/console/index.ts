@@ -12,6 +12,7 @@ import type { Logger } from '../../log.js';
 import { type ConsoleCard, ConsoleCardStore } from './cards.js';
 import { consolePage } from './page.js';
 import { welcomeCard } from './welcome.js';
+import { approverRoles } from '../../core/approvals/workflow.js';
 import { statusPage } from './status-page.js';
 import { configPage, toolsPage } from './admin-pages.js';
 import type { Setting } from '../../config/env.js';
@@ -173,6 +174,23 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
         },
       },
     };
+  });
+
+  /** An approver posts a dead letter again (the status page's Retry). */
+  r.post('/api/dead-letters/retry', async (ctx) => {
+    const body = await readJson(ctx, MAX_BODY);
+    const user = actingAs(ctx, typeof body['user'] === 'string' ? body['user'].trim().slice(0, 100) : '');
+    const key = stringField(ctx, body, 'key', 300);
+    const person = Object.entries(router.policy.people).find(([, p]) => p.ids['console'] === user);
+    const approvers = approverRoles(router.policy);
+    if (!person || !person[1].roles.some((r) => approvers.has(r))) return ctx.throw(403, 'only approvers may retry a dead letter');
+    try {
+      const res = await opts.core.notifier.retry(key, person[0]);
+      ctx.body = res.ok ? { ok: true, target: res.target.name } : { ok: false, reason: res.reason };
+    } catch (err) {
+      ctx.status = 400;
+      ctx.body = { error: (err as { userMessage?: string }).userMessage ?? (err as Error).message };
+    }
   });
 
   /** The same as JSON, for scripts: every platform's transport, the cluster, the LLM, the store, queues. */

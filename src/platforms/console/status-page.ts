@@ -66,13 +66,34 @@ function render(s) {
   main.appendChild(card('Store', 'SQLite', s.store.ok ? 'ok' : 'bad', [['Error', s.store.error, true]]));
   const q = s.outbound;
   main.appendChild(card('Outbound queue', 'alerts · notifications', q.deadLetters24h ? 'warn' : 'ok', [['Waiting', q.queued], ['Sending', q.running], ['Dead letters (24 h)', q.deadLetters24h, q.deadLetters24h > 0], ['Last dead letter', q.lastDeadLetter ? q.lastDeadLetter.reason + ' (' + ago(q.lastDeadLetter.at) + ')' : undefined, true]]));
+  if (q.deadLetters && q.deadLetters.length) {
+    const c = card('Dead letters', 'not delivered · kept 7 days', 'warn', []);
+    for (const d of q.deadLetters) {
+      const row = el('div'); row.style.margin = '6px 0';
+      row.appendChild(el('div', null, d.target + ' · ' + (d.title || '(not rendered)')));
+      row.appendChild(el('div', 'err', d.reason + ' (' + ago(d.at) + ')'));
+      if (d.retryable) {
+        const b = el('button', null, 'Retry'); b.dataset.key = d.key;
+        b.onclick = async () => { b.disabled = true; b.textContent = 'Retrying…';
+          try { const res = await fetch('/console/api/dead-letters/retry', {method: 'POST', headers: Object.assign({'content-type': 'application/json'}, auth()), body: JSON.stringify({key: d.key, user: localStorage.getItem('opsbot-user') || ''})});
+            const j = await res.json().catch(() => ({})); b.textContent = res.ok && j.ok ? 'Delivered ✓' : 'Failed: ' + (j.error || j.reason || res.status); } catch (e) { b.textContent = 'Failed: ' + e.message; } };
+        row.appendChild(b);
+      }
+      c.appendChild(row);
+    }
+    main.appendChild(c);
+  }
   main.appendChild(card('Alerts', 'firing', s.alerts.firing ? 'warn' : 'ok', [['Firing groups', s.alerts.firing], ...Object.entries(s.alerts.byLevel).map(([lv, n]) => [lv, n])]));
   main.appendChild(card('Approvals', 'open', '', [['Waiting for a decision', s.approvals.open], ['Executing', s.approvals.executing]]));
   document.getElementById('at').textContent = 'updated ' + new Date(s.at).toLocaleTimeString('en-GB');
 }
-async function load() {
+function auth() {
   const h = {};
   if (TOKEN_REQUIRED) { let t = sessionStorage.getItem('opsbot-token'); if (!t) { t = prompt('Console token (CONSOLE_TOKEN)') || ''; sessionStorage.setItem('opsbot-token', t); } h.authorization = 'Bearer ' + t; }
+  return h;
+}
+async function load() {
+  const h = auth();
   try {
     const res = await fetch('/console/api/status', {headers: h});
     if (res.status === 401) sessionStorage.removeItem('opsbot-token');
