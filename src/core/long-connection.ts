@@ -101,9 +101,13 @@ export class LongConnection {
     this.#o = { minBackoffMs: 1000, maxBackoffMs: 60_000, maxPayload: 4 * 1024 * 1024, handshakeTimeoutMs: 15_000, drainMs: 5000, ...o };
   }
 
-  /** A state change, with when it happened (the console's status page shows "up since …"). */
+  /**
+   * A state change, with when it happened (the status page shows "up since …", "down since …"): retries
+   * while down (waiting ↔ connecting) keep the time the connection went down.
+   */
   #to(state: ConnectionState): void {
-    if (this.#state !== state) this.#since = Date.now();
+    const down = (s: ConnectionState) => s === 'waiting' || s === 'connecting';
+    if (this.#state !== state && !(down(this.#state) && down(state))) this.#since = Date.now();
     this.#state = state;
   }
 

@@ -1,3 +1,8 @@
+/// <reference lib="dom" />
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/core/status.js';
 import { FakeDingtalk } from '../fakes/dingtalk-api.js';
@@ -16,6 +21,23 @@ describe('status page', () => {
   afterAll(async () => {
     await app?.stop();
     await dt.stop();
+  });
+  const CHROMIUM = process.env['CHROMIUM_PATH'] ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  let browser: Browser | undefined;
+  /** The status page as a person sees it (where Chromium is installed: .ci/run installs it). */
+  const look = async (text: RegExp, shot: string) => {
+    if (!CHROMIUM) return;
+    browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    for (const width of [1280, 390]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      await page.goto(`${app.url}/console/status`);
+      await expect.poll(() => page.locator('main').textContent(), { timeout: 10_000 }).toMatch(text);
+      await page.screenshot({ path: join(tmpdir(), `opsbot-status-${shot}-${width}.png`), fullPage: true });
+      await page.close();
+    }
+  };
+  afterAll(async () => {
+    await browser?.close();
   });
   const status = async (): Promise<StatusReport> => (await (await fetch(`${app.url}/console/api/status`)).json()) as StatusReport;
 
@@ -42,7 +64,7 @@ describe('status page', () => {
     expect(page).toContain('<title>opsbot status</title>');
   });
 
-  it('the gateway goes away: the connection shows down with the error; it comes back: connected again, the reconnect counted', async () => {
+  it('the gateway goes away: the connection shows down with the error; it comes back: connected again, the reconnect counted', { timeout: 60_000 }, async () => {
     const port = Number(new URL(dt.url).port);
     const before = (await status()).platforms.find((p) => p.id === 'dingtalk')!.connection!;
     await dt.stop();
@@ -54,6 +76,13 @@ describe('status page', () => {
     expect(down.d.ok).toBe(false);
     expect(down.r.ok).toBe(false);
     expect(down.d.connection!.failures).toBeGreaterThan(before.failures);
+    // Down since it dropped: the retries while down do not move it.
+    await new Promise((r) => setTimeout(r, 300));
+    const later = (await status()).platforms.find((p) => p.id === 'dingtalk')!.connection!;
+    expect(later.state).not.toBe('open');
+    expect(later.since).toBe(down.d.connection!.since);
+    expect(later.failures).toBeGreaterThan(down.d.connection!.failures);
+    await look(/DingTalk[\s\S]*down — reconnecting/, 'dingtalk-down');
     await dt.start(port);
     const back = await untilAsync(async () => {
       const r = await status();
@@ -64,6 +93,7 @@ describe('status page', () => {
     expect(back.r.ok).toBe(true);
     expect(back.d.connection!.opened).toBeGreaterThan(before.opened);
     expect(back.d.connection!.since).toBeGreaterThan(before.since);
+    await look(/All components are healthy[\s\S]*DingTalk[\s\S]*connected since/, 'dingtalk-back');
   });
 
   it('config view: every variable with its source; secrets only as set / not set; the policy as tables', async () => {
