@@ -40,22 +40,22 @@ const roleSchema = z.strictObject({
 
 const language = z.enum(['en', 'zh'], { error: 'use zh (简体中文) or en (English)' });
 
+/** An IANA time zone name this runtime knows. */
+const ianaZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'unknown time zone (use an IANA name such as Asia/Shanghai)');
+
 const personSchema = z.strictObject({
   name: z.string().min(1).optional(),
   /** What the bot answers this person in; the policy's `language` when absent. */
   language: language.optional(),
   /** This person's IANA time zone, when not the team's: card times then say their zone (UTC+8). */
-  timezone: z
-    .string()
-    .refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'unknown time zone (use an IANA name such as Asia/Shanghai)')
-    .optional(),
+  timezone: ianaZone.optional(),
   roles: z.array(name).min(1),
   // Keys are checked against the registered platforms in crossCheck (the list is not known here).
   ids: z.record(z.string(), z.string().min(1)).refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, or a platform of this build)'),
@@ -83,17 +83,7 @@ const policySchema = z.strictObject({
    */
   language: language.default('en'),
   /** IANA time zone for times shown in cards. */
-  timezone: z
-    .string()
-    .default('Asia/Shanghai')
-    .refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'unknown time zone (use an IANA name such as Asia/Shanghai)'),
+  timezone: ianaZone.default('Asia/Shanghai'),
   namespaces: z.strictObject({
     /** The only namespaces opsbot touches. Others are refused before any API call. */
     allow: z.array(dnsLabel).min(1),
