@@ -109,6 +109,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   }
   const now = o.now ?? Date.now;
   const metrics = new Metrics();
+  metrics.storeSize(() => store.sizeBytes?.());
   const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, now, metrics, llm: config.llm, ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
@@ -159,7 +160,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     try {
       await approvals.sweep();
       await core.alerts.sweep();
-      await store.prune(now(), now() - CARD_RETENTION_MS);
+      await store.prune(now(), now() - CARD_RETENTION_MS, config.auditRetentionMs ? now() - config.auditRetentionMs : undefined);
     } catch (err) {
       log.error({ err }, 'approval sweep failed');
     }

@@ -26,6 +26,8 @@ export interface Setting {
 export interface Config {
   /** Every known variable's effective value and source (the console's config view). */
   settings: Setting[];
+  /** Audit lines older than this are pruned; 0 keeps them forever. */
+  auditRetentionMs: number;
   port: number;
   host: string;
   /** Run the embedded demo Kubernetes API instead of a real cluster. */
@@ -129,6 +131,7 @@ export const CORE_VARS: (VarDoc & { secret?: boolean })[] = [
   { name: 'LLM_MEMORY_TURNS', default: '4', meaning: 'turns remembered per chat and person' },
   { name: 'LLM_MEMORY_TOKENS', default: '3000', meaning: 'token budget of that memory' },
   { name: 'LLM_MEMORY_TTL', default: '30m', meaning: 'memory is forgotten after this long' },
+  { name: 'OPSBOT_AUDIT_RETENTION', default: '90d', meaning: 'how long audit lines are kept (0: forever); older ones are pruned' },
   { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
   { name: 'ALERTMANAGER_URL', meaning: "Alertmanager's base URL (API v2), for silences" },
 ];
@@ -204,6 +207,20 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   }
 
   const llm = llmConfig(get, secret, problems, check);
+  // How long audit lines are kept: `0` keeps them forever; at least a day otherwise.
+  const auditRetentionMs = check(
+    'OPSBOT_AUDIT_RETENTION',
+    z.string().transform((v, ctx) => {
+      if (v.trim() === '0') return 0;
+      const ms = parseDuration(v);
+      if (ms === undefined || ms < 86_400_000) {
+        ctx.addIssue({ code: 'custom', message: 'must be 0 (keep forever) or a duration of at least 1d, e.g. 90d' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    90 * 86_400_000,
+  );
 
   const timeout = check(
     'KUBE_TIMEOUT',
@@ -255,6 +272,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     store,
     kube,
     kubeTimeoutMs: timeout,
+    auditRetentionMs,
     ...(consoleToken ? { consoleToken } : {}),
     ...(signingKey ? { signingKey } : {}),
     logLevel: check('LOG_LEVEL', z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommandMetrics } from '../core/router.js';
 
 /** Prometheus metrics of one app instance (no global registry, so tests can run two apps). */
@@ -27,6 +27,19 @@ export class Metrics implements CommandMetrics {
     this.#llmDuration = new Histogram({ name: 'opsbot_llm_request_duration_seconds', help: 'Question to answer, all rounds and tools included', labelNames: ['outcome'], buckets: [0.5, 1, 2, 5, 10, 20, 40, 90], registers: [this.registry] });
     this.#llmRounds = new Histogram({ name: 'opsbot_llm_rounds', help: 'Tool rounds per question', buckets: [0, 1, 2, 3, 4, 6, 10], registers: [this.registry] });
     this.http = new Histogram({ name: 'opsbot_http_request_duration_seconds', help: 'HTTP requests by route', labelNames: ['route', 'status'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 3, 10], registers: [this.registry] });
+  }
+
+  /** opsbot_store_bytes: the store's size on disk, read at each scrape. */
+  storeSize(read: () => number | undefined): void {
+    new Gauge({
+      name: 'opsbot_store_bytes',
+      help: 'Size of the store on disk (SQLite database and write-ahead log), bytes',
+      registers: [this.registry],
+      collect() {
+        const b = read();
+        if (b !== undefined) this.set(b);
+      },
+    });
   }
 
   observeLlm(o: { outcome: string; rounds: number; promptTokens: number; completionTokens: number; seconds: number }): void {

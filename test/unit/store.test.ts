@@ -137,6 +137,50 @@ describe.each(stores)('%s store contract', (_name, make) => {
 });
 
 describe('sqlite specifics', () => {
+  it('a store written by the previous schema (2) is migrated to 3 with its audit lines and their protection', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
+    const { default: Database } = await import('better-sqlite3');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE approvals (id TEXT PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL, chat_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, data TEXT NOT NULL);
+      CREATE INDEX approvals_state_expiry ON approvals(state, expires_at);
+      CREATE TABLE claims (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+      CREATE TABLE cards (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, data TEXT NOT NULL);
+      CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, data TEXT NOT NULL);
+      CREATE INDEX audit_at ON audit(at);
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TABLE kv (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, data TEXT NOT NULL);
+      CREATE INDEX kv_expiry ON kv(expires_at);
+      INSERT INTO audit (at, data) VALUES (5, '{"at":5,"kind":"command","actor":"a","platform":"console","chatId":"c","outcome":"ok"}');
+      PRAGMA user_version = 2;`);
+    old.close();
+    const s = new SqliteStore(file);
+    expect(s.schemaVersion).toBe(3);
+    expect(await s.queryAudit({})).toHaveLength(1);
+    expect(() => s.exec('DELETE FROM audit')).toThrow(/append-only/);
+    await s.close();
+  });
+
+  it('audit retention: prune drops lines older than the cutoff; newer ones stay append-only; the size is reported', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
+    const s = new SqliteStore(file);
+    const day = 86_400_000;
+    for (const at of [1 * day, 2 * day, 100 * day, 101 * day]) await s.appendAudit({ at, kind: 'command', actor: 'a', platform: 'console', chatId: 'c', outcome: 'ok', command: `d${at / day}` });
+    // Before any retention ran, even the oldest line cannot be deleted by hand.
+    expect(() => s.exec(`DELETE FROM audit WHERE at < ${3 * day}`)).toThrow(/append-only/);
+    await s.prune(101 * day, 0, 101 * day - 90 * day);
+    expect((await s.queryAudit({ limit: 10 })).map((e) => e.command)).toEqual(['d101', 'd100']);
+    // Lines inside the retention window stay append-only.
+    expect(() => s.exec('DELETE FROM audit')).toThrow(/append-only/);
+    expect(() => s.exec("UPDATE audit SET data = '{}'")).toThrow(/append-only/);
+    // The cutoff never moves back: an older cutoff later deletes nothing more and reopens nothing.
+    await s.prune(101 * day, 0, 5 * day);
+    expect(await s.queryAudit({ limit: 10 })).toHaveLength(2);
+    expect(s.sizeBytes()).toBeGreaterThan(4096);
+    await s.close();
+  });
+
+
   it('one write that fails in a batch fails alone; the others are committed', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
     const s = new SqliteStore(file);
@@ -156,7 +200,7 @@ describe('sqlite specifics', () => {
   it('the audit log is append-only, the file survives reopening, and migrations are recorded', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
     const s = new SqliteStore(file);
-    expect(s.schemaVersion).toBe(2);
+    expect(s.schemaVersion).toBe(3);
     await s.appendAudit({ at: 1, kind: 'command', actor: 'a', platform: 'console', chatId: 'c', outcome: 'ok' });
     await s.insertApproval(approval('DDDD'));
     expect(() => s.exec("UPDATE audit SET data = '{}'")).toThrow(/append-only/);

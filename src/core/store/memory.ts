@@ -6,7 +6,7 @@ export class MemoryStore implements Store {
   readonly #approvals = new Map<string, string>();
   readonly #claims = new Map<string, number>();
   readonly #cards = new Map<string, { at: number; json: string }>();
-  readonly #audit: string[] = [];
+  #audit: string[] = [];
   readonly #kv = new Map<string, { until: number; json: string }>();
 
   async insertApproval(a: Approval): Promise<boolean> {
@@ -67,7 +67,8 @@ export class MemoryStore implements Store {
     const out = this.#audit.map((s) => JSON.parse(s) as AuditEntry).filter((e) => q.since === undefined || e.at >= q.since);
     return out.reverse().slice(0, q.limit ?? 100);
   }
-  async prune(now: number, cardsBefore: number): Promise<void> {
+  async prune(now: number, cardsBefore: number, auditBefore?: number): Promise<void> {
+    if (auditBefore) this.#audit = this.#audit.filter((j) => (JSON.parse(j) as AuditEntry).at >= auditBefore);
     for (const [k, until] of this.#claims) if (until <= now) this.#claims.delete(k);
     for (const [k, c] of this.#cards) if (c.at < cardsBefore) this.#cards.delete(k);
     for (const [k, v] of this.#kv) if (v.until <= now) this.#kv.delete(k);

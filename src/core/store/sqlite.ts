@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Approval, ApprovalState } from '../approvals/types.js';
@@ -24,6 +24,13 @@ const MIGRATIONS: string[] = [
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
   `CREATE TABLE kv (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, data TEXT NOT NULL);
    CREATE INDEX kv_expiry ON kv(expires_at);`,
+  // Audit retention: rows older than the retention cutoff (kept in \`retention\`, moved by prune) may be
+  // deleted; everything newer stays append-only, so the log cannot be trimmed by hand.
+  `CREATE TABLE retention (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+   DROP TRIGGER audit_no_delete;
+   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+     WHEN OLD.at >= COALESCE((SELECT value FROM retention WHERE name = 'audit_before'), 0)
+     BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
 ];
 
 /**
@@ -40,7 +47,10 @@ export class SqliteStore implements Store {
   readonly #pendingKv = new Map<string, { data: string; until: number } | null>();
   readonly #pendingCards = new Map<string, string>();
 
+  readonly #file: string;
+
   constructor(file: string, opts: { readonly?: boolean } = {}) {
+    this.#file = file;
     if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
     this.#db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     this.#db.pragma('busy_timeout = 5000');
@@ -88,6 +98,8 @@ export class SqliteStore implements Store {
       auditSince: db.prepare('SELECT data FROM audit WHERE at >= ? ORDER BY seq DESC LIMIT ?'),
       pruneClaims: db.prepare('DELETE FROM claims WHERE expires_at <= ?'),
       pruneCards: db.prepare('DELETE FROM cards WHERE created_at < ?'),
+      auditCutoff: db.prepare("INSERT INTO retention (name, value) VALUES ('audit_before', ?) ON CONFLICT(name) DO UPDATE SET value = MAX(retention.value, excluded.value)"),
+      pruneAudit: db.prepare('DELETE FROM audit WHERE at < (SELECT value FROM retention WHERE name = ?)'),
     };
   }
 
@@ -213,10 +225,30 @@ export class SqliteStore implements Store {
     return rows.map((r) => JSON.parse(r.data) as AuditEntry);
   }
 
-  async prune(now: number, cardsBefore: number): Promise<void> {
+  async prune(now: number, cardsBefore: number, auditBefore?: number): Promise<void> {
+    this.#flush();
     this.#s.pruneClaims.run(now);
     this.#s.pruneCards.run(cardsBefore);
     this.#s.pruneKv.run(now);
+    if (auditBefore !== undefined && auditBefore > 0) {
+      this.#db.transaction(() => {
+        this.#s.auditCutoff.run(auditBefore);
+        this.#s.pruneAudit.run('audit_before');
+      })();
+    }
+  }
+
+  /** The file's size on disk (database and write-ahead log), for /metrics. */
+  sizeBytes(): number | undefined {
+    if (this.#file === ':memory:') return undefined;
+    const size = (f: string) => {
+      try {
+        return statSync(f).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(this.#file) + size(`${this.#file}-wal`);
   }
 
   async close(): Promise<void> {

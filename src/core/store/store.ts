@@ -51,7 +51,9 @@ export interface Store {
   /** Newest first. */
   queryAudit(q: { since?: number; limit?: number }): Promise<AuditEntry[]>;
 
-  /** Drops expired claims and key-values, and cards older than `cardsBefore`. */
-  prune(now: number, cardsBefore: number): Promise<void>;
+  /** Drops expired claims and key-values, cards older than `cardsBefore`, audit lines older than `auditBefore`. */
+  prune(now: number, cardsBefore: number, auditBefore?: number): Promise<void>;
+  /** Bytes on disk, where the store has a file (/metrics: opsbot_store_bytes). */
+  sizeBytes?(): number | undefined;
   close(): Promise<void>;
 }
