@@ -9,12 +9,15 @@ export async function runLoad(url: string, concurrency: number, reqs: { headers:
   const target = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const statuses: Record<number, number> = {};
+  const latencies: number[] = [];
   const send = (i: number): Promise<void> => {
     const b = reqs[i]!;
+    const t0 = performance.now();
     return new Promise((resolve, reject) => {
       const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname + (b.query ? `?${b.query}` : target.search), method: 'POST', headers: { ...b.headers, 'content-length': Buffer.byteLength(b.body) } }, (res) => {
         res.resume();
         res.on('end', () => {
+          latencies.push(performance.now() - t0);
           statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
           resolve();
         });
@@ -33,5 +36,7 @@ export async function runLoad(url: string, concurrency: number, reqs: { headers:
   const ms = performance.now() - started;
   agent.destroy();
   const ok = Object.entries(statuses).reduce((sum, [code, count]) => (code.startsWith('2') ? sum + count : sum), 0);
-  process.stdout.write(JSON.stringify({ ms, ok, statuses }) + '\n');
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  process.stdout.write(JSON.stringify({ ms, ok, statuses, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? 0 }) + '\n');
 }

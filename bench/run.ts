@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { benchAcks } from './acks.js';
 import { benchAlerts } from './alerts.js';
 import { benchApprovalClicks, benchSqliteTransitions } from './approvals.js';
 import { benchDingtalkHttp, benchDingtalkStream } from './dingtalk.js';
@@ -18,6 +19,7 @@ const sections: [string, () => Promise<Row[]>][] = [
   ['approvals: 1,000 concurrent clicks', benchApprovalClicks],
   ['approvals: SQLite transitions', benchSqliteTransitions],
   ['feishu: signed+encrypted ingress', benchFeishuIngress],
+  ['feishu: ack latency under /pods load', benchAcks],
   ['dingtalk: Stream frames to ack', benchDingtalkStream],
   ['dingtalk: signed HTTP messages', benchDingtalkHttp],
   ['wecom: encrypted callbacks and click-to-answer', benchWecom],
