@@ -142,7 +142,8 @@ export async function startApp(o: AppOptions): Promise<App> {
     metrics,
     checks: [
       { name: 'kubernetes', check: async () => void (await kube.version({ signal: AbortSignal.timeout(2000) })) },
-      { name: 'store', check: async () => void (await store.getApproval('----')) },
+      // A write, not only a read: a full disk (SQLITE_FULL) must fail readiness, not only later requests.
+      { name: 'store', check: async () => void (await store.putKv('readyz', now(), 60_000, now())) },
     ],
     routers,
     ...(consoleUi ? { home: '/console' } : {}),

@@ -86,3 +86,27 @@ describe('a kubeconfig with an http:// server (and no insecure-skip-tls-verify)'
     }
   });
 });
+
+describe('a store that cannot write', () => {
+  it('fails readiness with the reason, and readiness recovers when it can write again', async () => {
+    const app = await startTestApp();
+    try {
+      expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+      // What a full disk looks like to SQLite, injected through a second connection to the same file.
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(join(app.dataDir, 'opsbot.db'));
+      db.exec("CREATE TRIGGER full BEFORE INSERT ON kv WHEN NEW.key = 'readyz' BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;");
+      db.exec("CREATE TRIGGER full2 BEFORE UPDATE ON kv WHEN NEW.key = 'readyz' BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;");
+      await new Promise((r) => setTimeout(r, 1100)); // past the readiness cache
+      const bad = await fetch(`${app.url}/readyz`);
+      expect(bad.status).toBe(503);
+      expect(((await bad.json()) as { checks: Record<string, string> }).checks['store']).toMatch(/database or disk is full/);
+      db.exec('DROP TRIGGER full; DROP TRIGGER full2;');
+      db.close();
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+    } finally {
+      await app.stop();
+    }
+  });
+});
