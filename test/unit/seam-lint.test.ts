@@ -58,5 +58,8 @@ describe("README's config table has every registered platform's variables", () =
     const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('### Policy file'));
     const rows = [...table.matchAll(/^\| `([A-Z][A-Z0-9_]+)`/gm)].map((m) => m[1] as string);
     expect(rows.filter((n) => !known.has(n))).toEqual([]);
+    // config.env.example names every variable too (commented out, with its default).
+    const example = readFileSync(join(ROOT, 'config.env.example'), 'utf8');
+    expect([...known].filter((n) => !new RegExp(`^#?${n}=`, 'm').test(example))).toEqual([]);
   });
 });
