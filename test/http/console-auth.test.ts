@@ -19,6 +19,7 @@ const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 describe('console access outside the demo: personal tokens', () => {
   let cluster: DemoKubeServer;
   let app: TestApp;
+  let appEnv: Record<string, string> = {};
   beforeAll(async () => {
     cluster = await DemoKubeServer.start({ timings: { tickMs: 50, scheduleMs: 100, startMs: 300, terminateMs: 300 } });
     const dir = mkdtempSync(join(tmpdir(), 'opsbot-auth-'));
@@ -36,7 +37,8 @@ people:
 approvals: { risk: { medium: { steps: [{ role: lead }] }, high: { steps: [{ role: lead }] }, low: { steps: [{ role: lead }] } } }
 `,
     );
-    app = await startTestApp({ OPSBOT_DEMO: '', KUBECONFIG: join(dir, 'kubeconfig'), OPSBOT_CONFIG: join(dir, 'policy.yaml'), HOST: '127.0.0.1', CONSOLE_TOKEN: SHARED });
+    appEnv = { OPSBOT_DEMO: '', KUBECONFIG: join(dir, 'kubeconfig'), OPSBOT_CONFIG: join(dir, 'policy.yaml'), HOST: '127.0.0.1' };
+    app = await startTestApp({ ...appEnv, CONSOLE_TOKEN: SHARED });
   });
   afterAll(async () => {
     await app?.stop();
@@ -78,5 +80,17 @@ approvals: { risk: { medium: { steps: [{ role: lead }] }, high: { steps: [{ role
     const send = await api('send', SHARED, { user: 'bob', text: '/status' });
     expect(send.status).toBe(403);
     expect(send.body.error).toMatch(/CONSOLE_TOKEN reads only/);
+  });
+
+  it('with personal tokens only (no CONSOLE_TOKEN) the console still demands a token, and its pages ask for one', async () => {
+    const only = await startTestApp(appEnv);
+    try {
+      expect((await fetch(`${only.url}/console/api/users`)).status).toBe(401);
+      for (const page of ['/console', '/console/status', '/console/tools', '/console/config']) expect(await (await fetch(`${only.url}${page}`)).text()).toContain('const TOKEN_REQUIRED = true');
+      const r = await fetch(`${only.url}/console/api/send`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE}` }, body: JSON.stringify({ text: '/status' }) });
+      expect(r.status).toBe(200);
+    } finally {
+      await only.stop();
+    }
   });
 });

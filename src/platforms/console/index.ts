@@ -116,26 +116,14 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
     return asked;
   };
 
-  r.get('/', (ctx) => {
-    ctx.type = 'html';
-    ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.body = consolePage({ tokenRequired: Boolean(opts.token) });
-  });
-
-  r.get('/status', (ctx) => {
-    ctx.type = 'html';
-    ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'");
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.body = statusPage({ tokenRequired: Boolean(opts.token) });
-  });
-
-  for (const [path, render] of [['/tools', toolsPage], ['/config', configPage]] as const) {
+  // The pages: one HTML document each, same headers; they ask for a token whenever one is needed
+  // (the shared one or a personal one), then call the API with it.
+  for (const [path, render] of [['/', consolePage], ['/status', statusPage], ['/tools', toolsPage], ['/config', configPage]] as const) {
     r.get(path, (ctx) => {
       ctx.type = 'html';
-      ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'");
+      ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
       ctx.set('X-Frame-Options', 'DENY');
-      ctx.body = render({ tokenRequired: Boolean(opts.token) });
+      ctx.body = render({ tokenRequired });
     });
   }
 
