@@ -18,6 +18,11 @@ export function redactUrl(value: unknown): unknown {
 
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 
+/** A sentence with its URLs replaced by `<url>` (chat-facing reasons never show an address). */
+export function withoutUrls(text: string): string {
+  return text.replace(URL_IN_TEXT, '<url>');
+}
+
 /** Every URL inside a sentence ("connect wss://x/?ticket=… failed") redacted, the words kept. */
 export function redactUrlsInText(text: string): string {
   if (!text.includes('://')) return text;

@@ -28,6 +28,11 @@ export interface DispatcherOptions {
   maxInFlight?: number;
 }
 
+/** The dedupe claim of one inbound event. */
+function eventKey(platform: string, eventId: string): string {
+  return `event:${platform}:${eventId}`;
+}
+
 /** How long a message's claim holds while its work runs (past the LLM's deadline and the send retries). */
 const PROCESSING_CLAIM_MS = 5 * 60_000;
 
@@ -73,7 +78,7 @@ export class Dispatcher {
 
   /** Claims the event id; true the first time it is seen. */
   async #first(platform: string, eventId: string, ttlMs = this.#o.dedupeTtlMs): Promise<boolean> {
-    return this.#o.store.claim(`event:${platform}:${eventId}`, ttlMs, this.#o.now());
+    return this.#o.store.claim(eventKey(platform, eventId), ttlMs, this.#o.now());
   }
 
   /**
@@ -88,7 +93,7 @@ export class Dispatcher {
     // released, so the platform's redelivery is handled instead of ignored; and after a crash mid-work
     // the short claim lapses, so a later redelivery gets its answer. A change is never run twice either
     // way: a repeated request is a second approval card, and executions are guarded by the approval's CAS.
-    const claimKey = `event:${adapter.id}:${ev.eventId}`;
+    const claimKey = eventKey(adapter.id, ev.eventId);
     if (!(await this.#first(adapter.id, ev.eventId, Math.min(PROCESSING_CLAIM_MS, this.#o.dedupeTtlMs)))) {
       log().info('duplicate event ignored');
       return { status: 'duplicate', done: Promise.resolve([]) };

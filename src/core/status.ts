@@ -1,4 +1,4 @@
-import { redactUrl, redactUrlsDeep, redactUrlsInText as redactUrlsInTextSafe } from '../config/url.js';
+import { redactUrl, redactUrlsDeep, redactUrlsInText } from '../config/url.js';
 import type { DeadLetter } from './notifier.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Core } from './core.js';
@@ -73,7 +73,7 @@ export async function collectStatus(s: StatusSources): Promise<StatusReport> {
     .then((es) => es.filter((e) => e.kind === 'dead-letter'))
     .catch(() => []);
   const letters = await s.core.notifier.deadLetters().catch(() => []);
-  const outbound = { ...s.core.notifier.queueStats(), deadLetters24h: dead.length, ...(dead[0] ? { lastDeadLetter: { at: dead[0].at, reason: redactUrlsInTextSafe(dead[0].reason ?? '') } } : {}), deadLetters: redactUrlsDeep(letters.slice(-20).reverse()) };
+  const outbound = { ...s.core.notifier.queueStats(), deadLetters24h: dead.length, ...(dead[0] ? { lastDeadLetter: { at: dead[0].at, reason: redactUrlsInText(dead[0].reason ?? '') } } : {}), deadLetters: redactUrlsDeep(letters.slice(-20).reverse()) };
   const firing = await s.core.alerts.firing(1000).catch(() => []);
   const byLevel: Record<string, number> = {};
   for (const g of firing) byLevel[g.level] = (byLevel[g.level] ?? 0) + 1;

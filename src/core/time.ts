@@ -42,6 +42,15 @@ export function spansZones(policy: { timezone: string; people: Record<string, { 
   return Object.values(policy.people).some((p) => p.timezone !== undefined && p.timezone !== policy.timezone);
 }
 
+const days = new Map<string, Intl.DateTimeFormat>();
+
+/** `2026-12-03`: the calendar day in the zone (usage counters reset at the team's midnight). */
+export function dayOf(ms: number, timeZone: string): string {
+  const parts = cached(days, timeZone, { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(ms);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
 /** Does the text contain Chinese? Then replies use the Chinese wording where there is one. */
 export function detectLang(text: string): 'zh' | 'en' {
   return /[\u3400-\u9fff]/.test(text) ? 'zh' : 'en';

@@ -1,5 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { NotFoundError, OpsError, UpstreamError } from '../core/errors.js';
+import { withoutUrls } from '../config/url.js';
 import { msg } from '../core/i18n.js';
 
 /** What a call was about, so a 404 can say `deployment "ngnix" not found in namespace "default"`. */
@@ -33,9 +34,7 @@ export function toKubeError(err: unknown, target: CallTarget, timeoutMs: number)
   }
   // Anything else (a kubeconfig with http:// and no insecure-skip-tls-verify, a bad certificate…): the
   // client's own first line says why, without the URL, rather than a bare "call failed".
-  const why = firstLine(String(e?.message ?? ''))
-    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>')
-    .slice(0, 200);
+  const why = withoutUrls(firstLine(String(e?.message ?? ''))).slice(0, 200);
   return new UpstreamError(why ? msg('kube.failedBecause', { why }) : msg('kube.failed'), { code: 'kube_error', cause: err });
 }
 

@@ -12,7 +12,7 @@ import { OpsError } from '../core/errors.js';
 import type { Registry } from '../core/registry.js';
 import { formatCommand, validateArgs } from '../core/slash-parser.js';
 import type { Store } from '../core/store/store.js';
-import { dateTime, detectLang } from '../core/time.js';
+import { dateTime, dayOf, detectLang } from '../core/time.js';
 import type { Logger } from '../log.js';
 import { redactUrl } from '../config/url.js';
 import { describeLlmError, runLoop, type LoopResult, type ToolCall, type ToolOutcome } from './loop.js';
@@ -47,10 +47,6 @@ export interface LlmUsage {
   lastError?: { at: number; reason: string };
 }
 
-/** `2026-12-03` in the zone. */
-function dayOf(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
-}
 
 
 /** Most approval requests one question may create. */
