@@ -11,6 +11,7 @@ import { type Core, createCore } from './core/core.js';
 import { PayloadSigner } from './core/payload.js';
 import { Registry } from './core/registry.js';
 import type { Router as CoreRouter } from './core/router.js';
+import { GuardedStore } from './core/store/guard.js';
 import { openStore } from './core/store/open.js';
 import type { Store } from './core/store/store.js';
 import { Metrics } from './http/metrics.js';
@@ -48,6 +49,8 @@ export interface AppOptions {
   platformBackoffMs?: number;
   /** The chat platforms of this build (tests add their own). Default: src/platforms/index.ts. */
   platforms?: readonly PlatformDefinition[];
+  /** First delay between attempts to write an execution outcome the store refused (default 1 s). */
+  approvalRetryMs?: number;
 }
 
 /** How long console cards and other per-card data are kept. */
@@ -100,17 +103,20 @@ export async function startApp(o: AppOptions): Promise<App> {
 
   const { key, source } = loadSigningKey(config.dataDir, config.signingKey);
   if (source === 'generated') log.info({ file: join(config.dataDir, 'opsbot.secret') }, 'generated a button-signing key (set OPSBOT_SECRET to share it between replicas)');
-  let store: Store;
+  const now = o.now ?? Date.now;
+  const metrics = new Metrics();
+  let store: GuardedStore;
   try {
-    store = openStore(config.store);
+    // Only this process uses a SQLite or memory store: while it cannot write, claims and button payloads
+    // are kept in memory so read-only commands keep answering.
+    store = new GuardedStore(openStore(config.store), { log, now, fallback: true, onWriteFailure: (op) => metrics.storeWriteFailure(op) });
   } catch (e) {
     await demo?.stop();
     throw new StartupError([`OPSBOT_STORE: cannot open ${config.store}: ${(e as Error).message}`]);
   }
-  const now = o.now ?? Date.now;
-  const metrics = new Metrics();
-  metrics.storeSize(() => store.sizeBytes?.());
-  const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, now, metrics, llm: config.llm, ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}) });
+  metrics.storeSize(() => store.sizeBytes());
+  metrics.storeHealth(() => store.health().writable);
+  const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 
@@ -142,8 +148,16 @@ export async function startApp(o: AppOptions): Promise<App> {
     metrics,
     checks: [
       { name: 'kubernetes', check: async () => void (await kube.version({ signal: AbortSignal.timeout(2000) })) },
-      // A write, not only a read: a full disk (SQLITE_FULL) must fail readiness, not only later requests.
-      { name: 'store', check: async () => void (await store.putKv('readyz', now(), 60_000, now())) },
+      // A write, not only a read: a full disk (SQLITE_FULL) must fail readiness, not only later requests;
+      // and an execution outcome still waiting for the store keeps it failed until it is written.
+      {
+        name: 'store',
+        check: async () => {
+          await store.probe();
+          const n = approvals.unrecorded;
+          if (n) throw new Error(`${n} execution outcome${n === 1 ? '' : 's'} not yet written to the store (retrying)`);
+        },
+      },
     ],
     routers,
     ...(consoleUi ? { home: '/console' } : {}),
@@ -155,8 +169,12 @@ export async function startApp(o: AppOptions): Promise<App> {
       (v) => log.info({ context: kube.contextName, version: v.gitVersion }, 'connected to the cluster'),
       (err: unknown) => log.warn({ context: kube.contextName, reason: (err as { userMessage?: string }).userMessage ?? (err as Error).message }, 'the cluster does not answer; commands will fail until it does'),
     );
-  const interrupted = await approvals.recoverInterrupted();
-  if (interrupted) log.warn({ count: interrupted }, 'approvals interrupted by the last stop were marked failed; check the cluster');
+  try {
+    const interrupted = await approvals.recoverInterrupted();
+    if (interrupted) log.warn({ count: interrupted }, 'approvals interrupted by the last stop were closed with what the cluster shows; check them');
+  } catch (err) {
+    log.error({ reason: (err as Error).message }, 'approvals interrupted by the last stop could not be closed (the store refuses writes); the next start tries again');
+  }
   const sweep = async () => {
     try {
       await approvals.sweep();
@@ -207,7 +225,9 @@ export async function startApp(o: AppOptions): Promise<App> {
       await platforms.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      // Let running work and executions record their result before the store closes.
+      // Let running work and executions record their result before the store closes (an outcome the
+      // store keeps refusing gets one last attempt, then is logged in full for startup recovery).
+      approvals.stop();
       await dispatcher.idle();
       await store.close();
       await demo?.stop();

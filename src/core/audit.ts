@@ -10,14 +10,23 @@ export class Audit {
     private readonly store: Store,
     private readonly log: Logger,
     private readonly now: () => number,
+    /** Each line that could not be written (/metrics: opsbot_audit_gaps_total). */
+    private readonly onGap?: (kind: string) => void,
   ) {}
 
+  /** Writes the line; a line that could not be written is logged in full at error level and counted. */
   async record(e: Omit<AuditEntry, 'at'>): Promise<void> {
     try {
-      await this.store.appendAudit({ at: this.now(), ...e });
+      await this.write(e);
     } catch (err) {
-      this.log.error({ err, kind: e.kind, approvalId: e.approvalId }, 'audit write failed');
+      this.onGap?.(e.kind);
+      this.log.error({ reason: (err as Error).message, audit: e }, 'audit write failed: this line is missing from the audit log');
     }
+  }
+
+  /** Writes the line or throws (for outcomes that are retried until written). */
+  write(e: Omit<AuditEntry, 'at'>): Promise<void> {
+    return this.store.appendAudit({ at: this.now(), ...e });
   }
 
   query(q: { since?: number; limit?: number }): Promise<AuditEntry[]> {

@@ -14,6 +14,7 @@ import { buildContext, type ContextDeps } from './context.js';
 import type { PayloadSigner } from './payload.js';
 import type { Registry } from './registry.js';
 import { type CommandMetrics, Router } from './router.js';
+import type { StoreHealth } from './store/guard.js';
 import type { Store } from './store/store.js';
 import type { LlmConfig } from '../config/env.js';
 import { Assistant, type LlmMetrics } from '../llm/assistant.js';
@@ -46,14 +47,19 @@ export function createCore(d: {
   signer: PayloadSigner;
   store: Store;
   now?: () => number;
-  metrics?: CommandMetrics & Partial<LlmMetrics>;
+  metrics?: CommandMetrics & Partial<LlmMetrics> & { auditGap?(kind: string): void };
   executionTimeoutMs?: number;
+  /** Whether the store takes writes (GuardedStore.health): changes are refused while it does not. */
+  storeHealth?: () => StoreHealth;
+  /** First delay between attempts to write an execution outcome the store refused (tests shorten it). */
+  approvalRetryMs?: number;
   llm?: LlmConfig;
   /** Alertmanager's base URL (silences), when configured. */
   alertmanagerUrl?: string;
 }): Core {
   const now = d.now ?? Date.now;
-  const audit = new Audit(d.store, d.log, now);
+  const metrics = d.metrics;
+  const audit = new Audit(d.store, d.log, now, metrics?.auditGap ? (kind) => metrics.auditGap?.(kind) : undefined);
   const updaters = new Map<PlatformId, CardUpdater>();
   const live = new LiveCards({ store: d.store, log: d.log, now, updaters });
   const actions = new ButtonActions(d.store, now);
@@ -71,6 +77,8 @@ export function createCore(d: {
     now,
     live,
     ...(d.executionTimeoutMs ? { executionTimeoutMs: d.executionTimeoutMs } : {}),
+    ...(d.storeHealth ? { storeHealth: d.storeHealth } : {}),
+    ...(d.approvalRetryMs ? { retryMs: d.approvalRetryMs } : {}),
     context: (person, actor, chatId, signal, lang) => buildContext(ctxDeps, person, actor, chatId, { lang, log: d.log.child({ chatId }), signal }),
   });
   ctxDeps.workflow = new ApprovalWorkflow(approvals, audit, d.policy);

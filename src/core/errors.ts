@@ -1,4 +1,4 @@
-import { type Lang, pick, type Text } from './i18n.js';
+import { type Lang, msg, pick, type Text } from './i18n.js';
 
 /** A message in both languages (from the catalogue, src/core/i18n.ts) or one that has no translation. */
 export type Said = string | Text;
@@ -80,6 +80,23 @@ export class NothingToDoError extends OpsError {
 export class UpstreamError extends OpsError {
   constructor(message: Said, opts: { code?: string; cause?: unknown } = {}) {
     super(opts.code ?? 'upstream_error', message, opts.cause === undefined ? {} : { cause: opts.cause });
+  }
+}
+
+/**
+ * The store cannot write (a full disk, a read-only file, a store that went away). Nothing was changed;
+ * over HTTP it is a 503, so a platform that retries does.
+ */
+export class StoreUnavailableError extends OpsError {
+  readonly status = 503;
+  constructor(
+    /** The store's own words (e.g. "database or disk is full (SQLITE_FULL)"), for the operator. */
+    readonly reason: string,
+    /** Out of space, as opposed to another write failure. */
+    readonly full: boolean,
+    cause?: unknown,
+  ) {
+    super('store_unavailable', full ? msg('store.full') : msg('store.unwritable', { reason }), { hint: msg('store.tellOperator'), cause });
   }
 }
 

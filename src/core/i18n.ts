@@ -22,6 +22,11 @@ const CATALOGUE = {
   'dispatch.working': ['Working on it — the result follows in this chat', '处理中，结果稍后发到本群'],
   'dispatch.follows': ['The answer follows in this chat', '结果稍后发到本群'],
 
+  // --- store faults ----------------------------------------------------------------------------
+  'store.full': ['Storage is full — changes are refused until it has room again', '存储已满 — 腾出空间前拒绝一切变更'],
+  'store.unwritable': ['Storage cannot be written ({reason}) — changes are refused', '存储无法写入（{reason}）— 暂停一切变更'],
+  'store.tellOperator': ['Nothing was changed. Read-only commands still answer. Tell the operator: opsbot\'s data directory (or OPSBOT_STORE) needs attention.', '未做任何变更，只读命令仍可使用。请通知运维人员：opsbot 的数据目录（或 OPSBOT_STORE）需要处理。'],
+
   // --- approval card ---------------------------------------------------------------------------
   'approval.what': ['**{who}** wants to **{command}** {target}', '**{who}** 申请 **{command}** {target}'],
   'approval.change': ['Change', '变更'],
@@ -77,6 +82,11 @@ const CATALOGUE = {
   'approval.err.personGone': ['{name} is no longer in the policy', '{name} 已不在策略中'],
   'approval.err.drift': ['{target} changed since the request ({drift}); nothing was run — send a new request', '{target} 在申请后已变化（{drift}），未执行任何操作 — 请重新申请'],
   'approval.err.driftWas': ['was {before}, now {now}', '原为 {before}，现为 {now}'],
+  'approval.recovered.applied': ['recorded after a restart, from what the cluster shows: the change is in place — {says}', '重启后根据集群现状补记：变更已生效 — {says}'],
+  'approval.recovered.notApplied': ['interrupted by a restart before the change reached the cluster: {target} still shows {before} — nothing changed; request it again if it is still needed', '执行中被重启打断，变更未到达集群：{target} 仍为 {before} — 未做任何变更；如仍需要请重新申请'],
+  'approval.recovered.changed': ['interrupted by a restart while executing: {target} now shows {now} (was {before}) — check the cluster before retrying', '执行中被重启打断：{target} 现为 {now}（原为 {before}）— 重试前请先检查集群'],
+  'approval.recovered.observed': ['interrupted by a restart while executing; the cluster now says: {says} — check it before retrying', '执行中被重启打断；集群现状：{says} — 重试前请先检查'],
+  'approval.recovered.unread': ['interrupted by a restart while executing, and the cluster could not be read ({says}) — check the cluster before retrying', '执行中被重启打断，且无法读取集群（{says}）— 重试前请先检查集群'],
   'approval.err.internal': ['internal error during execution — see the bot log', '执行时发生内部错误 — 详见机器人日志'],
   'approval.err.noChain': ['no approval chain for risk {risk} in the policy', '策略中没有风险等级 {risk} 的审批链'],
   'authz.err.noStep': ['{id} has no open step', '{id} 没有待审批的步骤'],

@@ -8,7 +8,7 @@ import type { Audit } from './audit.js';
 import { authorize } from './authz.js';
 import type { AnyCommandSpec, CommandContext } from './command.js';
 import { buildContext, type ContextDeps } from './context.js';
-import { ConflictError, NothingToDoError, NotAllowedError, OpsError, UsageError, VerificationError } from './errors.js';
+import { ConflictError, NothingToDoError, NotAllowedError, OpsError, StoreUnavailableError, UsageError, VerificationError } from './errors.js';
 import { Registry } from './registry.js';
 import type { ButtonActions } from './actions.js';
 import { type ButtonPayload, chatKey } from './payload.js';
@@ -63,7 +63,7 @@ export type ClickHandler = (payload: ButtonPayload, at: ClickContext) => Promise
 /** The longest message the bot reads (a pasted log is better sent as a file, or asked about with /logs). */
 export const MAX_MESSAGE_CHARS = 4000;
 
-export type Outcome = 'ok' | 'refused' | 'bad_input' | 'error' | 'needs_approval' | 'nothing_to_do';
+export type Outcome = 'ok' | 'refused' | 'bad_input' | 'error' | 'needs_approval' | 'nothing_to_do' | 'store_unavailable';
 
 export interface CommandMetrics {
   observe(command: string, outcome: Outcome, seconds: number): void;
@@ -282,7 +282,7 @@ export class Router {
     const ref = randomBytes(3).toString('hex');
     // A click on an approval someone already decided (or that expired) is refused, not an error of ours.
     const outcome: Outcome =
-      err instanceof UsageError ? 'bad_input' : err instanceof NotAllowedError || err instanceof VerificationError || err instanceof ConflictError ? 'refused' : err instanceof NothingToDoError ? 'nothing_to_do' : 'error';
+      err instanceof StoreUnavailableError ? 'store_unavailable' : err instanceof UsageError ? 'bad_input' : err instanceof NotAllowedError || err instanceof VerificationError || err instanceof ConflictError ? 'refused' : err instanceof NothingToDoError ? 'nothing_to_do' : 'error';
     this.#observe(command, outcome, started);
     const ctx = { command, user: at.userId, ref };
     if (err instanceof OpsError && err.cause !== undefined) log.warn({ ...ctx, code: err.code, reason: err.userMessage, cause: String((err.cause as Error)?.message ?? err.cause) }, 'upstream failure');

@@ -29,6 +29,29 @@ export class Metrics implements CommandMetrics {
     this.http = new Histogram({ name: 'opsbot_http_request_duration_seconds', help: 'HTTP requests by route', labelNames: ['route', 'status'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 3, 10], registers: [this.registry] });
   }
 
+  readonly #auditGaps = new Counter({ name: 'opsbot_audit_gaps_total', help: 'Audit lines that could not be written (the store refused them), by kind', labelNames: ['kind'], registers: [this.registry] });
+  readonly #storeWriteFailures = new Counter({ name: 'opsbot_store_write_failures_total', help: 'Writes the store refused (full disk, read-only, unreachable), by operation', labelNames: ['op'], registers: [this.registry] });
+
+  auditGap(kind: string): void {
+    this.#auditGaps.inc({ kind });
+  }
+
+  storeWriteFailure(op: string): void {
+    this.#storeWriteFailures.inc({ op });
+  }
+
+  /** opsbot_store_writable: 1 or 0, read at each scrape. */
+  storeHealth(writable: () => boolean): void {
+    new Gauge({
+      name: 'opsbot_store_writable',
+      help: '1 while the store takes writes; 0 while it refuses them (changes are refused meanwhile)',
+      registers: [this.registry],
+      collect() {
+        this.set(writable() ? 1 : 0);
+      },
+    });
+  }
+
   /** opsbot_store_bytes: the store's size on disk, read at each scrape. */
   storeSize(read: () => number | undefined): void {
     new Gauge({

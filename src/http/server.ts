@@ -42,6 +42,13 @@ export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: Rea
         if (status && status < 500) {
           ctx.status = status;
           ctx.body = { error: (err as Error).message };
+        } else if (status === 503) {
+          // The store cannot take the work (StoreUnavailableError): nothing was done; a platform that
+          // retries on an error status delivers it again.
+          deps.log.warn({ path: ctx.path, reason: (err as { reason?: string }).reason ?? (err as Error).message }, 'request refused: the store is unavailable');
+          ctx.status = 503;
+          ctx.set('Retry-After', '10');
+          ctx.body = { error: (err as Error).message };
         } else {
           deps.log.error({ err, path: ctx.path }, 'http handler failed');
           ctx.status = 500;

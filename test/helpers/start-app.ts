@@ -45,6 +45,8 @@ export interface TestAppOptions {
   now?: () => number;
   sweepMs?: number;
   platformBackoffMs?: number;
+  /** First delay between attempts to write an execution outcome the store refused. */
+  approvalRetryMs?: number;
   /** The chat platforms of the build (the seam test adds one of its own). */
   platforms?: readonly PlatformDefinition[];
   /**
@@ -77,6 +79,7 @@ export async function startTestApp(env: Record<string, string> = {}, o: TestAppO
     ...(o.now ? { now: o.now } : {}),
     ...(o.sweepMs ? { sweepMs: o.sweepMs } : {}),
     ...(o.platformBackoffMs ? { platformBackoffMs: o.platformBackoffMs } : {}),
+    ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}),
     ...(o.platforms ? { platforms: o.platforms } : {}),
   });
   const post = async (path: string, body: unknown) => {

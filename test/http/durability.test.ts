@@ -41,23 +41,32 @@ describe('a restart between request and click loses nothing', () => {
     expect(bad.stderr).toMatch(/--since takes a duration/);
   });
 
-  it('an approval interrupted while executing is marked failed at startup and never re-run', async () => {
+  it('approvals interrupted while executing are closed at startup with what the cluster shows, and never re-run', async () => {
     const store = new SqliteStore(join(dataDir, 'opsbot.db'));
     const now = Date.now();
-    await store.insertApproval({
-      id: 'ZZZ9', command: 'scale', args: { deployment: 'user-service', replicas: 4 }, preview: { target: 'production/user-service', change: 'replicas 2 → 4', before: 2 },
-      risk: 'medium', requester: { personId: 'alice', name: 'Alice Wang', platform: 'console', userId: 'alice' }, chatId: 'console',
-      steps: [{ role: 'lead', timeoutMs: 600_000, startedAt: now, decidedBy: { personId: 'bob', name: 'Bob Li', platform: 'console', userId: 'bob' }, decidedAt: now }],
-      step: 0, state: 'executing', version: 3, createdAt: now, updatedAt: now, expiresAt: now + 600_000,
+    const interrupted = (id: string, deployment: string, from: number, to: number) => ({
+      id, command: 'scale', args: { deployment, replicas: to }, preview: { target: `production/${deployment}`, change: `replicas ${from} → ${to}`, before: from },
+      risk: 'medium' as const, requester: { personId: 'alice', name: 'Alice Wang', platform: 'console' as const, userId: 'alice' }, chatId: 'console',
+      steps: [{ role: 'lead', timeoutMs: 600_000, startedAt: now, decidedBy: { personId: 'bob', name: 'Bob Li', platform: 'console' as const, userId: 'bob' }, decidedAt: now }],
+      step: 0, state: 'executing' as const, version: 3, createdAt: now, updatedAt: now, expiresAt: now + 600_000,
     });
+    // user-service runs 2 replicas: the scale to 4 never reached the cluster.
+    await store.insertApproval(interrupted('ZZZ9', 'user-service', 2, 4));
+    // api-gateway runs 3: a scale 2 → 3 that was applied just before the crash.
+    await store.insertApproval(interrupted('ZZZ8', 'api-gateway', 2, 3));
     await store.close();
     const app = await startTestApp({}, { dataDir });
     try {
-      const a = await app.approvals.get('ZZZ9');
-      expect(a?.state).toBe('failed');
-      expect(a?.result?.summary).toMatch(/interrupted by a restart/);
-      expect(app.demo!.count('PATCH', /user-service\/scale$/, { dryRun: false })).toBe(0);
-      expect(app.logs.text).toMatch(/approvals interrupted by the last stop were marked failed/);
+      const notApplied = await app.approvals.get('ZZZ9');
+      expect(notApplied?.state).toBe('failed');
+      expect(notApplied?.result?.summary).toBe('interrupted by a restart before the change reached the cluster: production/user-service still shows 2 — nothing changed; request it again if it is still needed');
+      const applied = await app.approvals.get('ZZZ8');
+      expect(applied?.state).toBe('succeeded');
+      expect(applied?.result?.summary).toMatch(/^recorded after a restart, from what the cluster shows: the change is in place — .*production\/api-gateway.*3/);
+      expect(app.demo!.count('PATCH', /\/scale$/, { dryRun: false })).toBe(0);
+      expect(app.logs.text).toMatch(/approvals interrupted by the last stop were closed with what the cluster shows/);
+      const audit = (await app.audit()).filter((e) => e.kind === 'execute' && e.approvalId?.startsWith('ZZZ'));
+      expect(audit.map((e) => `${e.approvalId}:${e.outcome}`).sort()).toEqual(['ZZZ8:ok', 'ZZZ9:failed']);
     } finally {
       await app.stop();
     }

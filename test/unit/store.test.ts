@@ -6,6 +6,8 @@ import type { Approval } from '../../src/core/approvals/types.js';
 import { MemoryStore } from '../../src/core/store/memory.js';
 import { SqliteStore } from '../../src/core/store/sqlite.js';
 import type { Store } from '../../src/core/store/store.js';
+import { GuardedStore } from '../../src/core/store/guard.js';
+import { createLogger } from '../../src/log.js';
 
 const approval = (id: string, over: Partial<Approval> = {}): Approval => ({
   id,
@@ -28,6 +30,8 @@ const approval = (id: string, over: Partial<Approval> = {}): Approval => ({
 const stores: [string, () => Store][] = [
   ['memory', () => new MemoryStore()],
   ['sqlite', () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db'))],
+  // What the app uses: the guard must keep every promise of the contract.
+  ['guarded sqlite', () => new GuardedStore(new SqliteStore(join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db')), { log: createLogger({ level: 'silent', format: 'json' }), now: Date.now, fallback: true })],
 ];
 
 describe.each(stores)('%s store contract', (_name, make) => {
@@ -66,6 +70,9 @@ describe.each(stores)('%s store contract', (_name, make) => {
     const s = make();
     expect(await s.claim('feishu:ev1', 1000, 0)).toBe(true);
     expect(await s.claim('feishu:ev1', 1000, 999)).toBe(false);
+    expect(await s.holdsClaim('feishu:ev1', 999)).toBe(true);
+    expect(await s.holdsClaim('feishu:ev1', 1000)).toBe(false);
+    expect(await s.holdsClaim('feishu:other', 0)).toBe(false);
     expect(await s.claim('feishu:ev1', 1000, 1000)).toBe(true);
     await s.close();
   });

@@ -8,12 +8,13 @@ import type { Audit } from '../audit.js';
 import type { LiveCards } from '../live-cards.js';
 import { refuseDecision } from '../authz.js';
 import type { AnyCommandSpec, CommandContext } from '../command.js';
-import { ConflictError, NotAllowedError, NotFoundError, OpsError } from '../errors.js';
+import { ConflictError, NotAllowedError, NotFoundError, NothingToDoError, OpsError, StoreUnavailableError } from '../errors.js';
 import { chatKey, type PayloadSigner } from '../payload.js';
 import type { Registry } from '../registry.js';
+import type { StoreHealth } from '../store/guard.js';
 import type { Store } from '../store/store.js';
 import { clockTime, spansZones } from '../time.js';
-import { type Lang, msg, t, type Text } from '../i18n.js';
+import { type Lang, msg, pick, t, type Text } from '../i18n.js';
 import { canTransition } from './states.js';
 import type { ActorRef, Approval, ApprovalState } from './types.js';
 
@@ -30,6 +31,10 @@ export interface ApprovalDeps {
   /** Where the approval's cards are shown, brought up to date after every transition. */
   live: LiveCards;
   executionTimeoutMs?: number;
+  /** Whether the store takes writes now: while it does not, changes are refused before anything runs. */
+  storeHealth?: () => StoreHealth;
+  /** First delay between attempts to write an execution's outcome the store refused (doubles to 30 s). */
+  retryMs?: number;
 }
 
 const ID_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -43,19 +48,45 @@ const MAX_CAS_RETRIES = 8;
 export class ApprovalService {
   readonly #d: ApprovalDeps;
   readonly #inflight = new Set<Promise<unknown>>();
+  /**
+   * Execution outcomes the store refused (a full disk): kept here and written again until they land.
+   * Cards show them meanwhile, so the chat sees what happened even before the store does.
+   */
+  readonly #unrecorded = new Map<string, Approval>();
+  /** Set by stop(): write retries make one last attempt and give up (logging the outcome). */
+  #stopping = false;
+  readonly #wake = new Set<() => void>();
 
   constructor(deps: ApprovalDeps) {
     this.#d = deps;
     deps.live.subject('approval', async (id) => {
-      const a = await deps.store.getApproval(id);
+      const a = this.#unrecorded.get(id) ?? (await deps.store.getApproval(id));
       return a && this.card(a);
     });
+  }
+
+  /** How many execution outcomes are waiting for the store (readiness fails while any do). */
+  get unrecorded(): number {
+    return this.#unrecorded.size;
+  }
+
+  /** Shutdown: outcomes still waiting get one more attempt, then are logged in full and left to startup recovery. */
+  stop(): void {
+    this.#stopping = true;
+    for (const w of this.#wake) w();
+  }
+
+  /** Refuses a change up front while the store cannot write: nothing may run that could not be recorded. */
+  #writable(): void {
+    const h = this.#d.storeHealth?.();
+    if (h && !h.writable) throw new StoreUnavailableError(h.reason, h.full);
   }
 
   /** Creates the approval for a validated mutating command (its preview already dry-ran). */
   async request(spec: AnyCommandSpec, args: Record<string, unknown>, ctx: CommandContext): Promise<Card> {
     const { policy, now } = this.#d;
     if (!spec.mutating || !spec.preview) throw new Error(`${spec.name} is not a mutating command`);
+    this.#writable();
     const preview = await spec.preview(ctx, args);
     const risk = spec.mutating.risk;
     const level = policy.approvals.risk[risk];
@@ -103,6 +134,7 @@ export class ApprovalService {
   /** Approve or reject the current step, from a button or /approve, /reject. */
   async decide(ctx: CommandContext, id: string, decision: 'approve' | 'reject', reason?: string): Promise<Card> {
     const { person, actor, chatId } = ctx;
+    this.#writable();
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
       const a = await this.#load(ctx, id);
       const now = this.#d.now();
@@ -171,20 +203,46 @@ export class ApprovalService {
 
   /**
    * After a crash, approvals left `executing` are never run again: for cluster writes, at-most-once is
-   * the safe default. They are marked failed so a human checks the cluster.
+   * the safe default. Each is closed with what the cluster shows now (its command's preview, read-only):
+   * the change in place (succeeded, recorded after the restart), the target untouched (failed, nothing
+   * changed), or something else (failed, with what the cluster says) — never a guess.
    */
   async recoverInterrupted(): Promise<number> {
     const stuck = await this.#d.store.listApprovals({ states: ['executing'], limit: 1000 });
     let n = 0;
     for (const a of stuck) {
-      const next: Approval = { ...a, state: 'failed', version: a.version + 1, updatedAt: this.#d.now(), result: { ok: false, summary: 'interrupted by a restart while executing — check the cluster before retrying' } };
+      const seen = await this.#observe(a);
+      const at = this.#d.now();
+      const next: Approval = { ...a, state: seen.ok ? 'succeeded' : 'failed', version: a.version + 1, updatedAt: at, executedAt: a.executedAt ?? at, result: { ok: seen.ok, summary: seen.summary } };
       if (await this.#d.store.updateApproval(next, a.version)) {
         n++;
-        await this.#d.audit.record({ kind: 'execute', actor: 'opsbot', platform: a.requester.platform, chatId: a.chatId, command: a.command, approvalId: a.id, outcome: 'failed', reason: 'interrupted by restart' });
+        await this.#d.audit.record({ kind: 'execute', actor: 'opsbot', platform: a.requester.platform, chatId: a.chatId, command: a.command, args: a.args, approvalId: a.id, outcome: seen.ok ? 'ok' : 'failed', reason: `interrupted by a restart; ${pick(seen.en, 'en')}` });
         this.#track(this.#notify(next));
       }
     }
     return n;
+  }
+
+  /** What the cluster shows for an approval whose execution was interrupted (read-only; bounded). */
+  async #observe(a: Approval): Promise<{ ok: boolean; summary: string; en: Text }> {
+    const lang = a.lang ?? this.#d.policy.language;
+    const say = (text: Text, ok = false) => ({ ok, summary: pick(text, lang), en: text });
+    const spec = this.#d.registry.find(a.command);
+    const person = personById(this.#d.policy, a.requester.personId);
+    if (!spec?.preview || !person) return say(msg('approval.recovered.unread', { says: msg('approval.err.gone', { command: a.command }) }));
+    const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(10_000), lang);
+    try {
+      const now = await spec.preview(ctx, a.args);
+      const show = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
+      if (isDeepStrictEqual(now.before, a.preview.before)) return say(msg('approval.recovered.notApplied', { target: a.preview.target, before: show(a.preview.before) }));
+      return say(msg('approval.recovered.changed', { target: a.preview.target, now: show(now.before), before: show(a.preview.before) }));
+    } catch (err) {
+      // "Nothing to do": what the command would change is already so — the change is in place.
+      if (err instanceof NothingToDoError) return say(msg('approval.recovered.applied', { says: { en: err.says('en'), zh: err.says('zh') } }), true);
+      if (err instanceof NotFoundError) return say(msg('approval.recovered.observed', { says: { en: err.says('en'), zh: err.says('zh') } }));
+      const says = err instanceof OpsError ? { en: err.says('en'), zh: err.says('zh') } : { en: (err as Error).message, zh: (err as Error).message };
+      return say(msg('approval.recovered.unread', { says }));
+    }
   }
 
   async get(id: string): Promise<Approval | undefined> {
@@ -241,16 +299,67 @@ export class ApprovalService {
       if (!(err instanceof OpsError)) log.error({ err }, 'execution failed');
       result = { ok: false, summary: said };
     }
-    const cur = (await this.#d.store.getApproval(a.id)) ?? a;
+    const executedAt = this.#d.now();
     const final: ApprovalState = result.ok ? 'succeeded' : 'failed';
-    const next: Approval = { ...cur, state: final, result: { ok: result.ok, summary: result.summary }, executedAt: this.#d.now(), version: cur.version + 1, updatedAt: this.#d.now() };
-    if (!canTransition(cur.state, final) || !(await this.#d.store.updateApproval(next, cur.version))) {
-      log.error({ state: cur.state }, 'could not record the execution result (state moved)');
+    const outcome = (cur: Approval): Approval => ({ ...cur, state: final, result: { ok: result.ok, summary: result.summary }, executedAt, version: cur.version + 1, updatedAt: this.#d.now() });
+    // The change ran: its outcome must reach the store, however long the store refuses writes.
+    let recorded: Approval | undefined;
+    const landed = await this.#untilWritten(a, outcome(a), log, async () => {
+      for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+        const cur = (await this.#d.store.getApproval(a.id)) ?? a;
+        if (!canTransition(cur.state, final)) return false;
+        const next = outcome(cur);
+        if (await this.#d.store.updateApproval(next, cur.version)) {
+          recorded = next;
+          return true;
+        }
+      }
+      return false;
+    });
+    if (!landed || !recorded) {
+      if (landed === false) log.error({ ok: result.ok, summary: result.summary }, 'could not record the execution result (state moved)');
       return;
     }
-    await this.#d.audit.record({ kind: 'execute', actor: a.requester.personId, platform: a.requester.platform, chatId: a.chatId, command: a.command, args: a.args, approvalId: a.id, outcome: result.ok ? 'ok' : 'failed', reason: result.summary, durationMs: this.#d.now() - started });
+    const entry = { kind: 'execute', actor: a.requester.personId, platform: a.requester.platform, chatId: a.chatId, command: a.command, args: a.args, approvalId: a.id, outcome: result.ok ? 'ok' : 'failed', reason: result.summary, durationMs: executedAt - started } as const;
+    await this.#untilWritten(a, recorded, log, async () => (await this.#d.audit.write(entry), true));
     log.info({ ok: result.ok, summary: result.summary }, 'approval executed');
-    await this.#notify(next);
+    await this.#notify(recorded);
+  }
+
+  /**
+   * Runs `write` until the store takes it: while it refuses, `shown` is what cards show, and readiness
+   * fails. Returns what `write` returned, or undefined when stopped before it landed (then the outcome
+   * is in the log at error level, and startup recovery reads the cluster).
+   */
+  async #untilWritten(a: Approval, shown: Approval, log: Logger, write: () => Promise<boolean>): Promise<boolean | undefined> {
+    let delay = this.#d.retryMs ?? 1000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ok = await write();
+        if (this.#unrecorded.delete(a.id)) log.warn({ attempts: attempt + 1 }, 'the execution outcome the store refused is now written');
+        return ok;
+      } catch (err) {
+        if (!this.#unrecorded.has(a.id)) {
+          this.#unrecorded.set(a.id, shown);
+          log.error({ reason: (err as Error).message, state: shown.state, summary: shown.result?.summary }, 'the store refused the execution outcome; it is kept and written again until it lands');
+          this.#track(this.#notify(shown));
+        }
+        if (this.#stopping) {
+          log.error({ state: shown.state, summary: shown.result?.summary, args: a.args }, 'stopping with an execution outcome the store never took; the next start reads the cluster to close it');
+          return undefined;
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.#wake.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, delay);
+          this.#wake.add(done);
+        });
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
   }
 
   async #expire(a: Approval): Promise<boolean> {

@@ -43,6 +43,18 @@ export class MemoryStore implements Store {
   async releaseClaim(key: string): Promise<void> {
     this.#claims.delete(key);
   }
+  async holdsClaim(key: string, now: number): Promise<boolean> {
+    return this.holds(key, now);
+  }
+  /** Whether the key is claimed now (without claiming it). */
+  holds(key: string, now: number): boolean {
+    const until = this.#claims.get(key);
+    return until !== undefined && until > now;
+  }
+  /** Nothing kept (claims, cards, key-values) — the store guard stops reading it. */
+  get empty(): boolean {
+    return !this.#claims.size && !this.#cards.size && !this.#kv.size && !this.#approvals.size;
+  }
   async putCard(id: string, value: unknown, now: number): Promise<void> {
     this.#cards.set(id, { at: this.#cards.get(id)?.at ?? now, json: JSON.stringify(value) });
   }

@@ -88,6 +88,7 @@ export class SqliteStore implements Store {
       claim: db.prepare('INSERT INTO claims (key, expires_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= ?'),
       claimExtend: db.prepare('UPDATE claims SET expires_at = ? WHERE key = ?'),
       claimRelease: db.prepare('DELETE FROM claims WHERE key = ?'),
+      claimHeld: db.prepare('SELECT 1 FROM claims WHERE key = ? AND expires_at > ?'),
       cardPut: db.prepare('INSERT INTO cards (id, created_at, data) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
       cardGet: db.prepare('SELECT data FROM cards WHERE id = ?'),
       kvPut: db.prepare('INSERT INTO kv (key, expires_at, data) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data'),
@@ -178,6 +179,10 @@ export class SqliteStore implements Store {
 
   async releaseClaim(key: string): Promise<void> {
     await this.#write(() => this.#s.claimRelease.run(key));
+  }
+
+  async holdsClaim(key: string, now: number): Promise<boolean> {
+    return this.#s.claimHeld.get(key, now) !== undefined;
   }
 
   async putCard(id: string, value: unknown, now: number): Promise<void> {

@@ -38,6 +38,8 @@ export interface Store {
   extendClaim(key: string, ttlMs: number, now: number): Promise<void>;
   /** Drops a claim (the work failed: the platform's redelivery is handled, not ignored). */
   releaseClaim(key: string): Promise<void>;
+  /** Whether the key is claimed now — a read, for deduplicating while the store cannot write. */
+  holdsClaim(key: string, now: number): Promise<boolean>;
 
   putCard(id: string, value: unknown, now: number): Promise<void>;
   getCard<T>(id: string): Promise<T | undefined>;

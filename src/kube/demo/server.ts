@@ -82,6 +82,9 @@ export class DemoKubeServer {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** Tests: called with each request before it is handled (to inject a fault at a precise moment). */
+  onRequest?: (r: { method: string; path: string; dryRun: boolean }) => void;
+
   /** How many recorded requests match. */
   count(method: string, path: RegExp, opts: { dryRun?: boolean } = {}): number {
     return this.requests.filter((r) => r.method === method && path.test(r.path) && (opts.dryRun === undefined || r.dryRun === opts.dryRun)).length;
@@ -93,6 +96,7 @@ export class DemoKubeServer {
     const dryRun = url.searchParams.get('dryRun') === 'All';
     this.requests.push({ method, path: url.pathname, query: url.search, dryRun, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) });
     if (this.requests.length > 20_000) this.requests.splice(0, 10_000);
+    this.onRequest?.({ method, path: url.pathname, dryRun });
     try {
       const body = method === 'GET' || method === 'DELETE' ? undefined : await readBody(req);
       const out = this.#route(method, url, req.headers.accept, req.headers['content-type'], body, dryRun);
