@@ -3,9 +3,10 @@ import { runLoad } from './http-load.js';
 
 /**
  * Load generator for acks under real work: `tsx bench/feishu-pods-load.ts <url> <requests> <concurrency>`,
- * each a signed, encrypted Feishu message asking `/pods production` (a command that lists and renders).
+ * each a signed, encrypted Feishu message asking `/pods production` (or the 4th argument) — a command that lists and renders.
  */
 const [url, nArg, cArg] = process.argv.slice(2);
 const n = Number(nArg ?? 300);
-const bodies = Array.from({ length: n }, () => signedRequest(messageEnvelope(FEISHU.carol, '/pods production', { chatType: 'p2p' })));
+const text = process.argv[5] ?? '/pods production';
+const bodies = Array.from({ length: n }, () => signedRequest(messageEnvelope(FEISHU.carol, text, { chatType: 'p2p' })));
 await runLoad(url as string, Number(cArg ?? 30), bodies);

@@ -120,7 +120,8 @@ export async function startApp(o: AppOptions): Promise<App> {
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 
-  const dispatcher = new Dispatcher({ core, store, log, now });
+  const dispatcher = new Dispatcher({ core, store, log, now, concurrency: config.work.concurrency, maxInFlight: config.work.queue });
+  metrics.work(() => dispatcher.workStats());
   const platforms = await startPlatforms(o, store, dispatcher);
 
   // Served on loopback, or beyond it only behind a token: the shared one or personal ones in the policy.

@@ -28,6 +28,8 @@ export interface Config {
   settings: Setting[];
   /** Audit lines older than this are pruned; 0 keeps them forever. */
   auditRetentionMs: number;
+  /** Chat events whose work runs at once, and most accepted (running and waiting). */
+  work: { concurrency: number; queue: number };
   port: number;
   host: string;
   /** Run the embedded demo Kubernetes API instead of a real cluster. */
@@ -132,6 +134,8 @@ export const CORE_VARS: (VarDoc & { secret?: boolean })[] = [
   { name: 'LLM_MEMORY_TOKENS', default: '3000', meaning: 'token budget of that memory' },
   { name: 'LLM_MEMORY_TTL', default: '30m', meaning: 'memory is forgotten after this long' },
   { name: 'OPSBOT_AUDIT_RETENTION', default: '90d', meaning: 'how long audit lines are kept (0: forever); older ones are pruned' },
+  { name: 'OPSBOT_WORK_CONCURRENCY', default: '16', meaning: 'most chat events whose work runs at once; the rest wait their turn (acks never wait)' },
+  { name: 'OPSBOT_WORK_QUEUE', default: '200', meaning: 'most chat events accepted at once (running and waiting); beyond it a "busy" reply' },
   { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
   { name: 'ALERTMANAGER_URL', meaning: "Alertmanager's base URL (API v2), for silences" },
 ];
@@ -222,6 +226,11 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     90 * 86_400_000,
   );
 
+  const count = (name: string, min: number, max: number, dflt: number) =>
+    check(name, z.coerce.number({ message: `must be a whole number from ${min} to ${max}` }).int({ message: `must be a whole number from ${min} to ${max}` }).min(min, { message: `must be a whole number from ${min} to ${max}` }).max(max, { message: `must be a whole number from ${min} to ${max}` }), dflt);
+  const work = { concurrency: count('OPSBOT_WORK_CONCURRENCY', 1, 1000, 16), queue: count('OPSBOT_WORK_QUEUE', 1, 100_000, 200) };
+  if (work.queue < work.concurrency) problems.push(`OPSBOT_WORK_QUEUE: must be at least OPSBOT_WORK_CONCURRENCY (${work.concurrency})`);
+
   const timeout = check(
     'KUBE_TIMEOUT',
     z.string().transform((v, ctx) => {
@@ -273,6 +282,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     kube,
     kubeTimeoutMs: timeout,
     auditRetentionMs,
+    work,
     ...(consoleToken ? { consoleToken } : {}),
     ...(signingKey ? { signingKey } : {}),
     logLevel: check('LOG_LEVEL', z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }), 'info'),

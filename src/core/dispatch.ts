@@ -1,3 +1,4 @@
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Card } from '../../cards/model.js';
 import { withoutButtons } from '../../cards/fallback.js';
 import type { Logger } from '../log.js';
@@ -24,8 +25,14 @@ export interface DispatcherOptions {
    * retries for about 7.1 h (15 s, 5 min, 1 h, 6 h) even after a 200 (platforms.md §1.1).
    */
   dedupeTtlMs?: number;
-  /** Most events being handled at once; beyond it new ones get a short "busy" reply. */
+  /** Most events accepted at once (running and waiting); beyond it new ones get a short "busy" reply. */
   maxInFlight?: number;
+  /**
+   * Most events whose work runs at once; the others wait their turn in arrival order. Acknowledgements
+   * never wait: they are answered before the work starts, and bounded work leaves the event loop free
+   * to answer them (issue: acks queued behind 30 concurrent /pods).
+   */
+  concurrency?: number;
 }
 
 /** The dedupe claim of one inbound event. */
@@ -45,6 +52,9 @@ const PROCESSING_CLAIM_MS = 5 * 60_000;
 export class Dispatcher {
   readonly #o: Required<DispatcherOptions>;
   readonly #inflight = new Set<Promise<unknown>>();
+  /** The events' work: `concurrency` at a time, the rest queued (/metrics: opsbot_work_running, opsbot_work_queued). */
+  readonly #work: LimitFunction;
+  #shed = 0;
   /** Per card (keyed by its first handle): the newest handle, and the chain that keeps its updates in order. */
   readonly #successor = new Map<string, string>();
   /** Each later handle → the card's first handle. */
@@ -56,7 +66,8 @@ export class Dispatcher {
   readonly stats: PlatformStats;
 
   constructor(o: DispatcherOptions) {
-    this.#o = { now: Date.now, dedupeTtlMs: 8 * 3_600_000, maxInFlight: 200, ...o };
+    this.#o = { now: Date.now, dedupeTtlMs: 8 * 3_600_000, maxInFlight: 200, concurrency: 16, ...o };
+    this.#work = pLimit(this.#o.concurrency);
     this.stats = new PlatformStats(this.#o.now);
   }
 
@@ -101,7 +112,8 @@ export class Dispatcher {
     const to = new Reply(ev.chatId, ev.replyTo, adapter.caps.replyOnce, this.#o.now);
     const router = this.#o.core.router;
     if (this.#inflight.size >= this.#o.maxInFlight) {
-      log().warn({ inFlight: this.#inflight.size }, 'overloaded: event answered with a busy reply');
+      this.#shed++;
+      log().warn({ inFlight: this.#inflight.size, running: this.#work.activeCount, queued: this.#work.pendingCount }, 'overloaded: event answered with a busy reply');
       const lang = router.langOf(adapter.id, ev.userId, ev.text);
       return { status: 'busy', done: this.#track(this.deliver(adapter, to, [{ title: t(lang, 'dispatch.busy'), tone: 'warning', blocks: [], lang }], ev.eventId), log) };
     }
@@ -116,7 +128,7 @@ export class Dispatcher {
       if (first.binding) await this.#o.core.live.attach(first.binding, { platform: adapter.id, ref, chatId: ev.chatId });
       return [ref, ...(await this.deliver(adapter, to, rest, ev.eventId))];
     };
-    const settled = work().then(
+    const settled = this.#work(work).then(
       async (refs) => {
         await this.#o.store.extendClaim(claimKey, this.#o.dedupeTtlMs, this.#o.now());
         return refs;
@@ -265,6 +277,11 @@ export class Dispatcher {
 
   get inFlight(): number {
     return this.#inflight.size;
+  }
+
+  /** Events whose work runs now, waits its turn, and was refused with a busy reply since the start. */
+  workStats(): { running: number; queued: number; shed: number } {
+    return { running: this.#work.activeCount, queued: this.#work.pendingCount, shed: this.#shed };
   }
 
   /**

@@ -52,6 +52,13 @@ export class Metrics implements CommandMetrics {
     });
   }
 
+  /** opsbot_work_running / opsbot_work_queued / opsbot_work_shed_total: the dispatcher's bounded work, read at each scrape. */
+  work(read: () => { running: number; queued: number; shed: number }): void {
+    new Gauge({ name: 'opsbot_work_running', help: 'Events whose work (command, reply) runs now', registers: [this.registry], collect() { this.set(read().running); } });
+    new Gauge({ name: 'opsbot_work_queued', help: 'Events acknowledged and waiting for a work slot', registers: [this.registry], collect() { this.set(read().queued); } });
+    new Counter({ name: 'opsbot_work_shed_total', help: 'Events answered with a busy reply because too many were waiting', registers: [this.registry], collect() { this.reset(); this.inc(read().shed); } });
+  }
+
   /** opsbot_store_bytes: the store's size on disk, read at each scrape. */
   storeSize(read: () => number | undefined): void {
     new Gauge({

@@ -56,6 +56,11 @@ export class FakeFeishuApi {
   readonly urgent: { messageId: string; level: string; ids: string[] }[] = [];
   readonly messages: SentMessage[] = [];
   readonly requests: { method: string; path: string; status: number }[] = [];
+  /** A slow send API: each message send (create or reply) is answered after this long. */
+  sendDelayMs = 0;
+  /** Most message sends the fake was answering at once. */
+  maxConcurrentSends = 0;
+  #sends = 0;
   /** Queued failures for the next calls to a path prefix: an HTTP status, or a Feishu error code. */
   readonly failures: { path: string; status?: number; code?: number; reset?: number }[] = [];
   token = `t-${randomUUID()}`;
@@ -117,6 +122,12 @@ export class FakeFeishuApi {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
+    const sending = req.method === 'POST' && /^\/open-apis\/im\/v1\/messages(\/[^/]+\/reply)?$/.test(url.pathname);
+    if (sending) {
+      this.maxConcurrentSends = Math.max(this.maxConcurrentSends, ++this.#sends);
+      res.once('finish', () => this.#sends--);
+      if (this.sendDelayMs) await new Promise((r) => setTimeout(r, this.sendDelayMs));
+    }
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       this.requests.push({ method: req.method ?? '', path: url.pathname, status });
       res.writeHead(status, { 'content-type': 'application/json', ...headers });

@@ -19,7 +19,7 @@ describe('environment config', () => {
     const r = loadConfig({}, { cwd: ROOT, inClusterTokenPath: '/nonexistent' });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.config).toMatchObject({ demo: true, host: '127.0.0.1', port: 3000, policyIsExample: true, kube: { kind: 'demo' }, logFormat: 'pretty', kubeTimeoutMs: 10_000 });
+    expect(r.config).toMatchObject({ demo: true, host: '127.0.0.1', port: 3000, policyIsExample: true, kube: { kind: 'demo' }, logFormat: 'pretty', kubeTimeoutMs: 10_000, work: { concurrency: 16, queue: 200 } });
     expect(r.notes.join()).toMatch(/example policy/);
   });
 
@@ -33,13 +33,14 @@ describe('environment config', () => {
 
   it('reports one clear line per problem, naming the variable', () => {
     const r = loadConfig(
-      { PORT: 'eighty', LOG_LEVEL: 'loud', KUBECONFIG: '/no/such/file', OPSBOT_SECRET: 'short', LLM_BASE_URL: 'ftp://x', KUBE_TIMEOUT: 'forever', OPSBOT_STORE: 'mysql://x', CONSOLE_TOKEN: 'abc' },
+      { PORT: 'eighty', LOG_LEVEL: 'loud', KUBECONFIG: '/no/such/file', OPSBOT_SECRET: 'short', LLM_BASE_URL: 'ftp://x', KUBE_TIMEOUT: 'forever', OPSBOT_STORE: 'mysql://x', CONSOLE_TOKEN: 'abc', OPSBOT_WORK_CONCURRENCY: 'lots', OPSBOT_WORK_QUEUE: '0' },
       { cwd: ROOT },
     );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const text = r.problems.join('\n');
-    for (const v of ['PORT', 'LOG_LEVEL', 'KUBECONFIG', 'OPSBOT_SECRET', 'LLM_BASE_URL', 'KUBE_TIMEOUT', 'OPSBOT_STORE', 'CONSOLE_TOKEN']) {
+    expect(text).toMatch(/^OPSBOT_WORK_CONCURRENCY: must be a whole number from 1 to 1000/m);
+    for (const v of ['PORT', 'LOG_LEVEL', 'KUBECONFIG', 'OPSBOT_SECRET', 'LLM_BASE_URL', 'KUBE_TIMEOUT', 'OPSBOT_STORE', 'CONSOLE_TOKEN', 'OPSBOT_WORK_CONCURRENCY', 'OPSBOT_WORK_QUEUE']) {
       expect(r.problems.filter((p) => p.startsWith(`${v}:`)), v).toHaveLength(1);
     }
     expect(text).not.toMatch(/\n\s+at /);
