@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { benchAcks } from './acks.js';
+import { benchStoreGrowth } from './store-growth.js';
 import { benchAlerts } from './alerts.js';
 import { benchApprovalClicks, benchSqliteTransitions } from './approvals.js';
 import { benchDingtalkHttp, benchDingtalkStream } from './dingtalk.js';
@@ -20,6 +21,7 @@ const sections: [string, () => Promise<Row[]>][] = [
   ['approvals: SQLite transitions', benchSqliteTransitions],
   ['feishu: signed+encrypted ingress', benchFeishuIngress],
   ['feishu: ack latency under /pods load', benchAcks],
+  ['store: growth per read-only command and after retention', benchStoreGrowth],
   ['dingtalk: Stream frames to ack', benchDingtalkStream],
   ['dingtalk: signed HTTP messages', benchDingtalkHttp],
   ['wecom: encrypted callbacks and click-to-answer', benchWecom],

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../src/config/env.js';
 import { parseDuration } from '../src/core/duration.js';
+import { auditLine } from '../src/core/audit.js';
 import { SqliteStore } from '../src/core/store/sqlite.js';
 
 /**
@@ -40,5 +41,5 @@ const file = r.config.store.slice('sqlite:'.length);
 if (!existsSync(file)) usage(`no store at ${file} (has the bot run here?)`);
 const store = new SqliteStore(file, { readonly: true });
 const entries = await store.queryAudit({ since: Date.now() - since, limit });
-for (const e of entries.reverse()) process.stdout.write(JSON.stringify({ ...e, time: new Date(e.at).toISOString() }) + '\n');
+for (const e of entries.reverse()) process.stdout.write(auditLine(e));
 await store.close();

@@ -11,6 +11,7 @@ import { type Core, createCore } from './core/core.js';
 import { PayloadSigner } from './core/payload.js';
 import { Registry } from './core/registry.js';
 import type { Router as CoreRouter } from './core/router.js';
+import { AuditExporter } from './core/audit-export.js';
 import { GuardedStore } from './core/store/guard.js';
 import { openStore } from './core/store/open.js';
 import type { Store } from './core/store/store.js';
@@ -176,11 +177,22 @@ export async function startApp(o: AppOptions): Promise<App> {
   } catch (err) {
     log.error({ reason: (err as Error).message }, 'approvals interrupted by the last stop could not be closed (the store refuses writes); the next start tries again');
   }
+  const exporter = config.auditExportDir ? new AuditExporter(store, config.auditExportDir, log, now) : undefined;
   const sweep = async () => {
     try {
       await approvals.sweep();
       await core.alerts.sweep();
-      await store.prune(now(), now() - CARD_RETENTION_MS, config.auditRetentionMs ? now() - config.auditRetentionMs : undefined);
+      let auditBefore = config.auditRetentionMs ? now() - config.auditRetentionMs : undefined;
+      if (auditBefore !== undefined && exporter) {
+        try {
+          auditBefore = await exporter.exportBefore(auditBefore);
+        } catch (err) {
+          // Nothing is pruned that was not exported; the next sweep tries again.
+          log.error({ reason: (err as Error).message, dir: config.auditExportDir }, 'audit export failed: audit lines are kept (not pruned) until it works');
+          auditBefore = undefined;
+        }
+      }
+      await store.prune(now(), now() - CARD_RETENTION_MS, auditBefore);
     } catch (err) {
       log.error({ err }, 'approval sweep failed');
     }

@@ -28,6 +28,8 @@ export interface Config {
   settings: Setting[];
   /** Audit lines older than this are pruned; 0 keeps them forever. */
   auditRetentionMs: number;
+  /** Where audit lines past the retention are exported before pruning (absent: pruned without export). */
+  auditExportDir?: string;
   /** Chat events whose work runs at once, and most accepted (running and waiting). */
   work: { concurrency: number; queue: number };
   port: number;
@@ -134,6 +136,7 @@ export const CORE_VARS: (VarDoc & { secret?: boolean })[] = [
   { name: 'LLM_MEMORY_TOKENS', default: '3000', meaning: 'token budget of that memory' },
   { name: 'LLM_MEMORY_TTL', default: '30m', meaning: 'memory is forgotten after this long' },
   { name: 'OPSBOT_AUDIT_RETENTION', default: '90d', meaning: 'how long audit lines are kept (0: forever); older ones are pruned' },
+  { name: 'OPSBOT_AUDIT_EXPORT', default: '(none)', meaning: 'directory where audit lines past the retention are appended (JSON lines) before they are pruned' },
   { name: 'OPSBOT_WORK_CONCURRENCY', default: '16', meaning: 'most chat events whose work runs at once; the rest wait their turn (acks never wait)' },
   { name: 'OPSBOT_WORK_QUEUE', default: '200', meaning: 'most chat events accepted at once (running and waiting); beyond it a "busy" reply' },
   { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
@@ -282,6 +285,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     kube,
     kubeTimeoutMs: timeout,
     auditRetentionMs,
+    ...(get('OPSBOT_AUDIT_EXPORT') ? { auditExportDir: resolve(cwd, get('OPSBOT_AUDIT_EXPORT') as string) } : {}),
     work,
     ...(consoleToken ? { consoleToken } : {}),
     ...(signingKey ? { signingKey } : {}),

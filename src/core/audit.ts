@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { AuditEntry, Store } from './store/store.js';
+import type { AuditEntry, AuditQuery, Store } from './store/store.js';
 
 /**
  * The append-only audit log: every command run, every approval decision, every refusal. Writing it
@@ -29,7 +29,12 @@ export class Audit {
     return this.store.appendAudit({ at: this.now(), ...e });
   }
 
-  query(q: { since?: number; limit?: number }): Promise<AuditEntry[]> {
+  query(q: AuditQuery): Promise<AuditEntry[]> {
     return this.store.queryAudit(q);
   }
+}
+
+/** One audit line as `npm run audit` prints it and the export before pruning writes it: JSON with an ISO time. */
+export function auditLine(e: AuditEntry): string {
+  return `${JSON.stringify({ ...e, time: new Date(e.at).toISOString() })}\n`;
 }

@@ -29,7 +29,7 @@ let seq = 0;
 const eventId = () => `ev_${Date.now().toString(16)}_${++seq}_${randomUUID().slice(0, 8)}`;
 
 /** An im.message.receive_v1 envelope, as in vectors/feishu-encrypt.json. */
-export function messageEnvelope(from: string, text: string, o: { chatType?: 'group' | 'p2p'; mentionBot?: boolean; eventId?: string; messageId?: string; senderType?: string; messageType?: string; content?: string } = {}) {
+export function messageEnvelope(from: string, text: string, o: { chatType?: 'group' | 'p2p'; mentionBot?: boolean; eventId?: string; messageId?: string; senderType?: string; messageType?: string; content?: string; chatId?: string } = {}) {
   const mention = o.mentionBot ?? o.chatType !== 'p2p';
   return {
     schema: '2.0',
@@ -41,7 +41,7 @@ export function messageEnvelope(from: string, text: string, o: { chatType?: 'gro
         root_id: '',
         parent_id: '',
         create_time: String(Date.now()),
-        chat_id: FEISHU.chat,
+        chat_id: o.chatId ?? FEISHU.chat,
         chat_type: o.chatType ?? 'group',
         message_type: o.messageType ?? 'text',
         content: o.content ?? JSON.stringify({ text: mention ? `@_user_1 ${text}` : text }),

@@ -77,6 +77,15 @@ describe.each(stores)('%s store contract', (_name, make) => {
     await s.close();
   });
 
+  it('reads audit lines in a time range, newest or oldest first', async () => {
+    const s = make();
+    for (const at of [10, 20, 30, 40]) await s.appendAudit({ at, kind: 'command', actor: 'a', platform: 'console', chatId: 'c', outcome: 'ok', command: `c${at}` });
+    expect((await s.queryAudit({})).map((e) => e.at)).toEqual([40, 30, 20, 10]);
+    expect((await s.queryAudit({ since: 20, before: 40 })).map((e) => e.at)).toEqual([30, 20]);
+    expect((await s.queryAudit({ before: 40, oldestFirst: true, limit: 2 })).map((e) => e.at)).toEqual([10, 20]);
+    await s.close();
+  });
+
   it('stores cards and prunes old ones and expired claims', async () => {
     const s = make();
     await s.putCard('x', { a: 1 }, 10);

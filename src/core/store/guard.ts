@@ -2,7 +2,7 @@ import type { Approval, ApprovalState } from '../approvals/types.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../../log.js';
 import { MemoryStore } from './memory.js';
-import type { AuditEntry, Store } from './store.js';
+import type { AuditEntry, AuditQuery, Store } from './store.js';
 
 /** Whether the store takes writes now; when not, since when and why (in the operator's words). */
 export type StoreHealth = { writable: true } | { writable: false; reason: string; since: number; full: boolean };
@@ -179,7 +179,7 @@ export class GuardedStore implements Store {
   appendAudit(e: AuditEntry): Promise<void> {
     return this.#write('audit', () => this.#inner.appendAudit(e));
   }
-  queryAudit(q: { since?: number; limit?: number }): Promise<AuditEntry[]> {
+  queryAudit(q: AuditQuery): Promise<AuditEntry[]> {
     return this.#read(() => this.#inner.queryAudit(q));
   }
 

@@ -1,5 +1,5 @@
 import type { Approval } from '../approvals/types.js';
-import type { AuditEntry, Store } from './store.js';
+import type { AuditEntry, AuditQuery, Store } from './store.js';
 
 /** In-process store for tests and `OPSBOT_STORE=memory:` (nothing survives a restart). */
 export class MemoryStore implements Store {
@@ -75,9 +75,9 @@ export class MemoryStore implements Store {
   async appendAudit(e: AuditEntry): Promise<void> {
     this.#audit.push(JSON.stringify(e));
   }
-  async queryAudit(q: { since?: number; limit?: number }): Promise<AuditEntry[]> {
-    const out = this.#audit.map((s) => JSON.parse(s) as AuditEntry).filter((e) => q.since === undefined || e.at >= q.since);
-    return out.reverse().slice(0, q.limit ?? 100);
+  async queryAudit(q: AuditQuery): Promise<AuditEntry[]> {
+    const out = this.#audit.map((s) => JSON.parse(s) as AuditEntry).filter((e) => (q.since === undefined || e.at >= q.since) && (q.before === undefined || e.at < q.before));
+    return (q.oldestFirst ? out : out.reverse()).slice(0, q.limit ?? 100);
   }
   async prune(now: number, cardsBefore: number, auditBefore?: number): Promise<void> {
     if (auditBefore) this.#audit = this.#audit.filter((j) => (JSON.parse(j) as AuditEntry).at >= auditBefore);

@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Approval, ApprovalState } from '../approvals/types.js';
-import type { AuditEntry, Store } from './store.js';
+import type { AuditEntry, AuditQuery, Store } from './store.js';
 
 /** Schema migrations, applied in order; PRAGMA user_version records how many ran. */
 const MIGRATIONS: string[] = [
@@ -96,7 +96,8 @@ export class SqliteStore implements Store {
       kvDelete: db.prepare('DELETE FROM kv WHERE key = ?'),
       pruneKv: db.prepare('DELETE FROM kv WHERE expires_at <= ?'),
       audit: db.prepare('INSERT INTO audit (at, data) VALUES (?, ?)'),
-      auditSince: db.prepare('SELECT data FROM audit WHERE at >= ? ORDER BY seq DESC LIMIT ?'),
+      auditNewest: db.prepare('SELECT data FROM audit WHERE at >= ? AND at < ? ORDER BY seq DESC LIMIT ?'),
+      auditOldest: db.prepare('SELECT data FROM audit WHERE at >= ? AND at < ? ORDER BY seq ASC LIMIT ?'),
       pruneClaims: db.prepare('DELETE FROM claims WHERE expires_at <= ?'),
       pruneCards: db.prepare('DELETE FROM cards WHERE created_at < ?'),
       auditCutoff: db.prepare("INSERT INTO retention (name, value) VALUES ('audit_before', ?) ON CONFLICT(name) DO UPDATE SET value = MAX(retention.value, excluded.value)"),
@@ -224,9 +225,9 @@ export class SqliteStore implements Store {
     await this.#write(() => this.#s.audit.run(e.at, data));
   }
 
-  async queryAudit(q: { since?: number; limit?: number }): Promise<AuditEntry[]> {
+  async queryAudit(q: AuditQuery): Promise<AuditEntry[]> {
     this.#flush();
-    const rows = this.#s.auditSince.all(q.since ?? 0, q.limit ?? 100) as { data: string }[];
+    const rows = (q.oldestFirst ? this.#s.auditOldest : this.#s.auditNewest).all(q.since ?? 0, q.before ?? Number.MAX_SAFE_INTEGER, q.limit ?? 100) as { data: string }[];
     return rows.map((r) => JSON.parse(r.data) as AuditEntry);
   }
 

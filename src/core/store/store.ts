@@ -17,6 +17,13 @@ export interface AuditEntry {
   durationMs?: number;
 }
 
+export interface AuditQuery {
+  since?: number;
+  before?: number;
+  limit?: number;
+  oldestFirst?: boolean;
+}
+
 /**
  * Durable state: approvals (with compare-and-set transitions), event-dedupe claims with a TTL, cards
  * (console cards and other per-card data), and the append-only audit log. Methods are async so a Redis
@@ -50,8 +57,8 @@ export interface Store {
   deleteKv(key: string): Promise<boolean>;
 
   appendAudit(e: AuditEntry): Promise<void>;
-  /** Newest first. */
-  queryAudit(q: { since?: number; limit?: number }): Promise<AuditEntry[]>;
+  /** Lines with `since` ≤ at < `before`, newest first (or oldest first: the export before pruning). */
+  queryAudit(q: AuditQuery): Promise<AuditEntry[]>;
 
   /** Drops expired claims and key-values, cards older than `cardsBefore`, audit lines older than `auditBefore`. */
   prune(now: number, cardsBefore: number, auditBefore?: number): Promise<void>;
