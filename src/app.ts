@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +15,7 @@ import { Registry } from './core/registry.js';
 import type { Router as CoreRouter } from './core/router.js';
 import { AuditExporter } from './core/audit-export.js';
 import { GuardedStore } from './core/store/guard.js';
+import { redactUrl } from './config/url.js';
 import { openStore } from './core/store/open.js';
 import type { Store } from './core/store/store.js';
 import { Metrics } from './http/metrics.js';
@@ -52,6 +55,8 @@ export interface AppOptions {
   platforms?: readonly PlatformDefinition[];
   /** First delay between attempts to write an execution outcome the store refused (default 1 s). */
   approvalRetryMs?: number;
+  /** How long an execution lease holds unrenewed (default 60 s; tests shorten it). */
+  leaseMs?: number;
 }
 
 /** How long console cards and other per-card data are kept. */
@@ -107,17 +112,27 @@ export async function startApp(o: AppOptions): Promise<App> {
   const now = o.now ?? Date.now;
   const metrics = new Metrics();
   let store: GuardedStore;
+  let shared = false;
   try {
+    const opened = openStore(config.store);
+    shared = opened.shared;
     // Only this process uses a SQLite or memory store: while it cannot write, claims and button payloads
-    // are kept in memory so read-only commands keep answering.
-    store = new GuardedStore(openStore(config.store), { log, now, fallback: true, onWriteFailure: (op) => metrics.storeWriteFailure(op) });
+    // are kept in memory so read-only commands keep answering. A shared store (Redis) has no such
+    // fallback: a claim held in one replica's memory would let another handle the same event.
+    store = new GuardedStore(opened.store, { log, now, fallback: !opened.shared, onWriteFailure: (op) => metrics.storeWriteFailure(op) });
+    await opened.ready?.().catch(async (e: unknown) => {
+      await opened.store.close().catch(() => undefined);
+      throw e;
+    });
   } catch (e) {
     await demo?.stop();
-    throw new StartupError([`OPSBOT_STORE: cannot open ${config.store}: ${(e as Error).message}`]);
+    throw new StartupError([`OPSBOT_STORE: cannot open ${String(redactUrl(config.store))}: ${(e as Error).message}`]);
   }
   metrics.storeSize(() => store.sizeBytes());
   metrics.storeHealth(() => store.health().writable);
-  const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}) });
+  // Names this process in execution leases (several replicas share one store).
+  const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 
@@ -172,7 +187,8 @@ export async function startApp(o: AppOptions): Promise<App> {
       (err: unknown) => log.warn({ context: kube.contextName, reason: (err as { userMessage?: string }).userMessage ?? (err as Error).message }, 'the cluster does not answer; commands will fail until it does'),
     );
   try {
-    const interrupted = await approvals.recoverInterrupted();
+    // A store only this process uses: whatever was executing belonged to a process that is gone.
+    const interrupted = await approvals.recoverInterrupted({ ignoreLeases: !shared });
     if (interrupted) log.warn({ count: interrupted }, 'approvals interrupted by the last stop were closed with what the cluster shows; check them');
   } catch (err) {
     log.error({ reason: (err as Error).message }, 'approvals interrupted by the last stop could not be closed (the store refuses writes); the next start tries again');
@@ -181,6 +197,9 @@ export async function startApp(o: AppOptions): Promise<App> {
   const sweep = async () => {
     try {
       await approvals.sweep();
+      // Another replica that died mid-execution: its lease lapses, and its approval is closed here.
+      const lapsed = await approvals.recoverInterrupted();
+      if (lapsed) log.warn({ count: lapsed }, 'executions whose lease lapsed (their process stopped) were closed with what the cluster shows');
       await core.alerts.sweep();
       let auditBefore = config.auditRetentionMs ? now() - config.auditRetentionMs : undefined;
       if (auditBefore !== undefined && exporter) {

@@ -207,10 +207,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   }
 
   const store = get('OPSBOT_STORE') ?? `sqlite:${resolve(dataDir, 'opsbot.db')}`;
-  if (/^redis:\/\//.test(store)) {
-    problems.push('OPSBOT_STORE: redis stores are not available in this build yet (use sqlite:, the default)');
-  } else if (!/^(sqlite:.+|memory:)$/.test(store)) {
-    problems.push(`OPSBOT_STORE: must be sqlite:<path> (got "${shorten(String(redactUrl(store)))}")`);
+  if (!/^(sqlite:.+|memory:|rediss?:\/\/.+)$/.test(store)) {
+    problems.push(`OPSBOT_STORE: must be sqlite:<path> or redis://host:port/db (got "${shorten(String(redactUrl(store)))}")`);
   }
 
   const llm = llmConfig(get, secret, problems, check);

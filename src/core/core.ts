@@ -53,6 +53,9 @@ export function createCore(d: {
   storeHealth?: () => StoreHealth;
   /** First delay between attempts to write an execution outcome the store refused (tests shorten it). */
   approvalRetryMs?: number;
+  /** This process, as execution leases name it; and how long a lease holds unrenewed. */
+  instanceId?: string;
+  leaseMs?: number;
   llm?: LlmConfig;
   /** Alertmanager's base URL (silences), when configured. */
   alertmanagerUrl?: string;
@@ -79,6 +82,8 @@ export function createCore(d: {
     ...(d.executionTimeoutMs ? { executionTimeoutMs: d.executionTimeoutMs } : {}),
     ...(d.storeHealth ? { storeHealth: d.storeHealth } : {}),
     ...(d.approvalRetryMs ? { retryMs: d.approvalRetryMs } : {}),
+    ...(d.instanceId ? { instanceId: d.instanceId } : {}),
+    ...(d.leaseMs ? { leaseMs: d.leaseMs } : {}),
     context: (person, actor, chatId, signal, lang) => buildContext(ctxDeps, person, actor, chatId, { lang, log: d.log.child({ chatId }), signal }),
   });
   ctxDeps.workflow = new ApprovalWorkflow(approvals, audit, d.policy);

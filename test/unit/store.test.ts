@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../../src/core/store/redis.js';
+import { RedisServer } from '../helpers/redis.js';
 import type { Approval } from '../../src/core/approvals/types.js';
 import { MemoryStore } from '../../src/core/store/memory.js';
 import { SqliteStore } from '../../src/core/store/sqlite.js';
@@ -27,10 +29,20 @@ const approval = (id: string, over: Partial<Approval> = {}): Approval => ({
   ...over,
 });
 
+let redis: RedisServer;
+let redisPrefix = 0;
+beforeAll(async () => {
+  if (RedisServer.available()) redis = await RedisServer.start();
+  else console.warn('redis-server is not installed: the Redis store contract is skipped (apt-get install redis-server)');
+});
+afterAll(async () => redis?.stop());
+
 const stores: [string, () => Store][] = [
   ['memory', () => new MemoryStore()],
   ['sqlite', () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db'))],
   // What the app uses: the guard must keep every promise of the contract.
+  // The store several replicas share, against a real redis-server (each test its own key prefix).
+  ...(RedisServer.available() ? [['redis', () => new RedisStore(redis.url, { prefix: `t${++redisPrefix}:` })] as [string, () => Store]] : []),
   ['guarded sqlite', () => new GuardedStore(new SqliteStore(join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db')), { log: createLogger({ level: 'silent', format: 'json' }), now: Date.now, fallback: true })],
 ];
 

@@ -35,6 +35,10 @@ export interface ApprovalDeps {
   storeHealth?: () => StoreHealth;
   /** First delay between attempts to write an execution's outcome the store refused (doubles to 30 s). */
   retryMs?: number;
+  /** This process, as execution leases name it (several replicas share one store). */
+  instanceId?: string;
+  /** How long an execution lease holds without renewal (default 60 s; renewed every third of it). */
+  leaseMs?: number;
 }
 
 const ID_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -53,6 +57,8 @@ export class ApprovalService {
    * Cards show them meanwhile, so the chat sees what happened even before the store does.
    */
   readonly #unrecorded = new Map<string, Approval>();
+  /** Approvals this process is executing (or recording): never "recovered" under its own feet. */
+  readonly #running = new Set<string>();
   /** Set by stop(): write retries make one last attempt and give up (logging the outcome). */
   #stopping = false;
   readonly #wake = new Set<() => void>();
@@ -121,7 +127,7 @@ export class ApprovalService {
 
     const rule = this.#autoRule(spec.name, args, preview.target);
     if (rule) {
-      const next = { ...a, state: 'executing' as const, autoApprovedBy: rule, version: a.version + 1, updatedAt: t };
+      const next = { ...a, state: 'executing' as const, autoApprovedBy: rule, version: a.version + 1, updatedAt: t, lease: this.#lease(t) };
       if (await this.#d.store.updateApproval(next, a.version)) {
         await this.#d.audit.record({ kind: 'auto-approve', actor: 'policy', platform: ctx.actor.platform, chatId: ctx.chatId, command: spec.name, approvalId: a.id, outcome: 'ok', reason: rule });
         this.#track(this.#execute(next));
@@ -164,6 +170,7 @@ export class ApprovalService {
           next.expiresAt = now + following.timeoutMs;
         } else {
           next.state = 'executing';
+          next.lease = this.#lease(now);
         }
       }
       if (!canTransition(a.state, next.state)) throw new Error(`bad transition ${a.state} → ${next.state}`);
@@ -207,13 +214,17 @@ export class ApprovalService {
    * the change in place (succeeded, recorded after the restart), the target untouched (failed, nothing
    * changed), or something else (failed, with what the cluster says) — never a guess.
    */
-  async recoverInterrupted(): Promise<number> {
-    const stuck = await this.#d.store.listApprovals({ states: ['executing'], limit: 1000 });
+  async recoverInterrupted(o: { ignoreLeases?: boolean } = {}): Promise<number> {
+    const now = this.#d.now();
+    // Only executions nobody runs any more: no lease (older records) or one that lapsed unrenewed — or,
+    // at the start of the only process using the store (SQLite), every one: their process is gone.
+    const stuck = (await this.#d.store.listApprovals({ states: ['executing'], limit: 1000 })).filter((a) => !this.#running.has(a.id) && (o.ignoreLeases || !a.lease || a.lease.until < now));
     let n = 0;
     for (const a of stuck) {
       const seen = await this.#observe(a);
       const at = this.#d.now();
-      const next: Approval = { ...a, state: seen.ok ? 'succeeded' : 'failed', version: a.version + 1, updatedAt: at, executedAt: a.executedAt ?? at, result: { ok: seen.ok, summary: seen.summary } };
+      const { lease: _lease, ...rest } = a;
+      const next: Approval = { ...rest, state: seen.ok ? 'succeeded' : 'failed', version: a.version + 1, updatedAt: at, executedAt: a.executedAt ?? at, result: { ok: seen.ok, summary: seen.summary } };
       if (await this.#d.store.updateApproval(next, a.version)) {
         n++;
         await this.#d.audit.record({ kind: 'execute', actor: 'opsbot', platform: a.requester.platform, chatId: a.chatId, command: a.command, args: a.args, approvalId: a.id, outcome: seen.ok ? 'ok' : 'failed', reason: `interrupted by a restart; ${pick(seen.en, 'en')}` });
@@ -275,13 +286,43 @@ export class ApprovalService {
 
   // --- internals -------------------------------------------------------------------------------
 
+  #lease(now: number): { owner: string; until: number } {
+    return { owner: this.#d.instanceId ?? 'opsbot', until: now + (this.#d.leaseMs ?? 60_000) };
+  }
+
+  /** Keeps the execution's lease from lapsing while it runs (every third of the lease); returns the stop. */
+  #renewLease(id: string, log: Logger): () => void {
+    const every = (this.#d.leaseMs ?? 60_000) / 3;
+    const timer = setInterval(() => {
+      void (async () => {
+        for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+          const cur = await this.#d.store.getApproval(id);
+          if (!cur || cur.state !== 'executing') return;
+          if (await this.#d.store.updateApproval({ ...cur, lease: this.#lease(this.#d.now()), version: cur.version + 1 }, cur.version)) return;
+        }
+      })().catch((err: unknown) => log.warn({ reason: (err as Error).message }, 'could not renew the execution lease'));
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   async #execute(a: Approval): Promise<void> {
+    this.#running.add(a.id);
+    try {
+      await this.#executeAndRecord(a);
+    } finally {
+      this.#running.delete(a.id);
+    }
+  }
+
+  async #executeAndRecord(a: Approval): Promise<void> {
     const started = this.#d.now();
     const spec = this.#d.registry.find(a.command);
     const person = personById(this.#d.policy, a.requester.personId);
     let result: { ok: boolean; summary: string; card?: Card };
     const log = this.#d.log.child({ approvalId: a.id, command: a.command });
     const lang = a.lang ?? this.#d.policy.language;
+    const stopRenewing = this.#renewLease(a.id, log);
     try {
       if (!spec?.preview || !spec.mutating) throw new OpsError('unknown_command', msg('approval.err.gone', { command: a.command }));
       if (!person) throw new OpsError('unknown_user', msg('approval.err.personGone', { name: a.requester.name }));
@@ -298,10 +339,15 @@ export class ApprovalService {
       const said = err instanceof OpsError ? err.says(lang) : t(lang, 'approval.err.internal');
       if (!(err instanceof OpsError)) log.error({ err }, 'execution failed');
       result = { ok: false, summary: said };
+    } finally {
+      stopRenewing();
     }
     const executedAt = this.#d.now();
     const final: ApprovalState = result.ok ? 'succeeded' : 'failed';
-    const outcome = (cur: Approval): Approval => ({ ...cur, state: final, result: { ok: result.ok, summary: result.summary }, executedAt, version: cur.version + 1, updatedAt: this.#d.now() });
+    const outcome = (cur: Approval): Approval => {
+      const { lease: _lease, ...rest } = cur;
+      return { ...rest, state: final, result: { ok: result.ok, summary: result.summary }, executedAt, version: cur.version + 1, updatedAt: this.#d.now() };
+    };
     // The change ran: its outcome must reach the store, however long the store refuses writes.
     let recorded: Approval | undefined;
     const landed = await this.#untilWritten(a, outcome(a), log, async () => {

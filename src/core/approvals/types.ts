@@ -48,6 +48,12 @@ export interface Approval {
   closedBy?: ActorRef;
   reason?: string;
   executedAt?: number;
+  /**
+   * While executing: which process runs it, and until when that is known (renewed while it runs).
+   * Recovery closes an executing approval only once its lease has lapsed — another replica's running
+   * change is left alone.
+   */
+  lease?: { owner: string; until: number };
   result?: { ok: boolean; summary: string; card?: Card };
   /** The language of the requester's reply, which every copy of the card is shown in (absent in older records: the policy's). */
   lang?: Lang;

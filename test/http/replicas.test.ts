@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoKubeConfigText } from '../../src/kube/client.js';
+import { DemoKubeServer } from '../../src/kube/demo/server.js';
+import { RedisStore } from '../../src/core/store/redis.js';
+import { FakeFeishuApi } from '../fakes/feishu-api.js';
+import { RedisServer } from '../helpers/redis.js';
+import { clickEnvelope, FEISHU, feishuEnv, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
+import { startTestApp, type TestApp } from '../helpers/start-app.js';
+import { untilAsync } from '../helpers/until.js';
+
+/** Two opsbot processes' worth of app on one real redis-server, one cluster, one Feishu. */
+const haveRedis = RedisServer.available();
+let redis: RedisServer;
+let cluster: DemoKubeServer;
+let api: FakeFeishuApi;
+let a: TestApp;
+let b: TestApp;
+const dir = mkdtempSync(join(tmpdir(), 'opsbot-replicas-'));
+
+beforeAll(async () => {
+  if (!haveRedis) return;
+  redis = await RedisServer.start();
+  cluster = await DemoKubeServer.start({ timings: { tickMs: 50, scheduleMs: 100, startMs: 300, terminateMs: 300 } });
+  api = await new FakeFeishuApi().start();
+  writeFileSync(join(dir, 'kubeconfig'), demoKubeConfigText(cluster.url));
+  const env = { ...feishuEnv(api.url, 'http'), OPSBOT_DEMO: '', KUBECONFIG: join(dir, 'kubeconfig'), HOST: '127.0.0.1', OPSBOT_STORE: redis.url, OPSBOT_SECRET: 'replicas-share-this-signing-key-0123456789abcdef' };
+  [a, b] = await Promise.all([startTestApp(env, { sweepMs: 100 }), startTestApp(env, { sweepMs: 100 })]);
+});
+afterAll(async () => {
+  await a?.stop();
+  await b?.stop();
+  await api?.stop();
+  await cluster?.stop();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const post = async (app: TestApp, plain: unknown) => {
+  const { headers, body } = signedRequest(plain);
+  const res = await fetch(`${app.url}/webhooks/feishu`, { method: 'POST', headers, body });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+};
+const idle = () => Promise.all([a.dispatcher.idle(), b.dispatcher.idle()]);
+
+describe.skipIf(!haveRedis)('two replicas on one Redis', () => {
+  it('the same event delivered to both is answered once', async () => {
+    const before = api.messages.length;
+    const ev = messageEnvelope(FEISHU.carol, '/pods production', { eventId: 'ev-both-replicas' });
+    const [ra, rb] = await Promise.all([post(a, ev), post(b, ev)]);
+    expect([ra.status, rb.status]).toEqual([200, 200]);
+    await idle();
+    expect(api.messages.length - before).toBe(1);
+  });
+
+  it('one approval clicked on both executes once, and both see it done', async () => {
+    const before = api.messages.length;
+    await post(a, messageEnvelope(FEISHU.alice, '/scale api-gateway 5 -n production'));
+    await idle();
+    const card = api.messages.slice(before).find((m) => /^Approval needed · /.test(m.card.header.title.content))!;
+    const id = /· ([A-Z0-9]{4})$/.exec(card.card.header.title.content)![1]!;
+    const approve = FakeFeishuApi.buttonValue(card.card, 'Approve');
+    // Bob's double click lands on both replicas at once (two events, one approval).
+    const clicks = await Promise.all([post(a, clickEnvelope(FEISHU.bob, approve, card.id)), post(b, clickEnvelope(FEISHU.bob, approve, card.id))]);
+    expect(clicks.map((c) => c.status)).toEqual([200, 200]);
+    const toasts = clicks.map((c) => (c.json as { toast?: { content: string } }).toast?.content ?? '');
+    expect(toasts.filter((t) => /^Approved by Bob Li/.test(t))).toHaveLength(1);
+    await untilAsync(async () => (await b.approvals.get(id))?.state === 'succeeded', 'the execution recorded');
+    await idle();
+    expect(cluster.count('PATCH', /api-gateway\/scale$/, { dryRun: false })).toBe(1);
+    expect((await a.approvals.get(id))?.state).toBe('succeeded');
+    // One audit log for both: request, one approval, one execution.
+    const lines = (await a.audit()).filter((e) => e.approvalId === id).map((e) => e.kind);
+    expect(lines.filter((k) => k === 'execute')).toHaveLength(1);
+    expect(lines.filter((k) => k === 'approve')).toHaveLength(1);
+  });
+
+  it('an execution another replica runs (its lease is live) is left alone; once its lease lapses, a survivor closes it', async () => {
+    const store = new RedisStore(redis.url);
+    const now = Date.now();
+    await store.insertApproval({
+      id: 'LEA5', command: 'scale', args: { deployment: 'order-service', replicas: 5 }, preview: { target: 'production/order-service', change: 'replicas 3 → 5', before: 3 },
+      risk: 'medium', requester: { personId: 'alice', name: 'Alice Wang', platform: 'feishu', userId: FEISHU.alice }, chatId: FEISHU.chat,
+      steps: [{ role: 'lead', timeoutMs: 600_000, startedAt: now, decidedBy: { personId: 'bob', name: 'Bob Li', platform: 'feishu', userId: FEISHU.bob }, decidedAt: now }],
+      step: 0, state: 'executing', version: 3, createdAt: now, updatedAt: now, expiresAt: now + 600_000, lease: { owner: 'replica-c:42:abc', until: now + 1500 },
+    });
+    await store.close();
+    await new Promise((r) => setTimeout(r, 800)); // several sweeps of both replicas
+    expect((await a.approvals.get('LEA5'))?.state).toBe('executing');
+    await untilAsync(async () => (await a.approvals.get('LEA5'))?.state === 'failed', 'the lapsed execution closed', 5000);
+    const closed = await a.approvals.get('LEA5');
+    expect(closed?.result?.summary).toMatch(/^interrupted by a restart before the change reached the cluster: production\/order-service still shows 3/);
+    expect(closed?.lease).toBeUndefined();
+    await idle();
+    expect((await a.audit()).filter((e) => e.approvalId === 'LEA5' && e.kind === 'execute')).toHaveLength(1); // closed once, by one of them
+  });
+
+  it('with Redis gone: readiness fails with the reason and a webhook answers 503 (the platform retries); nothing runs', async () => {
+    await redis.stop();
+    await new Promise((r) => setTimeout(r, 1100)); // past the readiness cache
+    const ready = await fetch(`${a.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks['store']).toMatch(/cannot write: .*(ECONNREFUSED|Connection is closed|max retries|timeout)/i);
+    const before = cluster.requests.length;
+    const r = await post(a, messageEnvelope(FEISHU.alice, '/scale api-gateway 6 -n production'));
+    expect(r.status).toBe(503);
+    expect(String(r.json['error'])).toMatch(/^Storage cannot be written/);
+    await idle();
+    expect(cluster.requests.length).toBe(before);
+  });
+});
