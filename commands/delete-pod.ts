@@ -14,6 +14,7 @@ export default defineCommand({
   }),
   positionals: ['pod'],
   flags: { namespace: ['-n', '--namespace'] },
+  kube: ['readPod', 'deletePod'],
   mutating: { risk: 'low' },
   async preview(ctx, a) {
     const ns = nsOf(ctx, a);

@@ -13,6 +13,7 @@ export default defineCommand({
   args: z.strictObject({ namespace: dnsLabel.optional().describe('Namespace') }),
   positionals: ['namespace'],
   flags: { namespace: ['-n', '--namespace'] },
+  kube: ['listDeployments'],
   mutating: false,
   async run(ctx, a) {
     const now = ctx.now();

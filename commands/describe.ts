@@ -24,6 +24,7 @@ export default defineCommand({
   }),
   positionals: ['kind', 'name'],
   flags: { namespace: ['-n', '--namespace'] },
+  kube: ['readDeployment', 'readPod', 'listEvents'],
   mutating: false,
   async run(ctx, a) {
     const ns = nsOf(ctx, a);

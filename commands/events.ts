@@ -17,6 +17,7 @@ export default defineCommand({
   }),
   positionals: ['namespace'],
   flags: { namespace: ['-n', '--namespace'], warnings: ['-w', '--warnings'] },
+  kube: ['listEvents'],
   mutating: false,
   async run(ctx, a) {
     const now = ctx.now();

@@ -27,6 +27,7 @@ export default defineCommand({
   }),
   positionals: ['workload'],
   flags: { namespace: ['-n', '--namespace'] },
+  kube: ['listPods', 'readPod', 'readPodLog', 'listEvents'],
   mutating: false,
   async run(ctx, a) {
     const L = ctx.lang;

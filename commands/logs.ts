@@ -29,6 +29,7 @@ export default defineCommand({
   }),
   positionals: ['pod'],
   flags: { namespace: ['-n', '--namespace'], container: ['-c', '--container'], tail: ['--tail'], since: ['--since'], previous: ['-p', '--previous'] },
+  kube: ['listPods', 'readPod', 'readPodLog'],
   mutating: false,
   check(ctx, a) {
     const max = ctx.policy.limits.logTail;

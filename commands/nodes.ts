@@ -12,6 +12,7 @@ export default defineCommand({
   examples: ['/nodes'],
   args: z.strictObject({}),
   positionals: [],
+  kube: ['listNodes', 'listPods'],
   mutating: false,
   async run(ctx) {
     const now = ctx.now();

@@ -23,6 +23,7 @@ export default defineCommand({
   }),
   positionals: ['namespace'],
   flags: { namespace: ['-n', '--namespace'], selector: ['-l', '--selector'], all: ['-A', '--all-namespaces'] },
+  kube: ['listPods'],
   mutating: false,
   async run(ctx, a) {
     const now = ctx.now();

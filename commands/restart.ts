@@ -15,6 +15,7 @@ export default defineCommand({
   }),
   positionals: ['deployment'],
   flags: { namespace: ['-n', '--namespace'] },
+  kube: ['readDeployment', 'restartDeployment', 'waitForRollout'],
   mutating: { risk: 'medium' },
   async preview(ctx, a) {
     const ns = nsOf(ctx, a);

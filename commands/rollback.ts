@@ -48,6 +48,7 @@ export default defineCommand({
   }),
   positionals: ['deployment'],
   flags: { namespace: ['-n', '--namespace'], revision: ['--to-revision'] },
+  kube: ['readDeployment', 'revisions', 'replaceDeploymentTemplate', 'waitForRollout'],
   mutating: { risk: 'high' },
   async preview(ctx, a) {
     const p = await plan(ctx, a);

@@ -16,6 +16,7 @@ export default defineCommand({
   }),
   positionals: ['deployment', 'replicas'],
   flags: { namespace: ['-n', '--namespace'], replicas: ['--replicas'] },
+  kube: ['readDeployment', 'scaleDeployment', 'waitForRollout'],
   mutating: { risk: 'medium' },
   check(ctx, a) {
     const { min, max } = ctx.policy.limits.scale;

@@ -15,6 +15,7 @@ export default defineCommand({
   examples: ['/status'],
   args: z.strictObject({}),
   positionals: [],
+  kube: ['version', 'listNodes', 'listPods', 'listDeployments', 'listEvents'],
   mutating: false,
   async run(ctx) {
     const now = ctx.now();

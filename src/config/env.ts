@@ -108,12 +108,12 @@ const url = httpUrl;
  * The core's variables (platforms list theirs in their definitions): the console's config view shows
  * each with its effective value and where it came from; a test holds README's table to this list.
  */
-export const CORE_VARS: (VarDoc & { secret?: boolean })[] = [
+export const CORE_VARS: VarDoc[] = [
   { name: 'PORT', default: '3000', meaning: 'HTTP listen port' },
   { name: 'HOST', default: '127.0.0.1 in the demo, else 0.0.0.0', meaning: 'HTTP listen address' },
   { name: 'OPSBOT_CONFIG', default: './opsbot.yaml (demo: opsbot.example.yaml)', meaning: 'policy file' },
   { name: 'OPSBOT_DATA_DIR', default: './data', meaning: 'signing key, demo kubeconfig, store' },
-  { name: 'OPSBOT_STORE', default: 'sqlite:./data/opsbot.db', meaning: 'store for approvals, cards, dedupe and audit' },
+  { name: 'OPSBOT_STORE', default: 'sqlite:./data/opsbot.db', meaning: 'store for approvals, cards, dedupe and audit', secret: true },
   { name: 'OPSBOT_SECRET', default: 'generated into data/opsbot.secret', meaning: 'key that signs button payloads', secret: true },
   { name: 'KUBECONFIG', meaning: 'kubeconfig of the cluster' },
   { name: 'KUBE_CONTEXT', default: "the file's current-context", meaning: 'context to use' },

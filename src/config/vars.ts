@@ -10,6 +10,8 @@ export interface VarDoc {
   /** Shown in the table; omitted for required or unset-by-default variables. */
   default?: string;
   meaning: string;
+  /** Holds a credential: from a Kubernetes Secret (never a ConfigMap), never logged. */
+  secret?: boolean;
 }
 
 export const httpUrl = z

@@ -4,6 +4,7 @@ import type { AlertGroup } from './alerts/types.js';
 import type { Button, Card } from '../../cards/model.js';
 import type { PlatformId, Person, Policy, Risk } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
+import type { KubeCall } from '../kube/rbac.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from './notifier.js';
 
@@ -88,6 +89,11 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
    * decides, not the role's command list). Default `policy`.
    */
   authz?: 'policy' | 'self';
+  /**
+   * The Kubernetes client calls the command makes (its preview and run included): the deployment's RBAC
+   * is generated from these (`npm run rbac`), and a test fails if a command calls more or less.
+   */
+  kube?: readonly KubeCall[];
   /** false: never offered to the LLM as a tool (approving is for humans only). */
   llm?: false;
   /** Checks that need the policy (bounds), before any API call. Throws UsageError. */

@@ -24,8 +24,9 @@ export const DINGTALK_BOT_VARS: VarDoc[] = [
     name: 'DINGTALK_BOT_WEBHOOKS',
     meaning:
       'DingTalk custom robots (群设置 → 机器人 → 添加机器人 → 自定义), send-only targets for alerts and reports: `name=<webhook URL or access_token>` pairs, comma-separated, e.g. `sre=https://oapi.dingtalk.com/robot/send?access_token=xxxx`. A policy target uses `{ platform: dingtalk-bot, chat: sre }`.',
+    secret: true,
   },
-  { name: 'DINGTALK_BOT_SECRETS', meaning: '加签 secrets (`SEC…`) of those robots: `name=<secret>` pairs, comma-separated. Set one for every robot with 加签 on (recommended).' },
+  { name: 'DINGTALK_BOT_SECRETS', meaning: '加签 secrets (`SEC…`) of those robots: `name=<secret>` pairs, comma-separated. Set one for every robot with 加签 on (recommended).', secret: true },
   { name: 'DINGTALK_BOT_API_BASE', default: 'https://oapi.dingtalk.com', meaning: 'Base for robots given as a bare access_token, or a local test server.' },
 ];
 

@@ -26,8 +26,9 @@ export const FEISHU_BOT_VARS: VarDoc[] = [
     name: 'FEISHU_BOT_WEBHOOKS',
     meaning:
       'Feishu custom bots (群设置 → 群机器人 → 添加机器人 → 自定义机器人), send-only targets for alerts and reports: `name=<webhook URL or token>` pairs, comma-separated, e.g. `sre=https://open.feishu.cn/open-apis/bot/v2/hook/xxxx`. A policy target uses `{ platform: feishu-bot, chat: sre }`.',
+    secret: true,
   },
-  { name: 'FEISHU_BOT_SECRETS', meaning: '签名校验 secrets of those bots: `name=<secret>` pairs, comma-separated. Set one for every bot that has signing on (recommended).' },
+  { name: 'FEISHU_BOT_SECRETS', meaning: '签名校验 secrets of those bots: `name=<secret>` pairs, comma-separated. Set one for every bot that has signing on (recommended).', secret: true },
   { name: 'FEISHU_BOT_API_BASE', default: 'https://open.feishu.cn', meaning: 'Base for bots given as a bare token (`https://open.larksuite.com` for Lark, or a test server).' },
 ];
 

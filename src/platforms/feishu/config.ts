@@ -18,9 +18,9 @@ export interface FeishuConfig {
 export const FEISHU_VARS: VarDoc[] = [
   { name: 'FEISHU_MODE', default: 'ws', meaning: '`ws`: long connection (长连接, no public URL); `http`: request URL (将事件发送至开发者服务器) at `/webhooks/feishu`.' },
   { name: 'FEISHU_APP_ID', meaning: 'App ID (开发者后台 → 凭证与基础信息). Setting any `FEISHU_` variable turns Feishu on.' },
-  { name: 'FEISHU_APP_SECRET', meaning: 'App Secret (same page).' },
-  { name: 'FEISHU_VERIFICATION_TOKEN', meaning: 'Verification Token (事件与回调 → 加密策略); required with `FEISHU_MODE=http`, checked in ws mode when set.' },
-  { name: 'FEISHU_ENCRYPT_KEY', meaning: 'Encrypt Key (same page): every HTTP request is then signed and encrypted. Strongly recommended in http mode.' },
+  { name: 'FEISHU_APP_SECRET', meaning: 'App Secret (same page).', secret: true },
+  { name: 'FEISHU_VERIFICATION_TOKEN', meaning: 'Verification Token (事件与回调 → 加密策略); required with `FEISHU_MODE=http`, checked in ws mode when set.', secret: true },
+  { name: 'FEISHU_ENCRYPT_KEY', meaning: 'Encrypt Key (same page): every HTTP request is then signed and encrypted. Strongly recommended in http mode.', secret: true },
   { name: 'FEISHU_URGENT', meaning: '加急 levels for alert escalation, comma-separated: `app`, `sms`, `phone` (scopes `im:message.urgent`, `im:message.urgent:sms`, `im:message.urgent:phone`; SMS and phone use the tenant\'s paid quota). Unset: none.' },
   { name: 'FEISHU_API_BASE', default: 'https://open.feishu.cn', meaning: 'Open API base: `https://open.larksuite.com` for Lark, or a local test server.' },
 ];

@@ -18,6 +18,7 @@ export const WECOM_BOT_VARS: VarDoc[] = [
     name: 'WECOM_BOT_WEBHOOKS',
     meaning:
       'WeCom group robots (群聊 → 添加群机器人 / 消息推送), send-only targets for alerts and reports: `name=<webhook URL or key>` pairs, comma-separated, e.g. `sre=https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=xxxx`. A policy target uses `{ platform: wecom-bot, chat: sre }`.',
+    secret: true,
   },
   { name: 'WECOM_BOT_API_BASE', default: 'https://qyapi.weixin.qq.com', meaning: 'Base for robots given as a bare key, or a local test server.' },
 ];
