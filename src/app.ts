@@ -136,15 +136,17 @@ export async function startApp(o: AppOptions): Promise<App> {
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 
-  const dispatcher = new Dispatcher({ core, store, log, now, concurrency: config.work.concurrency, maxInFlight: config.work.queue });
+  const dispatcher = new Dispatcher({ core, store, log, now, concurrency: config.work.concurrency, maxInFlight: config.work.queue, onEvent: (p, k, outcome) => metrics.event(p, k, outcome) });
   metrics.work(() => dispatcher.workStats());
+  metrics.state({ openApprovals: () => approvals.listOpen(), outbound: () => core.notifier.queueStats() });
+  kube.onError = (code) => metrics.kubeError(code);
   const platforms = await startPlatforms(o, store, dispatcher);
 
   // Served on loopback, or beyond it only behind a token: the shared one or personal ones in the policy.
   const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken) || Object.values(policy.people).some((p) => p.consoleTokenSha256);
   const routers = [
     alertmanagerRoutes({ alerts: core.alerts, log, ...(config.alerts.webhookToken ? { token: config.alerts.webhookToken } : {}) }),
-    webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled }),
+    webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled, onRejected: (p, reason) => metrics.webhookRejected(p, reason) }),
   ];
   const status = () =>
     collectStatus({

@@ -12,10 +12,13 @@ export class Audit {
     private readonly now: () => number,
     /** Each line that could not be written (/metrics: opsbot_audit_gaps_total). */
     private readonly onGap?: (kind: string) => void,
+    /** Each line recorded, by kind and outcome (/metrics: opsbot_audit_events_total — approvals by transition, dead letters…). */
+    private readonly onRecord?: (kind: string, outcome: string) => void,
   ) {}
 
   /** Writes the line; a line that could not be written is logged in full at error level and counted. */
   async record(e: Omit<AuditEntry, 'at'>): Promise<void> {
+    this.onRecord?.(e.kind, e.outcome);
     try {
       await this.write(e);
     } catch (err) {

@@ -47,7 +47,7 @@ export function createCore(d: {
   signer: PayloadSigner;
   store: Store;
   now?: () => number;
-  metrics?: CommandMetrics & Partial<LlmMetrics> & { auditGap?(kind: string): void };
+  metrics?: CommandMetrics & Partial<LlmMetrics> & { auditGap?(kind: string): void; audited?(kind: string, outcome: string): void };
   executionTimeoutMs?: number;
   /** Whether the store takes writes (GuardedStore.health): changes are refused while it does not. */
   storeHealth?: () => StoreHealth;
@@ -62,7 +62,7 @@ export function createCore(d: {
 }): Core {
   const now = d.now ?? Date.now;
   const metrics = d.metrics;
-  const audit = new Audit(d.store, d.log, now, metrics?.auditGap ? (kind) => metrics.auditGap?.(kind) : undefined);
+  const audit = new Audit(d.store, d.log, now, metrics?.auditGap ? (kind) => metrics.auditGap?.(kind) : undefined, metrics?.audited ? (kind, outcome) => metrics.audited?.(kind, outcome) : undefined);
   const updaters = new Map<PlatformId, CardUpdater>();
   const live = new LiveCards({ store: d.store, log: d.log, now, updaters });
   const actions = new ButtonActions(d.store, now);

@@ -33,6 +33,8 @@ export interface DispatcherOptions {
    * to answer them (issue: acks queued behind 30 concurrent /pods).
    */
   concurrency?: number;
+  /** Each inbound event by platform and how it was taken (/metrics: opsbot_events_total). */
+  onEvent?: (platform: string, kind: 'message' | 'click', outcome: 'accepted' | 'duplicate' | 'busy') => void;
 }
 
 /** The dedupe claim of one inbound event. */
@@ -66,7 +68,7 @@ export class Dispatcher {
   readonly stats: PlatformStats;
 
   constructor(o: DispatcherOptions) {
-    this.#o = { now: Date.now, dedupeTtlMs: 8 * 3_600_000, maxInFlight: 200, concurrency: 16, ...o };
+    this.#o = { now: Date.now, dedupeTtlMs: 8 * 3_600_000, maxInFlight: 200, concurrency: 16, onEvent: () => undefined, ...o };
     this.#work = pLimit(this.#o.concurrency);
     this.stats = new PlatformStats(this.#o.now);
   }
@@ -107,12 +109,14 @@ export class Dispatcher {
     const claimKey = eventKey(adapter.id, ev.eventId);
     if (!(await this.#first(adapter.id, ev.eventId, Math.min(PROCESSING_CLAIM_MS, this.#o.dedupeTtlMs)))) {
       log().info('duplicate event ignored');
+      this.#o.onEvent(adapter.id, 'message', 'duplicate');
       return { status: 'duplicate', done: Promise.resolve([]) };
     }
     const to = new Reply(ev.chatId, ev.replyTo, adapter.caps.replyOnce, this.#o.now);
     const router = this.#o.core.router;
     if (this.#inflight.size >= this.#o.maxInFlight) {
       this.#shed++;
+      this.#o.onEvent(adapter.id, 'message', 'busy');
       log().warn({ inFlight: this.#inflight.size, running: this.#work.activeCount, queued: this.#work.pendingCount }, 'overloaded: event answered with a busy reply');
       const lang = router.langOf(adapter.id, ev.userId, ev.text);
       return { status: 'busy', done: this.#track(this.deliver(adapter, to, [{ title: t(lang, 'dispatch.busy'), tone: 'warning', blocks: [], lang }], ev.eventId), log) };
@@ -139,6 +143,7 @@ export class Dispatcher {
         throw err;
       },
     );
+    this.#o.onEvent(adapter.id, 'message', 'accepted');
     return { status: 'accepted', done: this.#track(settled, log) };
   }
 
@@ -153,7 +158,11 @@ export class Dispatcher {
     const none = Promise.resolve([]);
     const lang = this.#o.core.router.langOf(adapter.id, ev.userId);
     this.stats.event(adapter.id);
-    if (!(await this.#first(adapter.id, ev.eventId))) return { toast: { type: 'info', text: t(lang, 'dispatch.handled') }, delivered: none };
+    if (!(await this.#first(adapter.id, ev.eventId))) {
+      this.#o.onEvent(adapter.id, 'click', 'duplicate');
+      return { toast: { type: 'info', text: t(lang, 'dispatch.handled') }, delivered: none };
+    }
+    this.#o.onEvent(adapter.id, 'click', 'accepted');
     const work = this.#o.core.router.act({ platform: adapter.id, userId: ev.userId, chatId: ev.chatId, payload: ev.payload });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), adapter.caps.ackDeadlineMs)));

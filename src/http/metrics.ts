@@ -32,6 +32,45 @@ export class Metrics implements CommandMetrics {
   readonly #auditGaps = new Counter({ name: 'opsbot_audit_gaps_total', help: 'Audit lines that could not be written (the store refused them), by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly #storeWriteFailures = new Counter({ name: 'opsbot_store_write_failures_total', help: 'Writes the store refused (full disk, read-only, unreachable), by operation', labelNames: ['op'], registers: [this.registry] });
 
+  readonly #audited = new Counter({ name: 'opsbot_audit_events_total', help: 'Audited events by kind and outcome: approvals by transition (request, approve, reject, expire, cancel, execute), refusals, dead letters', labelNames: ['kind', 'outcome'], registers: [this.registry] });
+  readonly #events = new Counter({ name: 'opsbot_events_total', help: 'Inbound chat events by platform, kind and how they were taken (accepted, duplicate, busy)', labelNames: ['platform', 'kind', 'outcome'], registers: [this.registry] });
+  readonly #rejected = new Counter({ name: 'opsbot_webhook_rejected_total', help: 'Webhook requests refused before any work: failed signature or verification, or malformed', labelNames: ['platform', 'reason'], registers: [this.registry] });
+  readonly #kubeErrors = new Counter({ name: 'opsbot_kube_errors_total', help: 'Kubernetes API calls that failed (not counting "not found"), by error code', labelNames: ['code'], registers: [this.registry] });
+
+  audited(kind: string, outcome: string): void {
+    this.#audited.inc({ kind, outcome });
+  }
+
+  event(platform: string, kind: string, outcome: string): void {
+    this.#events.inc({ platform, kind, outcome });
+  }
+
+  webhookRejected(platform: string, reason: string): void {
+    this.#rejected.inc({ platform, reason });
+  }
+
+  kubeError(code: string): void {
+    this.#kubeErrors.inc({ code });
+  }
+
+  /** opsbot_approvals_open{state} and opsbot_outbound_queued / _running, read at each scrape. */
+  state(read: { openApprovals: () => Promise<{ state: string }[]>; outbound: () => { queued: number; running: number } }): void {
+    new Gauge({
+      name: 'opsbot_approvals_open',
+      help: 'Approvals waiting for a decision (pending) or running (executing)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const open = await read.openApprovals().catch(() => undefined);
+        if (!open) return;
+        this.set({ state: 'pending' }, open.filter((a) => a.state === 'pending').length);
+        this.set({ state: 'executing' }, open.filter((a) => a.state === 'executing').length);
+      },
+    });
+    new Gauge({ name: 'opsbot_outbound_queued', help: 'Cards waiting in the outbound queue (alerts, reports, notifications)', registers: [this.registry], collect() { this.set(read.outbound().queued); } });
+    new Gauge({ name: 'opsbot_outbound_running', help: 'Cards being sent now', registers: [this.registry], collect() { this.set(read.outbound().running); } });
+  }
+
   auditGap(kind: string): void {
     this.#auditGaps.inc({ kind });
   }

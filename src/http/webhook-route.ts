@@ -16,6 +16,8 @@ export interface WebhookOptions {
   /** Why a known platform's route is off (not configured, or running over its long connection). */
   disabled: Map<string, string>;
   bodyLimit?: number;
+  /** A request refused before any work: `signature` (failed verification) or `malformed` (/metrics). */
+  onRejected?: (platform: string, reason: 'signature' | 'malformed') => void;
 }
 
 /**
@@ -43,12 +45,14 @@ export function webhookRoutes(o: WebhookOptions): Router {
       // Never log the body: it may carry tokens. The reason is enough to fix a misconfiguration.
       if (err instanceof VerificationError) {
         o.log.warn({ platform, reason: err.userMessage, ip: ctx.ip }, 'webhook rejected');
+        o.onRejected?.(platform, 'signature');
         ctx.status = 401;
         ctx.body = { error: err.userMessage };
         return;
       }
       if (err instanceof BadRequestError) {
         o.log.warn({ platform, reason: err.message }, 'webhook malformed');
+        o.onRejected?.(platform, 'malformed');
         ctx.status = 400;
         ctx.body = { error: err.message };
         return;

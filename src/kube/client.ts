@@ -61,6 +61,9 @@ export class KubeClient {
   readonly #version: VersionApi;
   readonly #timeoutMs: number;
 
+  /** Each failed API call that is not "not found", by error code (/metrics: opsbot_kube_errors_total). */
+  onError?: (code: string) => void;
+
   constructor(kc: KubeConfig, timeoutMs: number) {
     this.kubeConfig = kc;
     this.core = kc.makeApiClient(CoreV1Api);
@@ -223,7 +226,10 @@ export class KubeClient {
     try {
       return await fn({ middleware: [mw], middlewareMergeStrategy: 'append' } as never);
     } catch (err) {
-      throw toKubeError(err, target, this.#timeoutMs);
+      const e = toKubeError(err, target, this.#timeoutMs);
+      // A missing object is an answer, not an API error.
+      if (e.code !== 'not_found') this.onError?.(e.code);
+      throw e;
     }
   }
 }
