@@ -9,7 +9,9 @@ import { FakeFeishuApi } from '../fakes/feishu-api.js';
 import { RedisServer } from '../helpers/redis.js';
 import { clickEnvelope, FEISHU, feishuEnv, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
 import { startTestApp, type TestApp } from '../helpers/start-app.js';
-import { untilAsync } from '../helpers/until.js';
+import { until, untilAsync } from '../helpers/until.js';
+import { FakeWecom } from '../fakes/wecom-api.js';
+import { wecomEnv } from '../helpers/sign-wecom.js';
 
 /** Two opsbot processes' worth of app on one real redis-server, one cluster, one Feishu. */
 const haveRedis = RedisServer.available();
@@ -95,6 +97,22 @@ describe.skipIf(!haveRedis)('two replicas on one Redis', () => {
     expect(closed?.lease).toBeUndefined();
     await idle();
     expect((await a.audit()).filter((e) => e.approvalId === 'LEA5' && e.kind === 'execute')).toHaveLength(1); // closed once, by one of them
+  });
+
+  it('a long connection that allows one per bot (WeCom) is held by one replica; the other stands by', async () => {
+    const wc = new FakeWecom();
+    await wc.start();
+    const env = { ...wecomEnv(wc.url, 'aibot-ws', { WECOM_WS_URL: wc.wsUrl }), OPSBOT_DEMO: '', KUBECONFIG: join(dir, 'kubeconfig'), HOST: '127.0.0.1', OPSBOT_STORE: redis.url, OPSBOT_SECRET: 'replicas-share-this-signing-key-0123456789abcdef' };
+    const [c, d] = await Promise.all([startTestApp(env, { platformBackoffMs: 50 }), startTestApp(env, { platformBackoffMs: 50 })]);
+    try {
+      await until(() => wc.live, 'a subscribed connection');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(wc.subscribes).toBe(1);
+      expect(`${c.logs.text}${d.logs.text}`).toMatch(/another replica holds the connection lease; standing by/);
+    } finally {
+      await Promise.all([c.stop(), d.stop()]);
+      await wc.stop();
+    }
   });
 
   it('with Redis gone: readiness fails with the reason and a webhook answers 503 (the platform retries); nothing runs', async () => {

@@ -98,6 +98,27 @@ describe.each(stores)('%s store contract', (_name, make) => {
     await s.close();
   });
 
+  it('a lease has one holder at a time; renewals keep its fencing token, a new holder gets a larger one', async () => {
+    const s = make();
+    const a = await s.acquireLease('wecom:bot1', 'replica-a', 1000, 0);
+    expect(a).toEqual({ token: 1 });
+    expect(await s.acquireLease('wecom:bot1', 'replica-b', 1000, 500)).toBeUndefined(); // held
+    expect(await s.acquireLease('wecom:bot1', 'replica-a', 1000, 900)).toEqual({ token: 1 }); // renewed
+    expect(await s.acquireLease('wecom:bot1', 'replica-b', 1000, 1500)).toBeUndefined(); // the renewal moved its end to 1900
+    const b = await s.acquireLease('wecom:bot1', 'replica-b', 1000, 1900); // lapsed: taken over
+    expect(b).toEqual({ token: 2 });
+    expect(await s.acquireLease('wecom:bot1', 'replica-a', 1000, 2000)).toBeUndefined();
+    await s.releaseLease('wecom:bot1', 'replica-a'); // not the holder: nothing happens
+    expect(await s.acquireLease('wecom:bot1', 'replica-a', 1000, 2000)).toBeUndefined();
+    await s.releaseLease('wecom:bot1', 'replica-b');
+    expect(await s.acquireLease('wecom:bot1', 'replica-a', 1000, 2000)).toEqual({ token: 3 });
+    expect(await s.acquireLease('other', 'replica-b', 1000, 2000)).toEqual({ token: 1 });
+    // Racing for a free lease: exactly one wins.
+    const race = await Promise.all(['x', 'y', 'z'].map((o) => s.acquireLease('race', o, 1000, 0)));
+    expect(race.filter(Boolean)).toHaveLength(1);
+    await s.close();
+  });
+
   it('stores cards and prunes old ones and expired claims', async () => {
     const s = make();
     await s.putCard('x', { a: 1 }, 10);
@@ -165,7 +186,7 @@ describe.each(stores)('%s store contract', (_name, make) => {
 });
 
 describe('sqlite specifics', () => {
-  it('a store written by the previous schema (2) is migrated to 3 with its audit lines and their protection', async () => {
+  it('a store written by schema 2 is migrated to the latest (4) with its audit lines and their protection', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
     const { default: Database } = await import('better-sqlite3');
     const old = new Database(file);
@@ -183,7 +204,7 @@ describe('sqlite specifics', () => {
       PRAGMA user_version = 2;`);
     old.close();
     const s = new SqliteStore(file);
-    expect(s.schemaVersion).toBe(3);
+    expect(s.schemaVersion).toBe(4);
     expect(await s.queryAudit({})).toHaveLength(1);
     expect(() => s.exec('DELETE FROM audit')).toThrow(/append-only/);
     await s.close();
@@ -228,7 +249,7 @@ describe('sqlite specifics', () => {
   it('the audit log is append-only, the file survives reopening, and migrations are recorded', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'opsbot-store-')), 'opsbot.db');
     const s = new SqliteStore(file);
-    expect(s.schemaVersion).toBe(3);
+    expect(s.schemaVersion).toBe(4);
     await s.appendAudit({ at: 1, kind: 'command', actor: 'a', platform: 'console', chatId: 'c', outcome: 'ok' });
     await s.insertApproval(approval('DDDD'));
     expect(() => s.exec("UPDATE audit SET data = '{}'")).toThrow(/append-only/);

@@ -148,6 +148,13 @@ export class GuardedStore implements Store {
     if (this.#inMemory) await this.#memory.releaseClaim(key);
     await this.#ephemeral('claim', (s) => s.releaseClaim(key));
   }
+  acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<{ token: number } | undefined> {
+    return this.#ephemeral('lease', (s) => s.acquireLease(name, owner, ttlMs, now));
+  }
+  async releaseLease(name: string, owner: string): Promise<void> {
+    if (this.#inMemory) await this.#memory.releaseLease(name, owner);
+    await this.#ephemeral('lease', (s) => s.releaseLease(name, owner));
+  }
   putCard(id: string, value: unknown, now: number): Promise<void> {
     return this.#ephemeral('card', (s) => s.putCard(id, value, now));
   }

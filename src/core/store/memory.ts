@@ -7,6 +7,7 @@ export class MemoryStore implements Store {
   readonly #claims = new Map<string, number>();
   readonly #cards = new Map<string, { at: number; json: string }>();
   #audit: string[] = [];
+  readonly #leases = new Map<string, { owner: string; until: number; token: number }>();
   readonly #kv = new Map<string, { until: number; json: string }>();
 
   async insertApproval(a: Approval): Promise<boolean> {
@@ -54,6 +55,17 @@ export class MemoryStore implements Store {
   /** Nothing kept (claims, cards, key-values) — the store guard stops reading it. */
   get empty(): boolean {
     return !this.#claims.size && !this.#cards.size && !this.#kv.size && !this.#approvals.size;
+  }
+  async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<{ token: number } | undefined> {
+    const cur = this.#leases.get(name);
+    if (cur && cur.owner !== owner && cur.until > now) return undefined;
+    const token = cur && cur.owner === owner && cur.until > now ? cur.token : (cur?.token ?? 0) + 1;
+    this.#leases.set(name, { owner, until: now + ttlMs, token });
+    return { token };
+  }
+  async releaseLease(name: string, owner: string): Promise<void> {
+    const cur = this.#leases.get(name);
+    if (cur?.owner === owner) this.#leases.set(name, { ...cur, until: 0 });
   }
   async putCard(id: string, value: unknown, now: number): Promise<void> {
     this.#cards.set(id, { at: this.#cards.get(id)?.at ?? now, json: JSON.stringify(value) });

@@ -42,6 +42,22 @@ const SCRIPTS = {
       redis.call('SET', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), 'PX', tonumber(ARGV[2]) + 60000)
       return 1`,
   },
+  // KEYS: lease hash · ARGV: owner, until, now — returns the token, or 0 when another owner holds it
+  acquireLease: {
+    keys: 1,
+    lua: `local owner = redis.call('HGET', KEYS[1], 'owner')
+      local u = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+      local token = tonumber(redis.call('HGET', KEYS[1], 'token') or '0')
+      if owner and owner ~= ARGV[1] and u > tonumber(ARGV[3]) then return 0 end
+      if not (owner == ARGV[1] and u > tonumber(ARGV[3])) then token = token + 1 end
+      redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', ARGV[2], 'token', token)
+      return token`,
+  },
+  releaseLease: {
+    keys: 1,
+    lua: `if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('HSET', KEYS[1], 'until', 0) end
+      return 1`,
+  },
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -134,6 +150,15 @@ export class RedisStore implements Store {
   async holdsClaim(key: string, now: number): Promise<boolean> {
     const until = await this.#r.get(this.#k('claim', key));
     return until !== null && Number(until) > now;
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<{ token: number } | undefined> {
+    const token = await this.#r.acquireLease(this.#k('lease', name), owner, now + ttlMs, now);
+    return token > 0 ? { token } : undefined;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.#r.releaseLease(this.#k('lease', name), owner);
   }
 
   async putCard(id: string, value: unknown, now: number): Promise<void> {

@@ -31,6 +31,8 @@ const MIGRATIONS: string[] = [
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
      WHEN OLD.at >= COALESCE((SELECT value FROM retention WHERE name = 'audit_before'), 0)
      BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
+  // Leases: one holder at a time, with a fencing token that grows with every new holder.
+  `CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL, token INTEGER NOT NULL);`,
 ];
 
 /**
@@ -89,6 +91,14 @@ export class SqliteStore implements Store {
       claimExtend: db.prepare('UPDATE claims SET expires_at = ? WHERE key = ?'),
       claimRelease: db.prepare('DELETE FROM claims WHERE key = ?'),
       claimHeld: db.prepare('SELECT 1 FROM claims WHERE key = ? AND expires_at > ?'),
+      // Free or lapsed → taken (token + 1); held by the same owner → renewed (same token); else untouched.
+      leaseAcquire: db.prepare(`INSERT INTO leases (name, owner, until, token) VALUES (@name, @owner, @until, 1)
+        ON CONFLICT(name) DO UPDATE SET
+          token = CASE WHEN leases.owner = excluded.owner AND leases.until > @now THEN leases.token ELSE leases.token + 1 END,
+          owner = excluded.owner, until = excluded.until
+        WHERE leases.owner = excluded.owner OR leases.until <= @now
+        RETURNING token`),
+      leaseRelease: db.prepare('UPDATE leases SET until = 0 WHERE name = ? AND owner = ?'),
       cardPut: db.prepare('INSERT INTO cards (id, created_at, data) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
       cardGet: db.prepare('SELECT data FROM cards WHERE id = ?'),
       kvPut: db.prepare('INSERT INTO kv (key, expires_at, data) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data'),
@@ -180,6 +190,17 @@ export class SqliteStore implements Store {
 
   async releaseClaim(key: string): Promise<void> {
     await this.#write(() => this.#s.claimRelease.run(key));
+  }
+
+  acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<{ token: number } | undefined> {
+    return this.#write(() => {
+      const row = this.#s.leaseAcquire.get({ name, owner, until: now + ttlMs, now }) as { token: number } | undefined;
+      return row ? { token: row.token } : undefined;
+    });
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.#write(() => this.#s.leaseRelease.run(name, owner));
   }
 
   async holdsClaim(key: string, now: number): Promise<boolean> {

@@ -48,6 +48,16 @@ export interface Store {
   /** Whether the key is claimed now — a read, for deduplicating while the store cannot write. */
   holdsClaim(key: string, now: number): Promise<boolean>;
 
+  /**
+   * Holds the named lease for `owner` until `now + ttlMs`: acquired when free or lapsed, renewed when
+   * `owner` holds it; undefined when another owner holds it. `token` (fencing) grows with every new
+   * holder and stays the same across renewals. For work only one process may do at a time (one
+   * long connection per bot; scheduled reports).
+   */
+  acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<{ token: number } | undefined>;
+  /** Gives the lease back if `owner` holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
+
   putCard(id: string, value: unknown, now: number): Promise<void>;
   getCard<T>(id: string): Promise<T | undefined>;
 

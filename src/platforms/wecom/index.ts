@@ -256,17 +256,11 @@ export class WecomAdapter implements PlatformAdapter {
    */
   startStream(sink: EventSink): void {
     const c = this.#o.config;
-    const key = `wecom:lease:${c.botId}`;
+    const name = `wecom:connection:${c.botId}`;
     const owner = randomUUID();
-    const tryAcquire = async (): Promise<boolean> => {
-      const now = this.#o.now();
-      const cur = await this.#o.store.getKv<{ owner: string }>(key, now);
-      if (cur && cur.owner !== owner) return false;
-      await this.#o.store.putKv(key, { owner }, LEASE_TTL_MS, now);
-      return true;
-    };
     const loop = async () => {
-      const held = await tryAcquire().catch(() => false);
+      // One atomic acquire-or-renew in the store (a Lua script on Redis): two replicas never both hold it.
+      const held = await this.#o.store.acquireLease(name, owner, LEASE_TTL_MS, this.#o.now()).catch(() => undefined);
       if (held && !this.#stream) {
         this.#stream = new BotStream({
           wsUrl: c.wsUrl,
@@ -277,6 +271,12 @@ export class WecomAdapter implements PlatformAdapter {
           onCallback: (cmd, body, reqId) => this.#onBotCallback(sink, body, reqId),
         });
         this.#stream.start();
+      } else if (!held && this.#stream) {
+        // Another replica took the lease (ours lapsed unrenewed): its connection replaces ours.
+        this.#o.log.warn('wecom bot: the connection lease moved to another replica; closing this connection');
+        const stream = this.#stream;
+        this.#stream = undefined;
+        await stream.stop();
       } else if (!held) this.#o.log.info('wecom bot: another replica holds the connection lease; standing by');
       if (this.#lease) this.#lease.timer = setTimeout(() => void loop(), LEASE_TTL_MS / 3);
       this.#lease?.timer.unref();
@@ -309,9 +309,7 @@ export class WecomAdapter implements PlatformAdapter {
   async close(): Promise<void> {
     if (this.#lease) {
       clearTimeout(this.#lease.timer);
-      const key = `wecom:lease:${this.#o.config.botId}`;
-      const cur = await this.#o.store.getKv<{ owner: string }>(key, this.#o.now()).catch(() => undefined);
-      if (cur?.owner === this.#lease.owner) await this.#o.store.deleteKv(key).catch(() => undefined);
+      await this.#o.store.releaseLease(`wecom:connection:${this.#o.config.botId}`, this.#lease.owner).catch(() => undefined);
       this.#lease = undefined;
     }
     await this.#stream?.stop();
