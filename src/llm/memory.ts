@@ -31,10 +31,18 @@ export class ConversationMemory {
 
   async append(key: string, turn: Turn): Promise<void> {
     if (!this.o.turns) return;
-    const turns = [...(await this.load(key)), turn].slice(-this.o.turns);
-    // Oldest turns go first when the token budget is exceeded.
-    while (turns.length > 1 && turns.reduce((n, t) => n + estimateTokens(t.user + t.assistant + t.tools.join(' ')), 0) > this.o.tokens) turns.shift();
-    await this.store.putKv(key, { turns }, this.o.ttlMs, this.now());
+    // Atomic against other replicas answering the same person at once: no turn is lost.
+    await this.store.updateKv<{ turns: Turn[] }>(
+      key,
+      (cur) => {
+        const turns = [...(cur?.turns ?? []), turn].slice(-this.o.turns);
+        // Oldest turns go first when the token budget is exceeded.
+        while (turns.length > 1 && turns.reduce((n, t) => n + estimateTokens(t.user + t.assistant + t.tools.join(' ')), 0) > this.o.tokens) turns.shift();
+        return { turns };
+      },
+      this.o.ttlMs,
+      this.now(),
+    );
   }
 
   forget(key: string): Promise<boolean> {

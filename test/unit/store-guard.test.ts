@@ -9,7 +9,7 @@ import { createHttpApp } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { LogCapture } from '../helpers/start-app.js';
 
-const WRITES = new Set(['insertApproval', 'updateApproval', 'claim', 'extendClaim', 'releaseClaim', 'putCard', 'putKv', 'deleteKv', 'appendAudit', 'prune']);
+const WRITES = new Set(['insertApproval', 'updateApproval', 'claim', 'extendClaim', 'releaseClaim', 'acquireLease', 'releaseLease', 'putCard', 'putKv', 'deleteKv', 'updateKv', 'appendAudit', 'prune']);
 
 /** A memory store whose writes fail the way SQLite's do on a full disk, while `full` is set. */
 function flaky(): { store: Store; fail: (on: boolean) => void } {
@@ -41,7 +41,11 @@ describe('the store guard', () => {
   it('keeps claims, key-values and cards in memory while the store cannot write, and says so once', async () => {
     const { g, fail, logs, failures, now } = guarded(true);
     expect(await g.claim('event:a', 60_000, now())).toBe(true);
+    await g.updateKv<number[]>('memory:turns', (cur) => [...(cur ?? []), 1], 60_000, now());
     fail(true);
+    // A read-modify-write carries on in memory from the store's copy, then from memory's.
+    expect(await g.updateKv<number[]>('memory:turns', (cur) => [...(cur ?? []), 2], 60_000, now())).toEqual([1, 2]);
+    expect(await g.updateKv<number[]>('memory:turns', (cur) => [...(cur ?? []), 3], 60_000, now())).toEqual([1, 2, 3]);
     expect(await g.claim('event:a', 60_000, now())).toBe(false); // still the store's answer: it can read
     expect(await g.claim('event:b', 60_000, now())).toBe(true);
     expect(await g.claim('event:b', 60_000, now())).toBe(false); // deduplicated in memory
@@ -50,7 +54,7 @@ describe('the store guard', () => {
     await g.putCard('card-1', { title: 'pods' }, now());
     expect(await g.getCard('card-1')).toEqual({ title: 'pods' });
     expect(g.health()).toMatchObject({ writable: false, full: true, reason: 'database or disk is full (SQLITE_FULL)' });
-    expect(failures).toEqual(['claim', 'claim', 'kv', 'card']);
+    expect(failures).toEqual(['kv', 'claim', 'claim', 'kv', 'card']);
     expect(logs.text.match(/the store cannot write/g)).toHaveLength(1);
 
     fail(false);
@@ -60,6 +64,8 @@ describe('the store guard', () => {
     expect(logs.text).toMatch(/the store writes again/);
     await g.putKv('memory:x', { turns: 3 }, 60_000, now());
     expect(await g.getKv('memory:x', now())).toEqual({ turns: 3 }); // the store's newer copy, not memory's
+    expect(await g.updateKv<number[]>('memory:turns', (cur) => [...(cur ?? []), 4], 60_000, now())).toEqual([1, 2, 3, 4]);
+    expect(await g.updateKv<number[]>('memory:turns', (cur) => [...(cur ?? []), 5], 60_000, now())).toEqual([1, 2, 3, 4, 5]); // from the store again
   });
 
   it('refuses approvals and audit lines while the store cannot write (never memory for those)', async () => {

@@ -119,6 +119,15 @@ describe.each(stores)('%s store contract', (_name, make) => {
     await s.close();
   });
 
+  it('updateKv is an atomic read-modify-write: concurrent appends lose nothing', async () => {
+    const s = make();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => s.updateKv<number[]>('memory:x', (cur) => [...(cur ?? []), i], 60_000, 0)));
+    expect(((await s.getKv<number[]>('memory:x', 0)) ?? []).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(await s.updateKv<number>('memory:y', (cur) => (cur ?? 0) + 1, 1000, 0)).toBe(1);
+    expect(await s.updateKv<number>('memory:y', (cur) => (cur ?? 0) + 1, 1000, 2000)).toBe(1); // expired: starts again
+    await s.close();
+  });
+
   it('stores cards and prunes old ones and expired claims', async () => {
     const s = make();
     await s.putCard('x', { a: 1 }, 10);

@@ -181,6 +181,30 @@ export class GuardedStore implements Store {
     }
   }
 
+  async updateKv<T>(key: string, f: (cur: T | undefined) => T, ttlMs: number, now: number): Promise<T> {
+    const inMemory = this.#inMemory ? await this.#memory.getKv<T>(key, now) : undefined;
+    if (inMemory === undefined) {
+      try {
+        return await this.#write('kv', () => this.#inner.updateKv(key, f, ttlMs, now));
+      } catch (err) {
+        if (!this.#o.fallback) throw err;
+      }
+    }
+    // The store refuses writes (or the newest copy was written to memory during an outage): carry on
+    // in memory, from the newest copy there or else the store's (which can still be read).
+    this.#inMemory = true;
+    const base = inMemory ?? (await this.#inner.getKv<T>(key, now).catch(() => undefined));
+    const next = await this.#memory.updateKv<T>(key, () => f(base), ttlMs, now);
+    if (inMemory !== undefined && this.#health.writable) {
+      // The store writes again: the copy goes back to it, and memory stops shadowing it.
+      await this.#write('kv', () => this.#inner.putKv(key, next, ttlMs, now)).then(
+        () => this.#memory.deleteKv(key),
+        () => undefined,
+      );
+    }
+    return next;
+  }
+
   // --- audit: durable or counted as a gap (by Audit) ----------------------------------------------
 
   appendAudit(e: AuditEntry): Promise<void> {

@@ -84,6 +84,12 @@ export class MemoryStore implements Store {
   async deleteKv(key: string): Promise<boolean> {
     return this.#kv.delete(key);
   }
+  async updateKv<T>(key: string, f: (cur: T | undefined) => T, ttlMs: number, now: number): Promise<T> {
+    const v = this.#kv.get(key);
+    const next = f(v && v.until > now ? (JSON.parse(v.json) as T) : undefined);
+    this.#kv.set(key, { until: now + ttlMs, json: JSON.stringify(next) });
+    return next;
+  }
   async appendAudit(e: AuditEntry): Promise<void> {
     this.#audit.push(JSON.stringify(e));
   }

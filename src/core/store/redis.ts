@@ -186,6 +186,27 @@ export class RedisStore implements Store {
     return (await this.#r.del(this.#k('kv', key))) > 0;
   }
 
+  async updateKv<T>(key: string, f: (cur: T | undefined) => T, ttlMs: number, now: number): Promise<T> {
+    const k = this.#k('kv', key);
+    // Optimistic: WATCH the key, write in MULTI only if nobody changed it meanwhile; else read again.
+    // A dedicated connection, since WATCH belongs to the connection.
+    const conn = this.#r.duplicate();
+    conn.on('error', () => undefined);
+    try {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        await conn.watch(k);
+        const raw = await conn.get(k);
+        const cur = raw ? (JSON.parse(raw) as { u: number; v: T }) : undefined;
+        const next = f(cur && cur.u > now ? cur.v : undefined);
+        const done = await conn.multi().set(k, JSON.stringify({ u: now + ttlMs, v: next }), 'PX', Math.max(1, ttlMs) + 60_000).exec();
+        if (done) return next;
+      }
+      throw new Error(`updateKv ${key}: too many concurrent writers`);
+    } finally {
+      conn.disconnect();
+    }
+  }
+
   async appendAudit(e: AuditEntry): Promise<void> {
     const key = this.#k('audit');
     try {

@@ -241,6 +241,18 @@ export class SqliteStore implements Store {
     return deleted || Boolean(had);
   }
 
+  updateKv<T>(key: string, f: (cur: T | undefined) => T, ttlMs: number, now: number): Promise<T> {
+    // Read and write inside the batch's transaction, with no await between: nothing else writes in between.
+    return this.#write(() => {
+      const row = this.#s.kvGet.get(key, now) as { data: string } | undefined;
+      const next = f(row ? (JSON.parse(row.data) as T) : undefined);
+      const data = JSON.stringify(next);
+      this.#s.kvPut.run(key, now + ttlMs, data);
+      this.#pendingKv.set(key, { data, until: now + ttlMs });
+      return next;
+    });
+  }
+
   async appendAudit(e: AuditEntry): Promise<void> {
     const data = JSON.stringify(e);
     await this.#write(() => this.#s.audit.run(e.at, data));

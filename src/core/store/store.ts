@@ -65,6 +65,12 @@ export interface Store {
   putKv(key: string, value: unknown, ttlMs: number, now: number): Promise<void>;
   getKv<T>(key: string, now: number): Promise<T | undefined>;
   deleteKv(key: string): Promise<boolean>;
+  /**
+   * Read-modify-write of one key-value, atomic against every other writer of the store (other replicas
+   * included): `f` gets the current value (undefined if none or expired) and returns the new one, which
+   * is written with `ttlMs` and returned. `f` may run more than once (Redis retries on a conflict): keep it pure.
+   */
+  updateKv<T>(key: string, f: (cur: T | undefined) => T, ttlMs: number, now: number): Promise<T>;
 
   appendAudit(e: AuditEntry): Promise<void>;
   /** Lines with `since` ≤ at < `before`, newest first (or oldest first: the export before pruning). */
