@@ -259,6 +259,9 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   const webhookToken = secret('ALERTMANAGER_WEBHOOK_TOKEN', 16);
   const consoleToken = secret('CONSOLE_TOKEN', 16);
   const signingKey = secret('OPSBOT_SECRET', 32);
+  // Replicas on one store must sign buttons with one key: a key generated per replica would make a card
+  // posted by one replica unclickable on another.
+  if (/^rediss?:\/\//.test(store) && !signingKey && !get('OPSBOT_SECRET')) problems.push('OPSBOT_SECRET: required with a Redis store — every replica must sign buttons with the same key (generate one: openssl rand -base64 48)');
   const host = get('HOST') ?? (demo ? '127.0.0.1' : '0.0.0.0');
   // What the console's config view shows: every known variable, where its value came from, secrets as
   // set / not set only, URLs without credentials or query.

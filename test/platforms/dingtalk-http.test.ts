@@ -103,7 +103,7 @@ describe('DingTalk HTTP mode with interactive cards', () => {
 });
 
 describe('the route with the vectors\' event subscription config (DingCallbackCrypto)', () => {
-  const file = JSON.parse(readFileSync(new URL('../../../shared/vectors/dingtalk-callback-crypto.json', import.meta.url), 'utf8')) as {
+  const file = JSON.parse(readFileSync(new URL('../fixtures/vectors/dingtalk-callback-crypto.json', import.meta.url), 'utf8')) as {
     config: { token: string; aes_key: string; owner_key: string };
     cases: { id: string; expect: string; inputs: { token: string; aes_key: string; owner_key: string; query?: Record<string, string>; raw_body?: string }; expected: { plaintext?: string } }[];
   };

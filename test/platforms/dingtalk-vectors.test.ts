@@ -8,7 +8,8 @@ import { dingtalkEnv } from '../helpers/sign-dingtalk.js';
 import { startTestApp, type TestApp } from '../helpers/start-app.js';
 
 /** Every case of shared/vectors/dingtalk-*.json, reproduced exactly. */
-const V = new URL('../../../shared/vectors/', import.meta.url);
+// The copies in test/fixtures/vectors (feishu-vectors.test.ts checks they still match ../shared/vectors).
+const V = new URL('../fixtures/vectors/', import.meta.url);
 const load = (f: string) => JSON.parse(readFileSync(new URL(f, V), 'utf8')) as { cases?: Case[]; frames?: Frame[]; config?: Record<string, string> };
 interface Case {
   id: string;

@@ -8,7 +8,7 @@ import { feishuBotSign } from '../../src/platforms/feishu/bot.js';
 import { FakeFeishuBot } from '../fakes/feishu-bot.js';
 import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
 
-const vectors = JSON.parse(readFileSync(join(ROOT, '../shared/vectors/feishu-webhook-sign.json'), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/vectors/feishu-webhook-sign.json'), 'utf8')) as {
   cases: { id: string; expect: 'accept' | 'reject'; inputs: { secret: string; timestamp: string; sign?: string }; expected: { string_to_sign?: string; sign?: string } }[];
 };
 

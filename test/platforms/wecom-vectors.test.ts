@@ -8,7 +8,8 @@ import { startTestApp, type TestApp } from '../helpers/start-app.js';
 import { until } from '../helpers/until.js';
 
 /** Every case of shared/vectors/wecom-*.json, reproduced exactly. */
-const V = new URL('../../../shared/vectors/', import.meta.url);
+// The copies in test/fixtures/vectors (feishu-vectors.test.ts checks they still match ../shared/vectors).
+const V = new URL('../fixtures/vectors/', import.meta.url);
 interface Case {
   id: string;
   expect: 'accept' | 'reject';

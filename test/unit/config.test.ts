@@ -31,6 +31,13 @@ describe('environment config', () => {
     expect(r.ok && r.config).toMatchObject({ demo: false, host: '0.0.0.0', logFormat: 'json', kubeTimeoutMs: 3000, kube: { kind: 'kubeconfig', context: 'prod' } });
   });
 
+  it('a Redis store (several replicas) needs one OPSBOT_SECRET for all of them', () => {
+    const r = loadConfig({ OPSBOT_STORE: 'redis://127.0.0.1:6379/0' }, { cwd: ROOT, inClusterTokenPath: '/nonexistent' });
+    expect(!r.ok && r.problems).toEqual([expect.stringMatching(/^OPSBOT_SECRET: required with a Redis store/)]);
+    const ok = loadConfig({ OPSBOT_STORE: 'redis://:pw@127.0.0.1:6379/0', OPSBOT_SECRET: 'x'.repeat(40) }, { cwd: ROOT, inClusterTokenPath: '/nonexistent' });
+    expect(ok.ok && ok.config.store).toBe('redis://:pw@127.0.0.1:6379/0');
+  });
+
   it('reports one clear line per problem, naming the variable', () => {
     const r = loadConfig(
       { PORT: 'eighty', LOG_LEVEL: 'loud', KUBECONFIG: '/no/such/file', OPSBOT_SECRET: 'short', LLM_BASE_URL: 'ftp://x', KUBE_TIMEOUT: 'forever', OPSBOT_STORE: 'mysql://x', CONSOLE_TOKEN: 'abc', OPSBOT_WORK_CONCURRENCY: 'lots', OPSBOT_WORK_QUEUE: '0' },
