@@ -63,10 +63,19 @@ export class LiveCards {
    */
   attach(binding: Binding, copy: CardCopy): Promise<void> {
     return this.#serial(binding, async () => {
-      const copies = await this.copies(binding.subject, binding.id);
-      if (copies.some((c) => c.platform === copy.platform && c.ref === copy.ref)) return;
-      copies.push(copy);
-      await this.#save(binding, copies.slice(-MAX_COPIES));
+      // Atomic in the store: two replicas attaching copies of one card at once keep both.
+      let known = false;
+      await this.d.store.updateKv<CardCopy[]>(
+        key(binding.subject, binding.id),
+        (cur) => {
+          const copies = cur ?? [];
+          known = copies.some((c) => c.platform === copy.platform && c.ref === copy.ref);
+          return known ? copies : [...copies, copy].slice(-MAX_COPIES);
+        },
+        COPIES_TTL_MS,
+        this.d.now(),
+      );
+      if (known) return;
       const now = await this.#render(binding, copy);
       if (now && now.binding?.rev !== binding.rev) await this.#updateAll(binding, now, [copy]);
     });
@@ -117,12 +126,7 @@ export class LiveCards {
       }),
     );
     if (!moved.size) return;
-    const all = await this.copies(b.subject, b.id);
-    await this.#save(b, all.map((c) => ({ ...c, ref: moved.get(`${c.platform}\u0000${c.ref}`) ?? c.ref })));
-  }
-
-  #save(b: Binding, copies: CardCopy[]): Promise<void> {
-    return this.d.store.putKv(key(b.subject, b.id), copies, COPIES_TTL_MS, this.d.now());
+    await this.d.store.updateKv<CardCopy[]>(key(b.subject, b.id), (all) => (all ?? []).map((c) => ({ ...c, ref: moved.get(`${c.platform}\u0000${c.ref}`) ?? c.ref })), COPIES_TTL_MS, this.d.now());
   }
 
   #serial<T>(b: Binding, fn: () => Promise<T>): Promise<T> {

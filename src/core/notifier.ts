@@ -147,8 +147,8 @@ export class Notifier {
   #index(f: (list: DeadLetter[]) => DeadLetter[]): Promise<void> {
     return this.#deadSerial.run('dead-letters', async () => {
       const now = this.d.now();
-      const list = ((await this.d.store.getKv<DeadLetter[]>('dead-letters', now)) ?? []).filter((d) => d.at > now - DEAD_LETTER_TTL_MS);
-      await this.d.store.putKv('dead-letters', f(list), DEAD_LETTER_TTL_MS, now);
+      // Atomic in the store (replicas share the index).
+      await this.d.store.updateKv<DeadLetter[]>('dead-letters', (cur) => f((cur ?? []).filter((d) => d.at > now - DEAD_LETTER_TTL_MS)), DEAD_LETTER_TTL_MS, now);
     });
   }
 

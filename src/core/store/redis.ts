@@ -189,22 +189,39 @@ export class RedisStore implements Store {
   async updateKv<T>(key: string, f: (cur: T | undefined) => T, ttlMs: number, now: number): Promise<T> {
     const k = this.#k('kv', key);
     // Optimistic: WATCH the key, write in MULTI only if nobody changed it meanwhile; else read again.
-    // A dedicated connection, since WATCH belongs to the connection.
-    const conn = this.#r.duplicate();
-    conn.on('error', () => undefined);
-    try {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        await conn.watch(k);
+    // WATCH belongs to a connection: one dedicated connection, its updates one at a time.
+    const run = this.#watchChain.then(() => this.#watched(k, key, f, ttlMs, now));
+    this.#watchChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  #watchConn?: Redis;
+  #watchChain: Promise<void> = Promise.resolve();
+
+  async #watched<T>(k: string, key: string, f: (cur: T | undefined) => T, ttlMs: number, now: number): Promise<T> {
+    if (!this.#watchConn) {
+      this.#watchConn = this.#r.duplicate();
+      this.#watchConn.on('error', () => undefined);
+    }
+    const conn = this.#watchConn;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await conn.watch(k);
+      let next: T;
+      try {
         const raw = await conn.get(k);
         const cur = raw ? (JSON.parse(raw) as { u: number; v: T }) : undefined;
-        const next = f(cur && cur.u > now ? cur.v : undefined);
-        const done = await conn.multi().set(k, JSON.stringify({ u: now + ttlMs, v: next }), 'PX', Math.max(1, ttlMs) + 60_000).exec();
-        if (done) return next;
+        next = f(cur && cur.u > now ? cur.v : undefined);
+      } catch (err) {
+        await conn.unwatch().catch(() => undefined);
+        throw err;
       }
-      throw new Error(`updateKv ${key}: too many concurrent writers`);
-    } finally {
-      conn.disconnect();
+      const done = await conn.multi().set(k, JSON.stringify({ u: now + ttlMs, v: next }), 'PX', Math.max(1, ttlMs) + 60_000).exec();
+      if (done) return next;
     }
+    throw new Error(`updateKv ${key}: too many concurrent writers`);
   }
 
   async appendAudit(e: AuditEntry): Promise<void> {
@@ -236,6 +253,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#watchConn?.disconnect();
     await this.#r.quit().catch(() => this.#r.disconnect());
   }
 
