@@ -297,7 +297,11 @@ async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatche
         continue;
       }
       const log = o.log.child({ platform: def.id });
-      const p = await def.start(config, { log, now: o.now ?? Date.now, store, ...(o.platformBackoffMs ? { backoffMs: o.platformBackoffMs } : {}) });
+      // A shared store (Redis) holds the platforms' send limits for every replica together.
+      const take = store.rateTake?.bind(store);
+      const now = o.now ?? Date.now;
+      const rate = take ? (key: string, cap: number, windowMs: number) => take(key, cap, windowMs, now()) : undefined;
+      const p = await def.start(config, { log, now, store, ...(o.platformBackoffMs ? { backoffMs: o.platformBackoffMs } : {}), ...(rate ? { rate } : {}) });
       started.push(p);
       adapters.set(def.id, p.adapter);
       dispatcher.register(p.adapter);

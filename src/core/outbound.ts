@@ -24,7 +24,12 @@ export interface OutboundOptions {
   timeoutMs?: number;
   /** First backoff; doubles per retry (with jitter). Tests shorten it. */
   minBackoffMs?: number;
+  /** The same per-key limit shared with other replicas (PlatformDeps.rate): ms to wait, 0 to go. */
+  shared?: SharedRate;
 }
+
+/** A per-key limit shared by every replica (the Redis store's sliding window): ms to wait, 0 to go. */
+export type SharedRate = (key: string, cap: number, windowMs: number) => Promise<number>;
 
 const MAX_KEYS = 5000;
 const MAX_WAIT_MS = 60_000;
@@ -40,14 +45,15 @@ export class Outbound {
   readonly #queues = new Map<string, PQueue>();
 
   constructor(o: OutboundOptions) {
-    this.#o = { concurrency: 16, attempts: 4, timeoutMs: 10_000, minBackoffMs: 500, ...o };
+    this.#o = { concurrency: 16, attempts: 4, timeoutMs: 10_000, minBackoffMs: 500, shared: async () => 0, ...o };
     this.#global = new PQueue({ concurrency: this.#o.concurrency });
   }
 
   run<T>(key: string, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return this.#queue(key).add(
-      () =>
-        this.#global.add(() =>
+      async () => {
+        await this.#sharedSlot(key);
+        return this.#global.add(() =>
           pRetry(
             async () => {
               try {
@@ -76,8 +82,20 @@ export class Outbound {
               },
             },
           ),
-        ),
+        );
+      },
     ) as Promise<T>;
+  }
+
+  /** Waits for a slot under the limit shared with other replicas (bounded: then it goes anyway). */
+  async #sharedSlot(key: string): Promise<void> {
+    let waited = 0;
+    while (waited < MAX_WAIT_MS) {
+      const wait = await this.#o.shared(key, this.#o.perKey.cap, this.#o.perKey.intervalMs);
+      if (wait <= 0) return;
+      await new Promise((r) => setTimeout(r, wait));
+      waited += wait;
+    }
   }
 
   #queue(key: string): PQueue {

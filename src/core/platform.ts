@@ -2,6 +2,7 @@ import type { EnvVars, VarDoc } from '../config/vars.js';
 import type { Logger } from '../log.js';
 import type { EventSink, PlatformAdapter } from './adapter.js';
 import type { ConnectionStatus } from './long-connection.js';
+import type { SharedRate } from './outbound.js';
 import type { Store } from './store/store.js';
 
 /** What the composition root gives a platform when it starts it. */
@@ -11,6 +12,8 @@ export interface PlatformDeps {
   store: Store;
   /** First retry / reconnect delay of the platform's clients (tests shorten it). */
   backoffMs?: number;
+  /** With a shared store (Redis): the platform's send limits hold across replicas. Pass it to Outbound as `shared`. */
+  rate?: SharedRate;
 }
 
 /** A started platform: its adapter, and how events reach it. */

@@ -58,6 +58,8 @@ export class FakeFeishuApi {
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** A slow send API: each message send (create or reply) is answered after this long. */
   sendDelayMs = 0;
+  /** When each message send arrived (create or reply). */
+  readonly sendTimes: { at: number; path: string }[] = [];
   /** Most message sends the fake was answering at once. */
   maxConcurrentSends = 0;
   #sends = 0;
@@ -125,6 +127,7 @@ export class FakeFeishuApi {
     const sending = req.method === 'POST' && /^\/open-apis\/im\/v1\/messages(\/[^/]+\/reply)?$/.test(url.pathname);
     if (sending) {
       this.maxConcurrentSends = Math.max(this.maxConcurrentSends, ++this.#sends);
+      this.sendTimes.push({ at: Date.now(), path: url.pathname });
       res.once('finish', () => this.#sends--);
       if (this.sendDelayMs) await new Promise((r) => setTimeout(r, this.sendDelayMs));
     }

@@ -99,6 +99,22 @@ describe.skipIf(!haveRedis)('two replicas on one Redis', () => {
     expect((await a.audit()).filter((e) => e.approvalId === 'LEA5' && e.kind === 'execute')).toHaveLength(1); // closed once, by one of them
   });
 
+  it("one chat's send limit (Feishu: 5 per second) holds across both replicas", async () => {
+    const from = api.sendTimes.length;
+    const chat = 'oc_rate_shared';
+    // Five events for one chat on each replica at once: each alone would send all five at once.
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => post(i % 2 ? b : a, messageEnvelope(FEISHU.carol, '/pods production', { chatType: 'p2p', chatId: chat, eventId: `ev-rate-${i}` }))),
+    );
+    await idle();
+    const times = api.sendTimes.slice(from).map((s) => s.at).sort((x, y) => x - y);
+    expect(times).toHaveLength(10);
+    // A sliding window of 900 ms (under Feishu's second, for delivery jitter) never holds more than 5.
+    const most = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 900).length));
+    expect(most).toBeLessThanOrEqual(5);
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(900);
+  });
+
   it('a long connection that allows one per bot (WeCom) is held by one replica; the other stands by', async () => {
     const wc = new FakeWecom();
     await wc.start();

@@ -273,3 +273,15 @@ describe('sqlite specifics', () => {
     await ro.close();
   });
 });
+
+describe.skipIf(!RedisServer.available())('redis store: the shared send limit', () => {
+  it('a sliding window: cap slots, then the wait until the oldest leaves the window', async () => {
+    const s = new RedisStore(redis.url, { prefix: `rate${++redisPrefix}:` });
+    const got = [];
+    for (let i = 0; i < 6; i++) got.push(await s.rateTake('feishu:chat:x', 5, 1000, 10_000 + i * 10));
+    expect(got).toEqual([0, 0, 0, 0, 0, 950]);
+    expect(await s.rateTake('feishu:chat:x', 5, 1000, 11_001)).toBe(0); // the first left the window
+    expect(await s.rateTake('feishu:chat:other', 5, 1000, 10_050)).toBe(0);
+    await s.close();
+  });
+});

@@ -148,6 +148,12 @@ export class GuardedStore implements Store {
     if (this.#inMemory) await this.#memory.releaseClaim(key);
     await this.#ephemeral('claim', (s) => s.releaseClaim(key));
   }
+  /** The shared send limit, where the store has one (Redis); a failure lets the send go (the local limit still holds). */
+  get rateTake(): Store['rateTake'] {
+    const inner = this.#inner;
+    return inner.rateTake ? (key, cap, windowMs, now) => (inner.rateTake as NonNullable<Store['rateTake']>).call(inner, key, cap, windowMs, now).catch(() => 0) : undefined;
+  }
+
   acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<{ token: number } | undefined> {
     return this.#ephemeral('lease', (s) => s.acquireLease(name, owner, ttlMs, now));
   }

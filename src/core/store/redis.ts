@@ -53,6 +53,20 @@ const SCRIPTS = {
       redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', ARGV[2], 'token', token)
       return token`,
   },
+  // KEYS: window zset · ARGV: now, windowMs, cap, member — 0 when a slot is taken, else ms to wait
+  rateTake: {
+    keys: 1,
+    lua: `local now = tonumber(ARGV[1])
+      local window = tonumber(ARGV[2])
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+      if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+        redis.call('ZADD', KEYS[1], now, ARGV[4])
+        redis.call('PEXPIRE', KEYS[1], window * 2)
+        return 0
+      end
+      local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+      return math.max(1, tonumber(oldest[2]) + window - now)`,
+  },
   releaseLease: {
     keys: 1,
     lua: `if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('HSET', KEYS[1], 'until', 0) end
@@ -159,6 +173,12 @@ export class RedisStore implements Store {
 
   async releaseLease(name: string, owner: string): Promise<void> {
     await this.#r.releaseLease(this.#k('lease', name), owner);
+  }
+
+  #rateSeq = 0;
+
+  async rateTake(key: string, cap: number, windowMs: number, now: number): Promise<number> {
+    return this.#r.rateTake(this.#k('rate', key), now, windowMs, cap, `${now}:${process.pid}:${++this.#rateSeq}:${Math.random()}`);
   }
 
   async putCard(id: string, value: unknown, now: number): Promise<void> {

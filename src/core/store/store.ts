@@ -58,6 +58,13 @@ export interface Store {
   /** Gives the lease back if `owner` holds it. */
   releaseLease(name: string, owner: string): Promise<void>;
 
+  /**
+   * A send slot under a limit shared by every process of the store (a sliding window of `windowMs`
+   * holding at most `cap`): 0 when taken, else how many ms until one frees up. Only shared stores (Redis)
+   * have it; a single process's own queue limit is enough otherwise.
+   */
+  rateTake?(key: string, cap: number, windowMs: number, now: number): Promise<number>;
+
   putCard(id: string, value: unknown, now: number): Promise<void>;
   getCard<T>(id: string): Promise<T | undefined>;
 

@@ -6,7 +6,7 @@ import type { ActionAnswer, CardActionEvent, EventSink, HttpReply, InboundEvent,
 import { OpsError, VerificationError } from '../../core/errors.js';
 import { t } from '../../core/i18n.js';
 import { settle } from '../../core/ingress.js';
-import { Outbound } from '../../core/outbound.js';
+import { Outbound, type SharedRate } from '../../core/outbound.js';
 import { definePlatform } from '../../core/platform.js';
 import { secretsEqual } from '../../core/secure-compare.js';
 import type { Store } from '../../core/store/store.js';
@@ -38,6 +38,8 @@ export interface DingtalkAdapterOptions {
   store: Store;
   now?: () => number;
   minBackoffMs?: number;
+  /** The send limits shared with other replicas (PlatformDeps.rate). */
+  rate?: SharedRate;
 }
 
 /**
@@ -75,7 +77,7 @@ export class DingtalkAdapter implements PlatformAdapter {
     };
     // 20 messages a minute per robot is the custom-robot limit; the app robot's is not published: one
     // per second per chat with bounded retries on throttling keeps well inside what teams report.
-    this.#outbound = new Outbound({ log: o.log, perKey: { cap: 1, intervalMs: 1000 }, ...(o.minBackoffMs ? { minBackoffMs: o.minBackoffMs } : {}) });
+    this.#outbound = new Outbound({ log: o.log, perKey: { cap: 1, intervalMs: 1000 }, ...(o.minBackoffMs ? { minBackoffMs: o.minBackoffMs } : {}), ...(o.rate ? { shared: o.rate } : {}) });
     this.client = new DingtalkClient({ apiBase: o.config.apiBase, clientId: o.config.clientId, clientSecret: o.config.clientSecret, robotCode: o.config.robotCode, log: o.log, outbound: this.#outbound, now: this.#o.now });
     // The HTTP card callback URL carries this token (DingTalk documents no signature for it): derived
     // from the app secret, so every replica agrees and nobody else can post clicks.
@@ -278,7 +280,7 @@ export const dingtalk = definePlatform<DingtalkConfig>({
   howToEnable: 'dingtalk is not configured (set DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET)',
   readConfig: readDingtalkConfig,
   async start(config, deps) {
-    const adapter = new DingtalkAdapter({ config, log: deps.log, store: deps.store, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}) });
+    const adapter = new DingtalkAdapter({ config, log: deps.log, store: deps.store, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}) });
     await adapter.init();
     const http = config.mode === 'http';
     return {

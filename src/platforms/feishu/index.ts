@@ -6,7 +6,7 @@ import type { ActionAnswer, CardActionEvent, EventSink, HttpReply, PlatformAdapt
 import { OpsError } from '../../core/errors.js';
 import { definePlatform } from '../../core/platform.js';
 import { FEISHU_VARS, type FeishuConfig, readFeishuConfig } from './config.js';
-import { Outbound } from '../../core/outbound.js';
+import { Outbound, type SharedRate } from '../../core/outbound.js';
 import { FeishuClient } from './client.js';
 import { secretsEqual } from '../../core/secure-compare.js';
 import { parseFeishuEnvelope } from './parse.js';
@@ -21,6 +21,8 @@ export interface FeishuAdapterOptions {
   now?: () => number;
   /** Backoff of the outbound path and the long connection (tests shorten it). */
   minBackoffMs?: number;
+  /** The send limits shared with other replicas (PlatformDeps.rate). */
+  rate?: SharedRate;
 }
 
 /**
@@ -51,7 +53,7 @@ export class FeishuAdapter implements PlatformAdapter {
   constructor(o: FeishuAdapterOptions) {
     this.#o = { now: Date.now, ...o };
     this.caps = { ...FeishuAdapter.BASE_CAPS, urgent: o.config.urgent ?? [] };
-    this.#outbound = new Outbound({ log: o.log, perKey: { cap: 5, intervalMs: 1000 }, ...(o.minBackoffMs ? { minBackoffMs: o.minBackoffMs } : {}) });
+    this.#outbound = new Outbound({ log: o.log, perKey: { cap: 5, intervalMs: 1000 }, ...(o.minBackoffMs ? { minBackoffMs: o.minBackoffMs } : {}), ...(o.rate ? { shared: o.rate } : {}) });
     this.client = new FeishuClient({ apiBase: o.config.apiBase, appId: o.config.appId, appSecret: o.config.appSecret, log: o.log, outbound: this.#outbound, now: this.#o.now });
   }
 
@@ -169,7 +171,7 @@ export const feishu = definePlatform<FeishuConfig>({
   howToEnable: 'feishu is not configured (set FEISHU_APP_ID and FEISHU_APP_SECRET)',
   readConfig: readFeishuConfig,
   async start(config, deps) {
-    const adapter = new FeishuAdapter({ config, log: deps.log, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}) });
+    const adapter = new FeishuAdapter({ config, log: deps.log, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}) });
     await adapter.init();
     const http = config.mode === 'http';
     return {

@@ -5,7 +5,7 @@ import type { Card } from '../../../cards/model.js';
 import type { ActionAnswer, CardActionEvent, EventSink, HttpReply, IncomingMessage, InboundEvent, PlatformAdapter, PlatformCaps, RawRequest, Receipt, SendTarget, UrgentRequest } from '../../core/adapter.js';
 import { OpsError } from '../../core/errors.js';
 import { settle } from '../../core/ingress.js';
-import { Outbound, RetryableError } from '../../core/outbound.js';
+import { Outbound, type SharedRate, RetryableError } from '../../core/outbound.js';
 import { definePlatform } from '../../core/platform.js';
 import type { Store } from '../../core/store/store.js';
 import type { Logger } from '../../log.js';
@@ -30,6 +30,8 @@ export interface WecomAdapterOptions {
   store: Store;
   now?: () => number;
   minBackoffMs?: number;
+  /** The send limits shared with other replicas (PlatformDeps.rate). */
+  rate?: SharedRate;
 }
 
 function taskId(): string {
@@ -75,7 +77,7 @@ export class WecomAdapter implements PlatformAdapter {
       replyOnce: false,
       urgent: o.config.call ? ['phone'] : [],
     };
-    this.#outbound = new Outbound({ log: o.log, perKey: { cap: 5, intervalMs: 1000 }, ...(o.minBackoffMs ? { minBackoffMs: o.minBackoffMs } : {}) });
+    this.#outbound = new Outbound({ log: o.log, perKey: { cap: 5, intervalMs: 1000 }, ...(o.minBackoffMs ? { minBackoffMs: o.minBackoffMs } : {}), ...(o.rate ? { shared: o.rate } : {}) });
     const c = o.config;
     if (c.corpId && c.appSecret) this.client = new WecomClient({ apiBase: c.apiBase, corpId: c.corpId, secret: c.appSecret, ...(c.agentId ? { agentId: c.agentId } : {}), log: o.log, outbound: this.#outbound, now: this.#o.now });
   }
@@ -325,7 +327,7 @@ export const wecom = definePlatform<WecomConfig>({
   howToEnable: 'wecom is not configured (set WECOM_BOT_ID and WECOM_BOT_SECRET, or WECOM_MODE with its variables)',
   readConfig: readWecomConfig,
   async start(config, deps) {
-    const adapter = new WecomAdapter({ config, log: deps.log, store: deps.store, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}) });
+    const adapter = new WecomAdapter({ config, log: deps.log, store: deps.store, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}) });
     const ws = config.mode === 'aibot-ws';
     return {
       adapter,
