@@ -288,6 +288,10 @@ async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatche
   const close = async () => {
     for (const p of started.splice(0)) await p.close().catch((err: unknown) => o.log.warn({ err, platform: p.adapter.id }, 'platform did not close cleanly'));
   };
+  // A shared store (Redis) holds the platforms' send limits for every replica together.
+  const now = o.now ?? Date.now;
+  const take = store.rateTake?.bind(store);
+  const rate = take ? (key: string, cap: number, windowMs: number) => take(key, cap, windowMs, now()) : undefined;
   try {
     for (const def of o.platforms ?? PLATFORMS) {
       const config = o.config.platforms[def.id];
@@ -297,10 +301,6 @@ async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatche
         continue;
       }
       const log = o.log.child({ platform: def.id });
-      // A shared store (Redis) holds the platforms' send limits for every replica together.
-      const take = store.rateTake?.bind(store);
-      const now = o.now ?? Date.now;
-      const rate = take ? (key: string, cap: number, windowMs: number) => take(key, cap, windowMs, now()) : undefined;
       const p = await def.start(config, { log, now, store, ...(o.platformBackoffMs ? { backoffMs: o.platformBackoffMs } : {}), ...(rate ? { rate } : {}) });
       started.push(p);
       adapters.set(def.id, p.adapter);

@@ -40,19 +40,23 @@ const MAX_WAIT_MS = 60_000;
  * honour the platform's reset hints. Only RetryableError is retried; anything else fails at once.
  */
 export class Outbound {
-  readonly #o: Required<OutboundOptions>;
+  readonly #o: Required<Omit<OutboundOptions, 'shared'>>;
+  /** Only with a shared store: without one, a send does not wait on it at all. */
+  readonly #shared: SharedRate | undefined;
   readonly #global: PQueue;
   readonly #queues = new Map<string, PQueue>();
 
   constructor(o: OutboundOptions) {
-    this.#o = { concurrency: 16, attempts: 4, timeoutMs: 10_000, minBackoffMs: 500, shared: async () => 0, ...o };
+    const { shared, ...rest } = o;
+    this.#o = { concurrency: 16, attempts: 4, timeoutMs: 10_000, minBackoffMs: 500, ...rest };
+    this.#shared = shared;
     this.#global = new PQueue({ concurrency: this.#o.concurrency });
   }
 
   run<T>(key: string, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return this.#queue(key).add(
       async () => {
-        await this.#sharedSlot(key);
+        if (this.#shared) await this.#sharedSlot(this.#shared, key);
         return this.#global.add(() =>
           pRetry(
             async () => {
@@ -88,10 +92,10 @@ export class Outbound {
   }
 
   /** Waits for a slot under the limit shared with other replicas (bounded: then it goes anyway). */
-  async #sharedSlot(key: string): Promise<void> {
+  async #sharedSlot(shared: SharedRate, key: string): Promise<void> {
     let waited = 0;
     while (waited < MAX_WAIT_MS) {
-      const wait = await this.#o.shared(key, this.#o.perKey.cap, this.#o.perKey.intervalMs);
+      const wait = await shared(key, this.#o.perKey.cap, this.#o.perKey.intervalMs);
       if (wait <= 0) return;
       await new Promise((r) => setTimeout(r, wait));
       waited += wait;

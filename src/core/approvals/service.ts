@@ -223,8 +223,7 @@ export class ApprovalService {
     for (const a of stuck) {
       const seen = await this.#observe(a);
       const at = this.#d.now();
-      const { lease: _lease, ...rest } = a;
-      const next: Approval = { ...rest, state: seen.ok ? 'succeeded' : 'failed', version: a.version + 1, updatedAt: at, executedAt: a.executedAt ?? at, result: { ok: seen.ok, summary: seen.summary } };
+      const next: Approval = { ...withoutLease(a), state: seen.ok ? 'succeeded' : 'failed', version: a.version + 1, updatedAt: at, executedAt: a.executedAt ?? at, result: { ok: seen.ok, summary: seen.summary } };
       if (await this.#d.store.updateApproval(next, a.version)) {
         n++;
         await this.#d.audit.record({ kind: 'execute', actor: 'opsbot', platform: a.requester.platform, chatId: a.chatId, command: a.command, args: a.args, approvalId: a.id, outcome: seen.ok ? 'ok' : 'failed', reason: `interrupted by a restart; ${pick(seen.en, 'en')}` });
@@ -244,7 +243,6 @@ export class ApprovalService {
     const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(10_000), lang);
     try {
       const now = await spec.preview(ctx, a.args);
-      const show = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
       if (isDeepStrictEqual(now.before, a.preview.before)) return say(msg('approval.recovered.notApplied', { target: a.preview.target, before: show(a.preview.before) }));
       return say(msg('approval.recovered.changed', { target: a.preview.target, now: show(now.before), before: show(a.preview.before) }));
     } catch (err) {
@@ -344,10 +342,7 @@ export class ApprovalService {
     }
     const executedAt = this.#d.now();
     const final: ApprovalState = result.ok ? 'succeeded' : 'failed';
-    const outcome = (cur: Approval): Approval => {
-      const { lease: _lease, ...rest } = cur;
-      return { ...rest, state: final, result: { ok: result.ok, summary: result.summary }, executedAt, version: cur.version + 1, updatedAt: this.#d.now() };
-    };
+    const outcome = (cur: Approval): Approval => ({ ...withoutLease(cur), state: final, result: { ok: result.ok, summary: result.summary }, executedAt, version: cur.version + 1, updatedAt: this.#d.now() });
     // The change ran: its outcome must reach the store, however long the store refuses writes.
     let recorded: Approval | undefined;
     const landed = await this.#untilWritten(a, outcome(a), log, async () => {
@@ -489,7 +484,17 @@ function personById(policy: Policy, id: string): Person | undefined {
   return p ? { id, name: p.name ?? id, roles: p.roles, ids: p.ids } : undefined;
 }
 
+/** A drift fingerprint (replicas, a uid, a generation, a template) as a person reads it. */
+function show(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v);
+}
+
+/** The approval once its execution is over: no lease to renew or to wait for. */
+function withoutLease(a: Approval): Approval {
+  const { lease: _lease, ...rest } = a;
+  return rest;
+}
+
 function drift(before: unknown, now: unknown): Text {
-  const show = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
   return msg('approval.err.driftWas', { before: show(before), now: show(now) });
 }
