@@ -13,6 +13,7 @@ import { MemoryStore } from '../src/core/store/memory.js';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
 import { DemoKubeServer } from '../src/kube/demo/server.js';
 import { createLogger } from '../src/log.js';
+import { Clusters } from '../src/kube/clusters.js';
 import { interleave, median, type Row } from './util.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -24,7 +25,7 @@ export async function benchPods(): Promise<Row[]> {
   const registry = new Registry(COMMANDS);
   const policy = parsePolicy(readFileSync(join(ROOT, 'opsbot.example.yaml'), 'utf8'), 'opsbot.example.yaml', registry.names);
   if (!policy.ok) throw new Error(policy.problems.join('\n'));
-  const { router } = createCore({ registry, kube, policy: policy.policy, log: createLogger({ level: 'silent', format: 'json' }), signer: new PayloadSigner(new Secret('x'.repeat(32))), store: new MemoryStore() });
+  const { router } = createCore({ registry, clusters: Clusters.single(kube), policy: policy.policy, log: createLogger({ level: 'silent', format: 'json' }), signer: new PayloadSigner(new Secret('x'.repeat(32))), store: new MemoryStore() });
   const pods = demo.cluster.pods.size;
   let text = '';
   const ours = async () => {

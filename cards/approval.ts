@@ -31,6 +31,8 @@ function render(a: Approval, o: ApprovalCardOptions, lang: Lang): Card {
     { label: t(lang, 'approval.change'), value: t(lang, 'approval.dryRun', { change: a.preview.change }) },
     { label: t(lang, 'approval.risk'), value: t(lang, `approval.risk.${a.risk}`) },
   ];
+  // With several clusters the request recorded which one; the approver must see it before approving.
+  if (typeof a.args['cluster'] === 'string') fields.unshift({ label: t(lang, 'cluster.field'), value: a.args['cluster'] });
   const chain = a.steps
     .map((s, i) => {
       if (s.decidedBy) return `✓ ${s.role}: ${s.decidedBy.name} ${at(s.decidedAt ?? 0)}`;

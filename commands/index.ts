@@ -4,6 +4,7 @@ import approvals from './approvals.js';
 import approve from './approve.js';
 import audit from './audit.js';
 import cancel from './cancel.js';
+import clusters from './clusters.js';
 import deletePod from './delete-pod.js';
 import deployments from './deployments.js';
 import describe from './describe.js';
@@ -27,7 +28,7 @@ import status from './status.js';
 
 /** Every chat command, in /help order. */
 export const COMMANDS: readonly AnyCommandSpec[] = [
-  help, status, pods, logs, describe, events, deployments, nodes, investigate,
+  help, status, pods, logs, describe, events, deployments, nodes, clusters, investigate,
   alerts, oncall, silences,
   scale, restart, rollback, deletePod, silence, unsilence,
   approvals, approve, reject, cancel, audit, notifyTest, reset,

@@ -20,7 +20,8 @@ import { openStore } from './core/store/open.js';
 import type { Store } from './core/store/store.js';
 import { Metrics } from './http/metrics.js';
 import { createHttpApp } from './http/server.js';
-import { demoKubeConfigText, KubeClient, loadKubeConfig } from './kube/client.js';
+import { demoKubeConfigText, type KubeClient } from './kube/client.js';
+import { type Clusters, connectClusters } from './kube/clusters.js';
 import { DemoKubeServer, type DemoServerOptions } from './kube/demo/server.js';
 import type { Logger } from './log.js';
 import { collectStatus } from './core/status.js';
@@ -66,7 +67,11 @@ export interface App {
   url: string;
   consoleUrl?: string;
   demo?: DemoKubeServer;
+  /** Every embedded demo API, by cluster name (one unless the policy names clusters). */
+  demos: Map<string, DemoKubeServer>;
+  /** The default cluster's client. */
   kube: KubeClient;
+  clusters: Clusters;
   router: CoreRouter;
   registry: Registry;
   approvals: ApprovalService;
@@ -91,21 +96,28 @@ export async function startApp(o: AppOptions): Promise<App> {
     policy = r.policy;
   }
 
-  let demo: DemoKubeServer | undefined;
-  let demoServer: string | undefined;
-  if (config.kube.kind === 'demo') {
-    demo = await DemoKubeServer.start({ ...o.demo, port: config.demoPort, host: '127.0.0.1' });
-    demoServer = demo.url;
-    mkdirSync(config.dataDir, { recursive: true });
-    writeFileSync(join(config.dataDir, 'demo.kubeconfig'), demoKubeConfigText(demo.url), { mode: 0o600 });
-  }
-  let kube: KubeClient;
+  // The demo: one embedded API per cluster (the first on OPSBOT_DEMO_PORT), all in data/demo.kubeconfig.
+  const demos = new Map<string, DemoKubeServer>();
+  let closing: Promise<void> | undefined;
+  const stopDemos = () => Promise.all([...demos.values()].map((d) => d.stop()));
+  let clusters: Clusters;
   try {
-    kube = new KubeClient(loadKubeConfig(config.kube, demoServer), config.kubeTimeoutMs);
+    clusters = await connectClusters(config.kube, policy, config.kubeTimeoutMs, async (name) => {
+      const d = await DemoKubeServer.start({ ...o.demo, port: demos.size ? 0 : config.demoPort, host: '127.0.0.1' });
+      demos.set(name, d);
+      return d.url;
+    });
   } catch (e) {
-    await demo?.stop();
-    throw new StartupError([(e as { userMessage?: string }).userMessage ?? `cannot load Kubernetes config: ${(e as Error).message}`]);
+    await stopDemos();
+    throw new StartupError(((e as { userMessage?: string }).userMessage ?? `cannot load Kubernetes config: ${(e as Error).message}`).split('\n'));
   }
+  if (demos.size) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(join(config.dataDir, 'demo.kubeconfig'), demoKubeConfigText([...demos].map(([name, d]) => ({ name, url: d.url }))), { mode: 0o600 });
+  }
+  const demo = demos.values().next().value;
+  const kube = clusters.default.client;
+  const commands = clusters.named ? registry.withClusters(clusters.names) : registry;
 
   const { key, source } = loadSigningKey(config.dataDir, config.signingKey);
   if (source === 'generated') log.info({ file: join(config.dataDir, 'opsbot.secret') }, 'generated a button-signing key (set OPSBOT_SECRET to share it between replicas)');
@@ -125,21 +137,21 @@ export async function startApp(o: AppOptions): Promise<App> {
       throw e;
     });
   } catch (e) {
-    await demo?.stop();
+    await stopDemos();
     throw new StartupError([`OPSBOT_STORE: cannot open ${String(redactUrl(config.store))}: ${(e as Error).message}`]);
   }
   metrics.storeSize(() => store.sizeBytes());
   metrics.storeHealth(() => store.health().writable);
   // Names this process in execution leases (several replicas share one store).
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const core = createCore({ registry, kube, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}) });
+  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 
   const dispatcher = new Dispatcher({ core, store, log, now, concurrency: config.work.concurrency, maxInFlight: config.work.queue, onEvent: (p, k, outcome) => metrics.event(p, k, outcome) });
   metrics.work(() => dispatcher.workStats());
   metrics.state({ openApprovals: () => approvals.listOpen(), outbound: () => core.notifier.queueStats() });
-  kube.onError = (code) => metrics.kubeError(code);
+  for (const c of clusters.list) c.client.onError = (code) => metrics.kubeError(code);
   const platforms = await startPlatforms(o, store, dispatcher);
 
   // Served on loopback, or beyond it only behind a token: the shared one or personal ones in the policy.
@@ -151,7 +163,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const status = () =>
     collectStatus({
       core,
-      kube,
+      clusters,
       store,
       stats: dispatcher.stats,
       now,
@@ -159,6 +171,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     });
   const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, status, demo: Boolean(demo), settings: config.settings, policyFile: config.policyPath, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
   if (consoleUi) {
+    await consoleUi.ready;
     routers.push(consoleUi.routes);
     platforms.adapters.set('console', consoleUi.adapter);
   }
@@ -166,7 +179,14 @@ export async function startApp(o: AppOptions): Promise<App> {
     log,
     metrics,
     checks: [
-      { name: 'kubernetes', check: async () => void (await kube.version({ signal: AbortSignal.timeout(2000) })) },
+      // Every cluster: a command on any of them must be able to run.
+      {
+        name: 'kubernetes',
+        check: async () => {
+          const down = (await Promise.all(clusters.list.map((c) => c.client.version({ signal: AbortSignal.timeout(2000) }).then(() => undefined, (err: unknown) => `${c.name}: ${(err as { userMessage?: string }).userMessage ?? (err as Error).message}`)))).filter(Boolean);
+          if (down.length) throw new Error(clusters.named ? down.join('; ') : (down[0] as string).replace(/^[^:]*: /, ''));
+        },
+      },
       // A write, not only a read: a full disk (SQLITE_FULL) must fail readiness, not only later requests;
       // and an execution outcome still waiting for the store keeps it failed until it is written.
       {
@@ -180,14 +200,16 @@ export async function startApp(o: AppOptions): Promise<App> {
     ],
     routers,
     ...(consoleUi ? { home: '/console' } : {}),
+    stopping: () => closing !== undefined,
   });
 
   // Say at startup, in one line, if the cluster does not answer and why (not only in /readyz later).
   if (!demo)
-    void kube.version({ signal: AbortSignal.timeout(3000) }).then(
-      (v) => log.info({ context: kube.contextName, version: v.gitVersion }, 'connected to the cluster'),
-      (err: unknown) => log.warn({ context: kube.contextName, reason: (err as { userMessage?: string }).userMessage ?? (err as Error).message }, 'the cluster does not answer; commands will fail until it does'),
-    );
+    for (const c of clusters.list)
+      void c.client.version({ signal: AbortSignal.timeout(3000) }).then(
+        (v) => log.info({ cluster: c.name, context: c.client.contextName, version: v.gitVersion }, 'connected to the cluster'),
+        (err: unknown) => log.warn({ cluster: c.name, context: c.client.contextName, reason: (err as { userMessage?: string }).userMessage ?? (err as Error).message }, 'the cluster does not answer; commands will fail until it does'),
+      );
   try {
     // A store only this process uses: whatever was executing belonged to a process that is gone.
     const interrupted = await approvals.recoverInterrupted({ ignoreLeases: !shared });
@@ -232,39 +254,59 @@ export async function startApp(o: AppOptions): Promise<App> {
     clearInterval(sweeper);
     await platforms.close();
     await store.close();
-    await demo?.stop();
+    await stopDemos();
     const code = (e as NodeJS.ErrnoException).code;
     throw new StartupError([code === 'EADDRINUSE' ? `PORT: ${config.host}:${config.port} is already in use (set PORT to another port)` : `cannot listen on ${config.host}:${config.port}: ${code ?? (e as Error).message}`]);
   }
   const addr = server.address() as AddressInfo;
   const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`;
-  log.info({ url, kube: config.kube.kind, context: kube.contextName, server: kube.server, console: consoleEnabled }, 'opsbot listening');
+  log.info({ url, kube: config.kube.kind, context: kube.contextName, server: kube.server, ...(clusters.named ? { clusters: clusters.names } : {}), console: consoleEnabled }, 'opsbot listening');
 
   return {
     url,
     ...(consoleEnabled ? { consoleUrl: `${url}/console` } : {}),
     ...(demo ? { demo } : {}),
+    demos,
     kube,
+    clusters,
     router,
-    registry,
+    registry: commands,
     approvals,
     core,
     store,
     dispatcher,
     adapters: platforms.adapters,
+    /**
+     * Graceful stop (SIGTERM): stop accepting (readiness fails, no new connections, long connections stop
+     * receiving), let in-flight requests, executions and the outbound queue finish within
+     * OPSBOT_SHUTDOWN_TIMEOUT, then close the store. What is still running past the bound is logged; an
+     * execution cut off keeps its lease and is closed by recovery with what the cluster shows.
+     */
     async close() {
-      clearInterval(sweeper);
-      consoleUi?.close();
-      await platforms.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      // Let running work and executions record their result before the store closes (an outcome the
-      // store keeps refusing gets one last attempt, then is logged in full for startup recovery).
-      approvals.stop();
-      await dispatcher.idle();
-      await store.close();
-      await demo?.stop();
+      if (closing) return closing;
+      closing = (async () => {
+        const t0 = performance.now();
+        clearInterval(sweeper);
+        consoleUi?.close();
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const drained = Promise.all([serverClosed, platforms.close(), dispatcher.idle()]).then(() => true);
+        let timer: NodeJS.Timeout | undefined;
+        const inTime = await Promise.race([drained, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs)))]);
+        clearTimeout(timer);
+        if (!inTime) {
+          const q = core.notifier.queueStats();
+          log.warn({ boundMs: config.shutdownTimeoutMs, inFlight: dispatcher.inFlight, outboundQueued: q.queued, outboundRunning: q.running, executing: approvals.executing }, 'shutdown: work still running at OPSBOT_SHUTDOWN_TIMEOUT; stopping anyway (an interrupted execution is closed by recovery)');
+        }
+        server.closeAllConnections();
+        // An outcome the store keeps refusing gets one last attempt, then is logged in full for recovery.
+        approvals.stop();
+        await store.close();
+        await stopDemos();
+        log.info({ ms: Math.round(performance.now() - t0), drained: inTime }, 'stopped');
+      })();
+      return closing;
     },
   };
 }

@@ -44,6 +44,8 @@ export interface Config {
   store: string;
   kube: KubeConfigSource;
   kubeTimeoutMs: number;
+  /** SIGTERM: the bound on finishing in-flight work (OPSBOT_SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutMs: number;
   consoleToken?: Secret;
   signingKey?: Secret;
   logLevel: string;
@@ -139,6 +141,7 @@ export const CORE_VARS: VarDoc[] = [
   { name: 'OPSBOT_AUDIT_EXPORT', default: '(none)', meaning: 'directory where audit lines past the retention are appended (JSON lines) before they are pruned' },
   { name: 'OPSBOT_WORK_CONCURRENCY', default: '16', meaning: 'most chat events whose work runs at once; the rest wait their turn (acks never wait)' },
   { name: 'OPSBOT_WORK_QUEUE', default: '200', meaning: 'most chat events accepted at once (running and waiting); beyond it a "busy" reply' },
+  { name: 'OPSBOT_SHUTDOWN_TIMEOUT', default: '25s', meaning: 'on SIGTERM, how long in-flight requests, executions and the outbound queue get to finish before the store closes (keep it below terminationGracePeriodSeconds)' },
   { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
   { name: 'ALERTMANAGER_URL', meaning: "Alertmanager's base URL (API v2), for silences" },
 ];
@@ -232,18 +235,22 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   const work = { concurrency: count('OPSBOT_WORK_CONCURRENCY', 1, 1000, 16), queue: count('OPSBOT_WORK_QUEUE', 1, 100_000, 200) };
   if (work.queue < work.concurrency) problems.push(`OPSBOT_WORK_QUEUE: must be at least OPSBOT_WORK_CONCURRENCY (${work.concurrency})`);
 
-  const timeout = check(
-    'KUBE_TIMEOUT',
-    z.string().transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined || ms < 100 || ms > 300_000) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration between 100ms and 5m, e.g. 10s' });
-        return z.NEVER;
-      }
-      return ms;
-    }),
-    10_000,
-  );
+  /** A duration variable within bounds (`words` says them: "between 100ms and 5m, e.g. 10s"). */
+  const within = (name: string, min: number, max: number, dflt: number, words: string) =>
+    check(
+      name,
+      z.string().transform((v, ctx) => {
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min || ms > max) {
+          ctx.addIssue({ code: 'custom', message: `must be a duration ${words}` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+      dflt,
+    );
+  const timeout = within('KUBE_TIMEOUT', 100, 300_000, 10_000, 'between 100ms and 5m, e.g. 10s');
+  const shutdownTimeoutMs = within('OPSBOT_SHUTDOWN_TIMEOUT', 100, 600_000, 25_000, 'between 100ms and 10m, e.g. 25s');
 
   // Each platform reads its own variables; any of them set means that platform must be complete.
   const platforms: Record<string, unknown> = {};
@@ -285,6 +292,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     store,
     kube,
     kubeTimeoutMs: timeout,
+    shutdownTimeoutMs,
     auditRetentionMs,
     ...(get('OPSBOT_AUDIT_EXPORT') ? { auditExportDir: resolve(cwd, get('OPSBOT_AUDIT_EXPORT') as string) } : {}),
     work,

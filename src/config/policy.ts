@@ -36,6 +36,8 @@ const roleSchema = z.strictObject({
   commands: z.array(z.string()).min(1),
   /** Namespaces the role may act in; `*` for every namespace of the allow-list. */
   namespaces: z.array(nsPattern).default(['*']),
+  /** Clusters (policy `clusters`) the role may act on; `*` for all. */
+  clusters: z.array(z.union([z.literal('*'), name])).default(['*']),
 });
 
 const language = z.enum(['en', 'zh'], { error: 'use zh (简体中文) or en (English)' });
@@ -70,6 +72,25 @@ const personSchema = z.strictObject({
     .string()
     .regex(/^[a-f0-9]{64}$/, 'the SHA-256 of the token, 64 lowercase hex characters (npm run console-token -- <person>)')
     .optional(),
+  /**
+   * With `impersonation` on: the Kubernetes user and groups this person's calls are made as. Default:
+   * user `<userPrefix><id>`, groups `<groupPrefix><role>` for each of their roles.
+   */
+  kube: z.strictObject({ user: z.string().min(1).max(253).optional(), groups: z.array(z.string().min(1).max(253)).max(32).optional() }).optional(),
+});
+
+/** A chat, as `platform:chat-id` (the per-chat default cluster). */
+const chatRef = z.string().regex(/^[a-z][a-z0-9-]*:.{1,200}$/, 'a chat as platform:chat-id (e.g. console:ops)');
+
+const clusterSchema = z.strictObject({
+  /** The kubeconfig context (KUBECONFIG) to reach it through; `in-cluster` for the pod's own service account. Default: the cluster's name. */
+  context: z.string().min(1).optional(),
+  /** What cards call it (e.g. 上海生产); default the name. */
+  label: z.string().min(1).max(40).optional(),
+  /** The cluster a command acts on when none is named and the chat has no default of its own (one at most; else the first). */
+  default: z.boolean().default(false),
+  /** Chats where this cluster is the default. */
+  chats: z.array(chatRef).default([]),
 });
 
 /** One approval step; `timeout` defaults to approvals.expiry. */
@@ -91,6 +112,23 @@ const policySchema = z.strictObject({
   }),
   roles: z.record(name, roleSchema),
   people: z.record(name, personSchema),
+  /**
+   * Several clusters, by the name people type (`--cluster <name>`): each a kubeconfig context. Absent:
+   * the one cluster of KUBECONFIG/KUBE_CONTEXT (or in-cluster, or the demo).
+   */
+  clusters: z.record(name, clusterSchema).default({}),
+  /**
+   * Every call made for a person (read-only commands, and approved changes as the requester) is sent with
+   * Kubernetes impersonation headers, so the cluster's own RBAC has the last word. Absent: off.
+   */
+  impersonation: z
+    .strictObject({
+      userPrefix: z.string().max(100).default('opsbot:'),
+      groupPrefix: z.string().max(100).default('opsbot:'),
+      /** Also send who approved a change (`Impersonate-Extra-Approved-By`), for the cluster's audit log. */
+      recordApprover: z.boolean().default(true),
+    })
+    .optional(),
   limits: z
     .strictObject({
       scale: z.strictObject({ min: z.number().int().min(0).default(0), max: z.number().int().min(1).default(50) }).default({ min: 0, max: 50 }),
@@ -176,6 +214,14 @@ const policySchema = z.strictObject({
 export type Policy = z.infer<typeof policySchema>;
 export type Person = { id: string; name: string; roles: string[]; ids: Record<PlatformId, string>; language?: 'en' | 'zh' };
 
+/** The Kubernetes identity calls for this person are made as, or undefined when impersonation is off. */
+export function kubeIdentityOf(policy: Policy, person: Person): { user: string; groups: string[] } | undefined {
+  const imp = policy.impersonation;
+  if (!imp) return undefined;
+  const own = policy.people[person.id]?.kube;
+  return { user: own?.user ?? `${imp.userPrefix}${person.id}`, groups: own?.groups ?? person.roles.map((r) => `${imp.groupPrefix}${r}`) };
+}
+
 export type PolicyResult = { ok: true; policy: Policy } | { ok: false; problems: string[] };
 
 /**
@@ -232,6 +278,21 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
       if (c !== '*' && !knownCommands.includes(c)) out.push(`roles.${r}.commands[${i}]: unknown command "${c}"`);
     });
     role.namespaces.forEach((ns, i) => knownNs(ns, `roles.${r}.namespaces[${i}]`));
+    role.clusters.forEach((c, i) => {
+      if (c !== '*' && !p.clusters[c]) out.push(`roles.${r}.clusters[${i}]: unknown cluster "${c}" (clusters has: ${Object.keys(p.clusters).join(', ') || 'none'})`);
+    });
+  }
+  const defaults = Object.entries(p.clusters).filter(([, c]) => c.default).map(([n]) => n);
+  if (defaults.length > 1) out.push(`clusters: ${defaults.join(', ')} are all marked default (one at most)`);
+  const chatOwner = new Map<string, string>();
+  for (const [n, c] of Object.entries(p.clusters)) {
+    c.chats.forEach((chat, i) => {
+      const platform = chat.slice(0, chat.indexOf(':'));
+      if (!platforms.includes(platform)) out.push(`clusters.${n}.chats[${i}]: unknown platform "${platform}" (this build has: ${platforms.join(', ')})`);
+      const other = chatOwner.get(chat);
+      if (other) out.push(`clusters.${n}.chats[${i}]: "${chat}" already defaults to cluster ${other}`);
+      chatOwner.set(chat, n);
+    });
   }
   const seen = new Map<string, string>();
   for (const [id, person] of Object.entries(p.people)) {

@@ -1,5 +1,5 @@
 import type { Person, Policy } from '../config/policy.js';
-import type { AnyCommandSpec } from './command.js';
+import type { AnyCommandSpec, CommandContext } from './command.js';
 import { NotAllowedError } from './errors.js';
 import { msg, type Text } from './i18n.js';
 
@@ -24,14 +24,25 @@ export function mayRun(policy: Policy, person: Person, command: string): boolean
   });
 }
 
+/** May this person act on this cluster (policy `clusters`; a role's `clusters`, default all)? */
+export function mayUseCluster(policy: Policy, person: Person, cluster: string): boolean {
+  return person.roles.some((r) => {
+    const cs = policy.roles[r]?.clusters ?? [];
+    return cs.includes('*') || cs.includes(cluster);
+  });
+}
+
 /**
  * Throws NotAllowedError unless the person may run `spec` in `namespace` (undefined: cluster-scoped or
- * all namespaces, which commands then cut to the person's namespaces).
+ * all namespaces, which commands then cut to the person's namespaces) on `cluster` (when clusters are named).
  */
-export function authorize(policy: Policy, person: Person, spec: AnyCommandSpec, namespace: string | undefined): void {
+export function authorize(policy: Policy, person: Person, spec: AnyCommandSpec, namespace: string | undefined, cluster?: string): void {
   if (!mayRun(policy, person, spec.name)) {
     const roles = person.roles.join(', ');
     throw new NotAllowedError(msg(spec.mutating ? 'authz.err.request' : 'authz.err.run', { name: person.name, roles, command: spec.name }));
+  }
+  if (cluster !== undefined && !mayUseCluster(policy, person, cluster)) {
+    throw new NotAllowedError(msg('authz.err.cluster', { name: person.name, command: spec.name, cluster, roles: person.roles.join(', ') }), 'cluster_not_allowed');
   }
   if (namespace === undefined) return;
   if (!policy.namespaces.allow.includes(namespace)) {
@@ -81,4 +92,22 @@ export function refuseDecision(policy: Policy, person: Person, a: DecidableAppro
   const ns = a.preview.target.includes('/') ? a.preview.target.split('/')[0] : undefined;
   if (ns && !namespacesOf(policy, person).includes(ns)) return { says: msg('authz.err.approveNs', { name: person.name, ns }) };
   return undefined;
+}
+
+/**
+ * Where and whether a command runs, for typed commands, buttons and LLM tool calls alike: the context
+ * of the cluster it names (else the chat's, which is then written into the arguments so that approvals
+ * and the audit log record it), the person authorised there, and the spec's own checks. Throws before
+ * any API call.
+ */
+export function prepare(ctx: CommandContext, spec: AnyCommandSpec, args: Record<string, unknown>): { ctx: CommandContext; args: Record<string, unknown> } {
+  const named = ctx.clusters.named && 'cluster' in spec.args.shape;
+  const c = named && typeof args['cluster'] === 'string' ? ctx.onCluster(args['cluster']) : ctx;
+  const a = named && args['cluster'] === undefined ? { ...args, cluster: c.cluster } : args;
+  if (spec.authz !== 'self') {
+    const namespace = 'namespace' in spec.args.shape && !a['all'] ? ((a['namespace'] as string | undefined) ?? c.defaultNamespace) : undefined;
+    authorize(c.policy, c.person, spec, namespace, named ? c.cluster : undefined);
+  }
+  spec.check?.(c, a);
+  return { ctx: c, args: a };
 }

@@ -4,6 +4,7 @@ import type { AlertGroup } from './alerts/types.js';
 import type { Button, Card } from '../../cards/model.js';
 import type { PlatformId, Person, Policy, Risk } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
+import type { Clusters } from '../kube/clusters.js';
 import type { KubeCall } from '../kube/rbac.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from './notifier.js';
@@ -12,7 +13,13 @@ export type Lang = 'en' | 'zh';
 
 /** What a command may use. Built per invocation by the router; no globals. */
 export interface CommandContext {
+  /** The cluster this invocation acts on, as the person (impersonated when the policy says so). */
   kube: KubeClient;
+  /** Its name (policy `clusters`; the context's name with one cluster). */
+  cluster: string;
+  clusters: Clusters;
+  /** The same invocation on another cluster (`--cluster`); an unknown name is a usage error. */
+  onCluster(name: string): CommandContext;
   policy: Policy;
   person: Person;
   lang: Lang;
@@ -94,6 +101,8 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
    * is generated from these (`npm run rbac`), and a test fails if a command calls more or less.
    */
   kube?: readonly KubeCall[];
+  /** The command looks at every cluster itself (/clusters): it takes no `--cluster`. */
+  eachCluster?: true;
   /** false: never offered to the LLM as a tool (approving is for humans only). */
   llm?: false;
   /** Checks that need the policy (bounds), before any API call. Throws UsageError. */

@@ -1,5 +1,5 @@
-import type { Person, PlatformId, Policy } from '../config/policy.js';
-import type { KubeClient } from '../kube/client.js';
+import { kubeIdentityOf, type Person, type PlatformId, type Policy } from '../config/policy.js';
+import type { Clusters } from '../kube/clusters.js';
 import type { Logger } from '../log.js';
 import { namespacesOf } from './authz.js';
 import type { CommandContext, Diagnosis, Workflow } from './command.js';
@@ -10,7 +10,7 @@ import type { AlertmanagerClient } from './alerts/alertmanager.js';
 import type { AlertGroup } from './alerts/types.js';
 
 export interface ContextDeps {
-  kube: KubeClient;
+  clusters: Clusters;
   policy: Policy;
   registry: Registry;
   signer: PayloadSigner;
@@ -25,16 +25,29 @@ export interface ContextDeps {
   diagnose?: (ctx: CommandContext, subject: string, evidence: readonly string[]) => Promise<Diagnosis>;
 }
 
+export interface ContextOptions {
+  lang: 'en' | 'zh';
+  log: Logger;
+  signal: AbortSignal;
+  /** The cluster to act on; default: the chat's default cluster. */
+  cluster?: string;
+  /** An approved change: who approved it (sent to the cluster with impersonation, for its audit log). */
+  approvedBy?: readonly string[];
+}
+
 /** The one place a CommandContext is built: for typed commands, clicks and approved executions alike. */
-export function buildContext(
-  d: ContextDeps,
-  person: Person,
-  actor: { platform: PlatformId; userId: string },
-  chatId: string,
-  o: { lang: 'en' | 'zh'; log: Logger; signal: AbortSignal },
-): CommandContext {
+export function buildContext(d: ContextDeps, person: Person, actor: { platform: PlatformId; userId: string }, chatId: string, o: ContextOptions): CommandContext {
+  const cluster = o.cluster !== undefined ? d.clusters.get(o.cluster) : d.clusters.defaultFor(chatKey(actor.platform, chatId));
+  const identity = kubeIdentityOf(d.policy, person);
+  const approvedBy = o.approvedBy?.length && d.policy.impersonation?.recordApprover ? { 'approved-by': o.approvedBy } : undefined;
+  // A drill-down button acts on the cluster the card came from.
+  const onCluster = (command: string, args: Record<string, unknown>) =>
+    d.clusters.named && args['cluster'] === undefined && d.registry.find(command)?.args.shape['cluster'] ? { ...args, cluster: cluster.name } : args;
   const ctx: CommandContext = {
-    kube: d.kube,
+    kube: identity ? cluster.client.as({ ...identity, ...(approvedBy ? { extra: approvedBy } : {}) }) : cluster.client,
+    cluster: cluster.name,
+    clusters: d.clusters,
+    onCluster: (name) => (name === cluster.name ? ctx : buildContext(d, person, actor, chatId, { ...o, cluster: name })),
     policy: d.policy,
     person,
     lang: o.lang,
@@ -51,8 +64,8 @@ export function buildContext(
     ...(d.alertmanager ? { alertmanager: d.alertmanager } : {}),
     ...(d.alerts ? { alerts: d.alerts } : {}),
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
-    button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
-    requestButton: (label, command, args, style = 'default') => ({ id: command, label, style, value: d.signer.sign({ k: 'request', c: command, a: args, ch: chatKey(actor.platform, chatId), t: d.now() }) }),
+    button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: onCluster(command, args), ch: chatKey(actor.platform, chatId), t: d.now() }) }),
+    requestButton: (label, command, args, style = 'default') => ({ id: command, label, style, value: d.signer.sign({ k: 'request', c: command, a: onCluster(command, args), ch: chatKey(actor.platform, chatId), t: d.now() }) }),
   };
   if (d.diagnose) {
     const diagnose = d.diagnose;

@@ -1,7 +1,8 @@
 import type { PlatformId, Policy } from '../config/policy.js';
-import type { KubeClient } from '../kube/client.js';
+import type { Clusters } from '../kube/clusters.js';
 import type { Logger } from '../log.js';
 import { ButtonActions } from './actions.js';
+import { Bus } from './bus.js';
 import { AlertmanagerClient } from './alerts/alertmanager.js';
 import { AlertService } from './alerts/service.js';
 import { ApprovalService } from './approvals/service.js';
@@ -21,6 +22,8 @@ import { Assistant, type LlmMetrics } from '../llm/assistant.js';
 
 export interface Core {
   router: Router;
+  /** Messages between the replicas of the store (console live updates, long-connection hand-offs). */
+  bus: Bus;
   approvals: ApprovalService;
   audit: Audit;
   /** Platform adapters register here to have their cards updated in place. */
@@ -41,7 +44,7 @@ export interface Core {
 /** Builds the platform-neutral core; platforms and HTTP are added by the composition root. */
 export function createCore(d: {
   registry: Registry;
-  kube: KubeClient;
+  clusters: Clusters;
   policy: Policy;
   log: Logger;
   signer: PayloadSigner;
@@ -63,13 +66,14 @@ export function createCore(d: {
   const now = d.now ?? Date.now;
   const metrics = d.metrics;
   const audit = new Audit(d.store, d.log, now, metrics?.auditGap ? (kind) => metrics.auditGap?.(kind) : undefined, metrics?.audited ? (kind, outcome) => metrics.audited?.(kind, outcome) : undefined);
+  const bus = new Bus(d.store, d.log);
   const updaters = new Map<PlatformId, CardUpdater>();
   const live = new LiveCards({ store: d.store, log: d.log, now, updaters });
   const actions = new ButtonActions(d.store, now);
   const notifier = new Notifier({ policy: d.policy, audit, store: d.store, log: d.log, now });
   // The workflow needs the approval service and the service needs contexts that carry the workflow.
   const alertmanager = d.alertmanagerUrl ? new AlertmanagerClient(d.alertmanagerUrl) : undefined;
-  const ctxDeps: ContextDeps = { kube: d.kube, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}) };
+  const ctxDeps: ContextDeps = { clusters: d.clusters, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}) };
   const approvals = new ApprovalService({
     store: d.store,
     registry: d.registry,
@@ -84,7 +88,7 @@ export function createCore(d: {
     ...(d.approvalRetryMs ? { retryMs: d.approvalRetryMs } : {}),
     ...(d.instanceId ? { instanceId: d.instanceId } : {}),
     ...(d.leaseMs ? { leaseMs: d.leaseMs } : {}),
-    context: (person, actor, chatId, signal, lang) => buildContext(ctxDeps, person, actor, chatId, { lang, log: d.log.child({ chatId }), signal }),
+    context: (person, actor, chatId, signal, lang, on) => buildContext(ctxDeps, person, actor, chatId, { lang, log: d.log.child({ chatId }), signal, ...on }),
   });
   ctxDeps.workflow = new ApprovalWorkflow(approvals, audit, d.policy);
   const assistant = d.llm
@@ -98,5 +102,5 @@ export function createCore(d: {
   const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, actions, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
   const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now, silences: Boolean(alertmanager) });
   alertsRef.service = alerts;
-  return { router, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, ...(assistant ? { assistant } : {}) };
+  return { router, bus, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, ...(assistant ? { assistant } : {}) };
 }

@@ -176,6 +176,18 @@ const CATALOGUE = {
   'kube.failedBecause': ['Kubernetes API call failed: {why}', 'Kubernetes API 调用失败：{why}'],
   'kube.picked': ['pod {pod} of {name} ({n:pod|pods})', '{name} 的 Pod {pod}（共 {n} 个）'],
   'kube.cancelled': ['cancelled', '已取消'],
+  'cluster.unknown': ['no cluster "{name}" (known: {known})', '没有名为 "{name}" 的集群（已配置：{known}）'],
+  'cluster.field': ['Cluster', '集群'],
+  'cluster.title': ['Clusters ({n})', '集群（{n} 个）'],
+  'cluster.col.name': ['Name', '名称'],
+  'cluster.col.label': ['Label', '说明'],
+  'cluster.col.version': ['Version', '版本'],
+  'cluster.col.here': ['This chat', '本群'],
+  'cluster.here': ['default', '默认'],
+  'cluster.down': ['unreachable: {reason}', '无法连接：{reason}'],
+  'cluster.hint': ['Add `--cluster <name>` to any command to act on another cluster.', '在任意命令后加 `--cluster <名称>` 即可操作其他集群。'],
+  'cluster.single': ['One cluster: {name} ({version}). Name more in the policy (`clusters`) to use `--cluster`.', '只有一个集群：{name}（{version}）。在策略文件的 `clusters` 中配置更多集群后即可使用 `--cluster`。'],
+  'authz.err.cluster': ['{name} may not use /{command} on cluster {cluster} (roles: {roles})', '{name} 无权在集群 {cluster} 上使用 /{command}（角色：{roles}）'],
   'kube.noContainer': ['pod {pod} has no container "{container}" (containers: {names})', 'Pod {pod} 没有容器 "{container}"（现有容器：{names}）'],
 
   // --- what renderers add to a card ----------------------------------------------------------

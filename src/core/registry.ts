@@ -31,6 +31,21 @@ export class Registry {
     }
   }
 
+  /**
+   * The same commands, each that calls Kubernetes taking `--cluster <name>` (one of `clusters`): the
+   * slash parser, the LLM tools, buttons and approvals then all carry the cluster. Commands themselves
+   * never read it; the context they get is already that cluster's.
+   */
+  withClusters(clusters: readonly string[]): Registry {
+    if (!clusters.length) return this;
+    const cluster = z.enum(clusters as [string, ...string[]]).optional().describe('Cluster to act on (default: this chat\'s cluster).');
+    return new Registry(
+      this.commands.map((c) =>
+        c.kube?.length && !c.eachCluster && !('cluster' in c.args.shape) ? { ...c, args: c.args.extend({ cluster }), flags: { ...c.flags, cluster: ['--cluster'] } } : c,
+      ),
+    );
+  }
+
   get names(): string[] {
     return this.commands.map((c) => c.name);
   }

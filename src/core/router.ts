@@ -5,7 +5,7 @@ import { findPerson, type Person, type PlatformId, type Policy } from '../config
 import type { Logger } from '../log.js';
 import type { ApprovalService } from './approvals/service.js';
 import type { Audit } from './audit.js';
-import { authorize } from './authz.js';
+import { prepare } from './authz.js';
 import type { AnyCommandSpec, CommandContext } from './command.js';
 import { buildContext, type ContextDeps } from './context.js';
 import { ConflictError, NothingToDoError, NotAllowedError, OpsError, StoreUnavailableError, UsageError, VerificationError } from './errors.js';
@@ -229,17 +229,11 @@ export class Router {
     return { command: spec.name, cards: [card], audited: { spec, args } };
   }
 
-  async #execute(spec: AnyCommandSpec, args: Record<string, unknown>, person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: Lang, log: Logger): Promise<Card> {
-    const p = this.#d.policy;
-    if (spec.authz !== 'self') {
-      const namespace = 'namespace' in spec.args.shape && !args['all'] ? ((args['namespace'] as string | undefined) ?? p.namespaces.default) : undefined;
-      authorize(p, person, spec, namespace);
-    }
-    const ctx = this.#context(person, at, lang, log);
-    spec.check?.(ctx, args);
+  async #execute(spec: AnyCommandSpec, given: Record<string, unknown>, person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: Lang, log: Logger): Promise<Card> {
+    const { ctx, args } = prepare(this.#context(person, at, lang, log), spec, given);
     log.info({ command: spec.name, args, person: person.id }, spec.mutating ? 'change requested' : 'command');
     if (spec.mutating) return this.#d.approvals.request(spec, args, ctx);
-    return spec.run(ctx, args);
+    return onClusterCard(ctx, spec, await spec.run(ctx, args));
   }
 
   #context(person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: Lang, log: Logger, timeoutMs = this.#d.commandTimeoutMs ?? 30_000): CommandContext {
@@ -308,6 +302,15 @@ export class Router {
   #observe(command: string, outcome: Outcome, started: number): void {
     this.#d.metrics?.observe(command, outcome, (performance.now() - started) / 1000);
   }
+}
+
+/**
+ * With several clusters, a card about one says which in its title (read on a phone, where a footer may be
+ * cut). Approval cards say it in their fields.
+ */
+export function onClusterCard(ctx: CommandContext, spec: AnyCommandSpec, card: Card): Card {
+  if (!ctx.clusters.named || !spec.kube?.length || spec.eachCluster) return card;
+  return { ...card, title: `[${ctx.clusters.get(ctx.cluster).label}] ${card.title}` };
 }
 
 /** Marks replies with the language they were written in, for what renderers add (a card may say already). */

@@ -1,6 +1,7 @@
 import { redactUrl, redactUrlsDeep, redactUrlsInText } from '../config/url.js';
 import type { DeadLetter } from './notifier.js';
 import type { KubeClient } from '../kube/client.js';
+import type { Clusters } from '../kube/clusters.js';
 import type { Core } from './core.js';
 import type { PlatformActivity, PlatformStats } from './health.js';
 import type { ConnectionStatus } from './long-connection.js';
@@ -21,7 +22,10 @@ export interface StatusReport {
   at: number;
   ok: boolean;
   platforms: PlatformReport[];
-  kubernetes: { ok: boolean; context: string; version?: string; latencyMs?: number; error?: string };
+  /** The default cluster (the only one unless the policy names clusters). */
+  kubernetes: ClusterReport;
+  /** Every cluster, the default first. */
+  clusters: (ClusterReport & { name: string })[];
   llm: { configured: boolean; ok?: boolean; model?: string; baseUrl?: string; day?: string; requests?: number; tokensIn?: number; tokensOut?: number; lastOkAt?: number; lastError?: { at: number; reason: string } };
   store: { ok: boolean; error?: string };
   outbound: { queued: number; running: number; deadLetters24h: number; lastDeadLetter?: { at: number; reason: string }; deadLetters: DeadLetter[] };
@@ -29,9 +33,17 @@ export interface StatusReport {
   approvals: { open: number; executing: number };
 }
 
+export interface ClusterReport {
+  ok: boolean;
+  context: string;
+  version?: string;
+  latencyMs?: number;
+  error?: string;
+}
+
 export interface StatusSources {
   core: Core;
-  kube: KubeClient;
+  clusters: Clusters;
   store: Store;
   stats: PlatformStats;
   platforms: () => { id: string; title: string; transport: PlatformReport['transport']; facts: Record<string, string>; connection?: () => ConnectionStatus | undefined }[];
@@ -53,15 +65,18 @@ export async function collectStatus(s: StatusSources): Promise<StatusReport> {
     const facts = Object.fromEntries(Object.entries(p.facts).map(([k, v]) => [k, String(redactUrl(v))]));
     return redactUrlsDeep({ id: p.id, title: p.title, transport: p.transport, ok, ...(connection ? { connection: { ...connection } } : {}), facts, ...activity, ...(activity.lastSendError ? { lastSendError: { ...activity.lastSendError } } : {}) });
   });
-  const kubernetes = await (async (): Promise<StatusReport['kubernetes']> => {
+  const probe = async (kube: KubeClient): Promise<ClusterReport> => {
     const t0 = performance.now();
     try {
-      const v = await s.kube.version({ signal: AbortSignal.timeout(2000) });
-      return { ok: true, context: s.kube.contextName, version: v.gitVersion, latencyMs: Math.round(performance.now() - t0) };
+      const v = await kube.version({ signal: AbortSignal.timeout(2000) });
+      return { ok: true, context: kube.contextName, version: v.gitVersion, latencyMs: Math.round(performance.now() - t0) };
     } catch (err) {
-      return { ok: false, context: s.kube.contextName, error: (err as { userMessage?: string }).userMessage ?? (err as Error).message };
+      return { ok: false, context: kube.contextName, error: (err as { userMessage?: string }).userMessage ?? (err as Error).message };
     }
-  })();
+  };
+  const ordered = [s.clusters.default, ...s.clusters.list.filter((c) => c !== s.clusters.default)];
+  const clusters = await Promise.all(ordered.map(async (c) => ({ name: c.name, ...(await probe(c.client)) })));
+  const { name: _default, ...kubernetes } = clusters[0] as StatusReport['clusters'][number];
   const store = await s.store.getApproval('----').then(
     () => ({ ok: true }),
     (err: unknown) => ({ ok: false, error: (err as Error).message }),
@@ -80,9 +95,10 @@ export async function collectStatus(s: StatusSources): Promise<StatusReport> {
   const open = await s.core.approvals.listOpen().catch(() => []);
   return {
     at: now,
-    ok: kubernetes.ok && store.ok && platforms.every((p) => p.ok) && llm.ok !== false,
+    ok: clusters.every((c) => c.ok) && store.ok && platforms.every((p) => p.ok) && llm.ok !== false,
     platforms,
     kubernetes,
+    clusters,
     llm,
     store,
     outbound,

@@ -26,7 +26,7 @@ export const FAVICON_SVG =
  * `home`: where `GET /` sends a browser (the console, when it is served); without one, `/` answers a
  * one-line JSON status naming the endpoints, so nobody meets a bare 404.
  */
-export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: ReadinessCheck[]; routers: Router[]; home?: string }): Koa {
+export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: ReadinessCheck[]; routers: Router[]; home?: string; stopping?: () => boolean }): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   app.use(async (ctx, next) => {
@@ -105,7 +105,8 @@ export function createHttpApp(deps: { log: Logger; metrics: Metrics; checks: Rea
   base.get('/favicon.ico', icon);
   base.get('/favicon.svg', icon);
   base.get('/readyz', async (ctx) => {
-    const r = await readiness();
+    // A replica that is stopping takes no new traffic (the Service drops it while it finishes).
+    const r = deps.stopping?.() ? { ok: false, checks: { shutdown: 'shutting down' } } : await readiness();
     ctx.status = r.ok ? 200 : 503;
     ctx.body = r;
   });

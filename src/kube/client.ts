@@ -48,6 +48,29 @@ type Middleware = { pre(ctx: RequestCtx): Both<RequestCtx>; post<T>(r: T): Both<
 interface RequestCtx {
   setSignal(s: AbortSignal): void;
   setHeaderParam(k: string, v: string): void;
+  getHeaders(): Record<string, string>;
+  headers: unknown;
+}
+
+/**
+ * Who a call is made as (Kubernetes impersonation): the API server checks RBAC for this user and these
+ * groups, and its audit log records them and the `extra` fields (e.g. who approved).
+ */
+export interface KubeIdentity {
+  user: string;
+  groups?: readonly string[];
+  extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * The impersonation headers, one per value: Kubernetes reads each `Impersonate-Group` header as one group
+ * (a comma-joined value would be one group named "a,b"). Extra keys are percent-encoded as the API requires.
+ */
+export function impersonationHeaders(id: KubeIdentity): [string, string][] {
+  const out: [string, string][] = [['Impersonate-User', id.user]];
+  for (const g of id.groups ?? []) out.push(['Impersonate-Group', g]);
+  for (const [k, vs] of Object.entries(id.extra ?? {})) for (const v of vs) out.push([`Impersonate-Extra-${encodeURIComponent(k.toLowerCase())}`, v]);
+  return out;
 }
 
 /**
@@ -60,16 +83,32 @@ export class KubeClient {
   readonly apps: AppsV1Api;
   readonly #version: VersionApi;
   readonly #timeoutMs: number;
+  /** The client this one is a view of (`as`), whose onError it reports to. */
+  readonly #root?: KubeClient;
+  readonly identity?: KubeIdentity;
 
   /** Each failed API call that is not "not found", by error code (/metrics: opsbot_kube_errors_total). */
   onError?: (code: string) => void;
 
-  constructor(kc: KubeConfig, timeoutMs: number) {
+  constructor(kc: KubeConfig, timeoutMs: number, view?: { of: KubeClient; identity: KubeIdentity }) {
     this.kubeConfig = kc;
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.apps = kc.makeApiClient(AppsV1Api);
-    this.#version = kc.makeApiClient(VersionApi);
     this.#timeoutMs = timeoutMs;
+    if (view) {
+      this.core = view.of.core;
+      this.apps = view.of.apps;
+      this.#version = view.of.#version;
+      this.#root = view.of.#root ?? view.of;
+      this.identity = view.identity;
+    } else {
+      this.core = kc.makeApiClient(CoreV1Api);
+      this.apps = kc.makeApiClient(AppsV1Api);
+      this.#version = kc.makeApiClient(VersionApi);
+    }
+  }
+
+  /** The same cluster, every call made as `identity` (impersonation headers); shares the connections. */
+  as(identity: KubeIdentity): KubeClient {
+    return new KubeClient(this.kubeConfig, this.#timeoutMs, { of: this.#root ?? this, identity });
   }
 
   /** Where the API is, for the startup log (no credentials). */
@@ -215,10 +254,15 @@ export class KubeClient {
     if (o.signal?.aborted) throw new UsageError(msg('kube.cancelled'));
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    const identity = this.identity;
     const mw: Middleware = {
       pre: (ctx) => {
         ctx.setSignal(signal);
         if (contentType) ctx.setHeaderParam('Content-Type', contentType);
+        // Headers as [name, value] pairs, so that each group is its own header: node-fetch (client-node
+        // 1.x's HTTP library) appends every pair, where a record would hold one value per name. Nothing
+        // after the middleware writes headers (authentication ran before it).
+        if (identity) ctx.headers = [...Object.entries(ctx.getHeaders()), ...impersonationHeaders(identity)];
         return both(ctx);
       },
       post: (r) => both(r),
@@ -228,7 +272,7 @@ export class KubeClient {
     } catch (err) {
       const e = toKubeError(err, target, this.#timeoutMs);
       // A missing object is an answer, not an API error.
-      if (e.code !== 'not_found') this.onError?.(e.code);
+      if (e.code !== 'not_found') (this.#root ?? this).onError?.(e.code);
       throw e;
     }
   }
@@ -265,28 +309,30 @@ export function loadKubeConfig(source: KubeConfigSource, demoServer?: string): K
   return kc;
 }
 
-/** The kubeconfig of the embedded demo cluster; also written to data/demo.kubeconfig for kubectl. */
-export function demoKubeConfigText(server: string): string {
+/**
+ * The kubeconfig of the embedded demo cluster(s), one context each (the first is current); also written
+ * to data/demo.kubeconfig for kubectl.
+ */
+export function demoKubeConfigText(server: string | readonly { name: string; url: string }[]): string {
+  const list = typeof server === 'string' ? [{ name: 'opsbot-demo', url: server }] : server;
   return [
     'apiVersion: v1',
     'kind: Config',
     'clusters:',
-    '- name: opsbot-demo',
-    '  cluster:',
-    `    server: ${server}`,
-    // client-node refuses plain http unless this is set; the demo API is http on loopback (there is no TLS to skip).
-    '    insecure-skip-tls-verify: true',
+    ...list.flatMap((c) => [
+      `- name: ${c.name}`,
+      '  cluster:',
+      `    server: ${c.url}`,
+      // client-node refuses plain http unless this is set; the demo API is http on loopback (there is no TLS to skip).
+      '    insecure-skip-tls-verify: true',
+    ]),
     // No credentials: the demo API listens on loopback only, and client-go will not send a bearer token over plain HTTP.
     'users:',
     '- name: demo',
     '  user: {}',
     'contexts:',
-    '- name: opsbot-demo',
-    '  context:',
-    '    cluster: opsbot-demo',
-    '    user: demo',
-    '    namespace: default',
-    'current-context: opsbot-demo',
+    ...list.flatMap((c) => [`- name: ${c.name}`, '  context:', `    cluster: ${c.name}`, '    user: demo', '    namespace: default']),
+    `current-context: ${list[0]?.name ?? 'opsbot-demo'}`,
     '',
   ].join('\n');
 }

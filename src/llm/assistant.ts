@@ -5,7 +5,8 @@ import { renderText } from '../../cards/text.js';
 import type { LlmConfig } from '../config/env.js';
 import type { ApprovalService } from '../core/approvals/service.js';
 import type { Audit } from '../core/audit.js';
-import { authorize } from '../core/authz.js';
+import { prepare } from '../core/authz.js';
+import { onClusterCard } from '../core/router.js';
 import type { CommandContext, Diagnosis } from '../core/command.js';
 import { formatDuration } from '../core/duration.js';
 import { OpsError } from '../core/errors.js';
@@ -116,12 +117,14 @@ export class Assistant {
     const zh = detectLang(question) === 'zh';
     const key = ConversationMemory.key(ctx.actor.platform, ctx.chatId, ctx.person.id);
     const history = await this.#memory.load(key);
-    let cluster = ctx.kube.contextName;
+    let cluster = ctx.cluster;
     try {
       cluster += ` (${(await ctx.kube.version({ signal: AbortSignal.timeout(2000) })).gitVersion})`;
     } catch {
       // the model can still work; a tool will report the cluster problem
     }
+    const others = ctx.clusters.named ? ctx.clusters.names.filter((n) => n !== ctx.cluster) : [];
+    if (others.length) cluster += `" by default; the tools' "cluster" argument reaches the others: "${others.join('", "')}`;
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: systemPrompt({ platform: ctx.actor.platform, cluster, person: ctx.person, namespaces: ctx.namespaces, defaultNamespace: ctx.defaultNamespace, time: dateTime(started, ctx.policy.timezone), timeZone: ctx.policy.timezone }) },
       ...history.flatMap((t): ChatCompletionMessageParam[] => [
@@ -225,18 +228,18 @@ export class Assistant {
       const why = err instanceof OpsError ? `${err.userMessage}${err.hint ? ` (${err.hint})` : ''}` : 'arguments are not valid JSON';
       return fail(`/${spec.name}`, why);
     }
-    const command = formatCommand(spec, args);
+    let command = formatCommand(spec, args);
     try {
-      const namespace = 'namespace' in spec.args.shape && !args['all'] ? ((args['namespace'] as string | undefined) ?? ctx.defaultNamespace) : undefined;
-      authorize(ctx.policy, ctx.person, spec, namespace);
-      spec.check?.(ctx, args);
+      const on = prepare(ctx, spec, args);
+      args = on.args;
+      command = formatCommand(spec, args);
       if (spec.mutating) {
-        const card = await requestChange(() => this.#d.approvals.request(spec, args, ctx));
+        const card = await requestChange(() => this.#d.approvals.request(spec, args, on.ctx));
         if (!card) return fail(command, `at most ${MAX_APPROVALS} change requests per question`);
         const id = card.binding?.id ?? '?';
         return { command, ok: true, approval: card, content: toolResultMessage({ command, ok: true, output: `approval request ${id} created (${renderText(card).split('\n').find((l) => l.startsWith('Change:')) ?? ''}); nothing changes until a human approves it`, cutTokens: 0 }) };
       }
-      const card = await spec.run(ctx, args);
+      const card = onClusterCard(on.ctx, spec, await spec.run(on.ctx, args));
       const t = truncateToTokens(renderText(card), this.#d.config.toolResultTokens);
       return { command, ok: true, card, content: toolResultMessage({ command, ok: true, output: t.text, cutTokens: t.cut }) };
     } catch (err) {

@@ -131,6 +131,31 @@ describe.skipIf(!haveRedis)('two replicas on one Redis', () => {
     }
   });
 
+  it('a console page open on one replica sees the cards another replica posts and updates (pub/sub)', async () => {
+    const ctl = new AbortController();
+    const res = await fetch(`${b.url}/console/api/stream`, { signal: ctl.signal });
+    const reader = res.body!.getReader();
+    let seen = '';
+    const read = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        seen += new TextDecoder().decode(value);
+      }
+    })().catch(() => undefined);
+    await until(() => seen.includes(': connected'), 'the stream is open');
+    const [card] = await a.send('alice', '/scale api-gateway 6 -n production');
+    expect(card!.title).toMatch(/^Approval needed/);
+    await until(() => seen.includes(`"id":"${card!.id}"`), 'replica b streams the card replica a posted');
+    // Approved on b, executed wherever it runs: the page on b sees the card change in place.
+    expect((await b.click('bob', card!.id, 'approve')).status).toBe(200);
+    await until(() => seen.split(`"id":"${card!.id}"`).length - 1 >= 2, 'the update reaches the page');
+    expect(seen.split(`"id":"${card!.id}"`).slice(2).join('')).not.toMatch(/^[^\n]*"title":"Approval needed/);
+    ctl.abort();
+    await read;
+    await idle();
+  });
+
   it('with Redis gone: readiness fails with the reason and a webhook answers 503 (the platform retries); nothing runs', async () => {
     await redis.stop();
     await new Promise((r) => setTimeout(r, 1100)); // past the readiness cache

@@ -94,3 +94,27 @@ describe('real kubectl against the demo API', () => {
     expect(ev).toMatch(/BackOff/);
   });
 });
+
+describe('real kubectl impersonating, against the demo RBAC table', () => {
+  const refused = async (...args: string[]) => {
+    try {
+      await kubectl(...args);
+    } catch (e) {
+      return (e as { stderr: string }).stderr;
+    }
+    throw new Error(`kubectl ${args.join(' ')} was allowed`);
+  };
+  it('--as/--as-group: a viewer reads staging, is refused production in the API server\'s words; several groups each count', async () => {
+    expect(await kubectl('get', 'pods', '-n', 'staging', '--as', 'opsbot:carol', '--as-group', 'opsbot:viewer')).toMatch(/^NAME/);
+    expect(await refused('get', 'pods', '-n', 'production', '--as', 'opsbot:carol', '--as-group', 'opsbot:viewer')).toMatch(
+      /Error from server \(Forbidden\): pods is forbidden: User "opsbot:carol" cannot list resource "pods" in API group "" in the namespace "production"/,
+    );
+    expect(await refused('get', 'deployment', 'api-gateway', '-n', 'production', '--as', 'opsbot:carol', '--as-group', 'opsbot:viewer')).toMatch(
+      /deployments\.apps "api-gateway" is forbidden: User "opsbot:carol" cannot get resource "deployments" in API group "apps" in the namespace "production"/,
+    );
+    expect(await refused('get', 'pods', '-A', '--as', 'opsbot:carol', '--as-group', 'opsbot:viewer')).toMatch(/cannot list resource "pods" in API group "" at the cluster scope/);
+    // kubectl sends one Impersonate-Group header per group; the second grants what the first does not.
+    expect(await kubectl('get', 'pods', '-n', 'production', '--as', 'opsbot:bob', '--as-group', 'opsbot:viewer', '--as-group', 'opsbot:oncall')).toMatch(/^NAME/);
+    expect(demo.requests.at(-1)?.as).toEqual({ user: 'opsbot:bob', groups: ['opsbot:viewer', 'opsbot:oncall'], extra: {} });
+  });
+});

@@ -54,6 +54,7 @@ describe('RBAC from the command registry', () => {
       ['logs', '/logs api-gateway -n production'],
       ['nodes', '/nodes'],
       ['status', '/status'],
+      ['clusters', '/clusters'],
       ['investigate', '/investigate order-service -n production'],
       ['scale', '/scale api-gateway 4 -n production'],
       ['restart', '/restart user-service -n production'],

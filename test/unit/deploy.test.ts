@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../commands/index.js';
@@ -6,6 +8,7 @@ import { CORE_VARS } from '../../src/config/env.js';
 import { APP_CALLS, renderRbac, requiredVerbs } from '../../src/kube/rbac.js';
 import { PLATFORMS } from '../../src/platforms/index.js';
 import { ROOT } from '../helpers/start-app.js';
+import { impersonationPolicyOf, impersonationRbacOf } from '../../scripts/rbac-files.js';
 
 type Doc = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 interface Container {
@@ -41,6 +44,12 @@ describe.each(['single', 'ha'])('deploy/overlays/%s (kubectl kustomize)', (overl
     expect(Object.keys(c.resources.limits).sort()).toEqual(['cpu', 'memory']);
     expect(dep.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+  });
+
+  it('gives SIGTERM more time than opsbot takes to finish in-flight work (OPSBOT_SHUTDOWN_TIMEOUT)', () => {
+    const grace = (dep.spec.template.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30;
+    const bound = CORE_VARS.find((v) => v.name === 'OPSBOT_SHUTDOWN_TIMEOUT')!.default!;
+    expect(Number(bound.replace(/s$/, ''))).toBeLessThan(grace);
   });
 
   it('takes every credential from the Secret, and no ConfigMap holds one', () => {
@@ -83,4 +92,28 @@ describe.each(['single', 'ha'])('deploy/overlays/%s (kubectl kustomize)', (overl
       expect(docs.some((d) => d.kind === 'PersistentVolumeClaim')).toBe(false);
     });
   }
+});
+
+describe('deploy/overlays/ha-impersonation (per-user identity)', () => {
+  const docs = render('ha-impersonation');
+  const file = (p: string) => readFileSync(join(ROOT, 'deploy', p), 'utf8');
+
+  it('the service account keeps only impersonate, on exactly the policy\'s users and groups', () => {
+    const bindings = docs.filter((d) => d.kind === 'ClusterRoleBinding' || d.kind === 'RoleBinding').map((d) => (d['roleRef'] as { name: string }).name);
+    expect(bindings).toEqual(['opsbot-impersonate']);
+    const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'opsbot-impersonate') as unknown as { rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+    expect(role.rules.every((r) => r.verbs.join() === 'impersonate')).toBe(true);
+    expect(role.rules.map((r) => [r.resources[0], r.resourceNames])).toEqual([
+      ['users', ['opsbot:alice', 'opsbot:bob']],
+      ['groups', ['opsbot:lead', 'opsbot:oncall']],
+      ['userextras/approved-by', undefined],
+    ]);
+  });
+
+  it('installs the base policy with impersonation on, and both generated files are current (npm run rbac)', () => {
+    const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('opsbot-policy')) as unknown as { data: Record<string, string> };
+    expect(parse(cm.data['opsbot.yaml']!)).toMatchObject({ impersonation: {}, people: parse(file('base/policy.yaml')).people });
+    expect(file('components/impersonation/policy.yaml')).toBe(impersonationPolicyOf(file('base/policy.yaml')));
+    expect(file('components/impersonation/rbac.yaml')).toBe(impersonationRbacOf(file('base/policy.yaml')));
+  });
 });

@@ -10,6 +10,8 @@ import { SqliteStore } from '../../src/core/store/sqlite.js';
 import type { Store } from '../../src/core/store/store.js';
 import { GuardedStore } from '../../src/core/store/guard.js';
 import { createLogger } from '../../src/log.js';
+import { Bus, MAX_BUS_MESSAGE } from '../../src/core/bus.js';
+import { until } from '../helpers/until.js';
 
 const approval = (id: string, over: Partial<Approval> = {}): Approval => ({
   id,
@@ -283,5 +285,38 @@ describe.skipIf(!RedisServer.available())('redis store: the shared send limit', 
     expect(await s.rateTake('feishu:chat:x', 5, 1000, 11_001)).toBe(0); // the first left the window
     expect(await s.rateTake('feishu:chat:other', 5, 1000, 10_050)).toBe(0);
     await s.close();
+  });
+});
+
+describe('the bus: pub/sub between the replicas of a store', () => {
+  const log = createLogger({ level: 'silent', format: 'json' });
+  const stores: [string, () => Store[]][] = [
+    ['memory (one process: delivered locally)', () => { const m = new MemoryStore(); return [m, m]; }],
+    ...(RedisServer.available()
+      ? [['redis (two connections, as two replicas)', () => { const p = `bus${++redisPrefix}:`; return [new RedisStore(redis.url, { prefix: p }), new RedisStore(redis.url, { prefix: p })]; }] as [string, () => Store[]]]
+      : []),
+  ];
+  it.each(stores)('%s: every subscriber gets each message once, in order; unsubscribed gets none; too big is dropped', async (_n, make) => {
+    const [s1, s2] = make() as [Store, Store];
+    // One process has one bus; two processes, one each (the guard passes pub/sub through).
+    const b1 = new Bus(new GuardedStore(s1, { log, now: Date.now, fallback: false }), log);
+    const b2 = s2 === s1 ? b1 : new Bus(s2, log);
+    const got1: unknown[] = [];
+    const got2: unknown[] = [];
+    const end1 = await b1.subscribe('t', (m) => got1.push(m));
+    await b2.subscribe('t', (m) => got2.push(m));
+    await b2.subscribe('other', (m) => got2.push(['other', m]));
+    for (let i = 0; i < 5; i++) await b1.publish('t', { i, text: '中文' });
+    await b1.publish('t', 'x'.repeat(MAX_BUS_MESSAGE + 1));
+    await until(() => got1.length === 5 && got2.length === 5, 'all delivered');
+    expect(got2).toEqual([0, 1, 2, 3, 4].map((i) => ({ i, text: '中文' })));
+    expect(got1).toEqual(got2);
+    await end1();
+    await b2.publish('t', { i: 5 });
+    await until(() => got2.length === 6, 'the last one');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got1).toHaveLength(5);
+    await s1.close();
+    if (s2 !== s1) await s2.close();
   });
 });

@@ -14,7 +14,7 @@ import type { Registry } from '../registry.js';
 import type { StoreHealth } from '../store/guard.js';
 import type { Store } from '../store/store.js';
 import { clockTime, spansZones } from '../time.js';
-import { type Lang, msg, pick, t, type Text } from '../i18n.js';
+import { type Lang, msg, pick, same, t, type Text } from '../i18n.js';
 import { canTransition } from './states.js';
 import type { ActorRef, Approval, ApprovalState } from './types.js';
 
@@ -27,7 +27,7 @@ export interface ApprovalDeps {
   audit: Audit;
   now: () => number;
   /** Builds the context an approved command runs in (the requester's). */
-  context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal, lang: Lang) => CommandContext;
+  context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal, lang: Lang, on?: { cluster?: string; approvedBy?: string[] }) => CommandContext;
   /** Where the approval's cards are shown, brought up to date after every transition. */
   live: LiveCards;
   executionTimeoutMs?: number;
@@ -59,6 +59,11 @@ export class ApprovalService {
   readonly #unrecorded = new Map<string, Approval>();
   /** Approvals this process is executing (or recording): never "recovered" under its own feet. */
   readonly #running = new Set<string>();
+
+  /** Executions this process runs now (shutdown reports them). */
+  get executing(): number {
+    return this.#running.size;
+  }
   /** Set by stop(): write retries make one last attempt and give up (logging the outcome). */
   #stopping = false;
   readonly #wake = new Set<() => void>();
@@ -240,7 +245,12 @@ export class ApprovalService {
     const spec = this.#d.registry.find(a.command);
     const person = personById(this.#d.policy, a.requester.personId);
     if (!spec?.preview || !person) return say(msg('approval.recovered.unread', { says: msg('approval.err.gone', { command: a.command }) }));
-    const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(10_000), lang);
+    let ctx: CommandContext;
+    try {
+      ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(10_000), lang, onCluster(a));
+    } catch (err) {
+      return say(msg('approval.recovered.unread', { says: err instanceof OpsError ? { en: err.says('en'), zh: err.says('zh') } : same((err as Error).message) }));
+    }
     try {
       const now = await spec.preview(ctx, a.args);
       if (isDeepStrictEqual(now.before, a.preview.before)) return say(msg('approval.recovered.notApplied', { target: a.preview.target, before: show(a.preview.before) }));
@@ -324,7 +334,9 @@ export class ApprovalService {
     try {
       if (!spec?.preview || !spec.mutating) throw new OpsError('unknown_command', msg('approval.err.gone', { command: a.command }));
       if (!person) throw new OpsError('unknown_user', msg('approval.err.personGone', { name: a.requester.name }));
-      const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(this.#d.executionTimeoutMs ?? 5 * 60_000), lang);
+      // As the requester, on the cluster the request named; the approvers go with it (impersonation extra).
+      const approvedBy = a.steps.flatMap((s) => (s.decidedBy ? [s.decidedBy.personId] : []));
+      const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(this.#d.executionTimeoutMs ?? 5 * 60_000), lang, { ...onCluster(a), approvedBy });
       // Re-read the target: if it moved since the request, the approver approved something else.
       const now = await spec.preview(ctx, a.args);
       if (!isDeepStrictEqual(now.before, a.preview.before)) {
@@ -497,4 +509,10 @@ function withoutLease(a: Approval): Approval {
 
 function drift(before: unknown, now: unknown): Text {
   return msg('approval.err.driftWas', { before: show(before), now: show(now) });
+}
+
+/** The cluster an approval's request named (recorded in its arguments when clusters are named). */
+function onCluster(a: Approval): { cluster?: string } {
+  const c = a.args['cluster'];
+  return typeof c === 'string' ? { cluster: c } : {};
 }

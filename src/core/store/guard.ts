@@ -154,6 +154,16 @@ export class GuardedStore implements Store {
     return inner.rateTake ? (key, cap, windowMs, now) => (inner.rateTake as NonNullable<Store['rateTake']>).call(inner, key, cap, windowMs, now).catch(() => 0) : undefined;
   }
 
+  /** Pub/sub, where the store has it (Redis): passed through; `Bus` delivers locally otherwise. */
+  get publish(): Store['publish'] {
+    const inner = this.#inner;
+    return inner.publish ? (channel, message) => (inner.publish as NonNullable<Store['publish']>).call(inner, channel, message) : undefined;
+  }
+  get subscribe(): Store['subscribe'] {
+    const inner = this.#inner;
+    return inner.subscribe ? (channel, on) => (inner.subscribe as NonNullable<Store['subscribe']>).call(inner, channel, on) : undefined;
+  }
+
   acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<{ token: number } | undefined> {
     return this.#ephemeral('lease', (s) => s.acquireLease(name, owner, ttlMs, now));
   }

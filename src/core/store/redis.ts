@@ -272,7 +272,50 @@ export class RedisStore implements Store {
     if (auditBefore !== undefined && auditBefore > 0) await this.#r.xtrim(this.#k('audit'), 'MINID', auditBefore);
   }
 
+  // --- pub/sub: one subscriber connection (a subscribed connection can run no other command) ---------
+
+  #sub?: Redis;
+  readonly #handlers = new Map<string, Set<(message: string) => void>>();
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.#r.publish(this.#k('bus', channel), message);
+  }
+
+  async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {
+    if (!this.#sub) {
+      const sub = this.#r.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined });
+      sub.on('error', () => undefined);
+      // Delivered by channel; a handler that throws does not stop the others.
+      sub.on('message', (ch: string, msg: string) => {
+        for (const h of this.#handlers.get(ch) ?? []) {
+          try {
+            h(msg);
+          } catch {
+            // the subscriber's own problem; the bus goes on
+          }
+        }
+      });
+      this.#sub = sub;
+    }
+    const ch = this.#k('bus', channel);
+    let set = this.#handlers.get(ch);
+    if (!set) {
+      set = new Set();
+      this.#handlers.set(ch, set);
+      await this.#sub.subscribe(ch);
+    }
+    set.add(onMessage);
+    return async () => {
+      set.delete(onMessage);
+      if (!set.size && this.#handlers.get(ch) === set) {
+        this.#handlers.delete(ch);
+        await this.#sub?.unsubscribe(ch).catch(() => undefined);
+      }
+    };
+  }
+
   async close(): Promise<void> {
+    this.#sub?.disconnect();
     this.#watchConn?.disconnect();
     await this.#r.quit().catch(() => this.#r.disconnect());
   }

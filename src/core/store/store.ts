@@ -65,6 +65,14 @@ export interface Store {
    */
   rateTake?(key: string, cap: number, windowMs: number, now: number): Promise<number>;
 
+  /**
+   * Messages to every process of the store (Redis PUBLISH/SUBSCRIBE): at most once, to those subscribed
+   * at the time, in order per channel. Only shared stores have it; within one process `Bus` delivers
+   * locally. `subscribe` resolves once the subscription is active and returns how to end it.
+   */
+  publish?(channel: string, message: string): Promise<void>;
+  subscribe?(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+
   putCard(id: string, value: unknown, now: number): Promise<void>;
   getCard<T>(id: string): Promise<T | undefined>;
 

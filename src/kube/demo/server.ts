@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DemoCluster, type DemoTimings } from './cluster.js';
 import { discovery } from './discovery.js';
+import { DEMO_RBAC, type DemoRbacRule, demoForbidden, type Impersonated, impersonatedBy } from './rbac.js';
 import { LogError, podLogs } from './logs.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import { seedCluster, type SeedOptions } from './seed.js';
@@ -20,6 +21,8 @@ export interface DemoServerOptions {
   timings?: Partial<DemoTimings>;
   seed?: SeedOptions;
   now?: () => number;
+  /** The RBAC table for impersonated requests (default DEMO_RBAC); the bot's own requests are allowed. */
+  rbac?: readonly DemoRbacRule[];
 }
 
 export interface RecordedRequest {
@@ -28,6 +31,8 @@ export interface RecordedRequest {
   query: string;
   contentType?: string;
   dryRun: boolean;
+  /** Who the request was made as (impersonation headers), when not the bot itself. */
+  as?: Impersonated;
 }
 
 type Resource = 'namespaces' | 'nodes' | 'pods' | 'events' | 'deployments' | 'replicasets';
@@ -53,9 +58,11 @@ export class DemoKubeServer {
   readonly requests: RecordedRequest[] = [];
   #server: Server;
   #timer?: NodeJS.Timeout;
+  readonly #rbac: readonly DemoRbacRule[];
   url = '';
 
   private constructor(opts: DemoServerOptions) {
+    this.#rbac = opts.rbac ?? DEMO_RBAC;
     this.cluster = new DemoCluster(opts.timings, opts.now);
     seedCluster(this.cluster, opts.seed);
     this.#server = createServer((req, res) => void this.#handle(req, res));
@@ -94,10 +101,13 @@ export class DemoKubeServer {
     const url = new URL(req.url ?? '/', 'http://demo');
     const method = req.method ?? 'GET';
     const dryRun = url.searchParams.get('dryRun') === 'All';
-    this.requests.push({ method, path: url.pathname, query: url.search, dryRun, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) });
+    const as = impersonatedBy(req.headersDistinct);
+    this.requests.push({ method, path: url.pathname, query: url.search, dryRun, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}), ...(as ? { as } : {}) });
     if (this.requests.length > 20_000) this.requests.splice(0, 10_000);
     this.onRequest?.({ method, path: url.pathname, dryRun });
     try {
+      const refused = as ? demoForbidden(this.#rbac, as, method, url.pathname) : undefined;
+      if (refused) throw new HttpError(403, 'Forbidden', refused.message, refused.details);
       const body = method === 'GET' || method === 'DELETE' ? undefined : await readBody(req);
       const out = this.#route(method, url, req.headers.accept, req.headers['content-type'], body, dryRun);
       if (typeof out === 'string') {

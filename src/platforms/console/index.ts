@@ -50,15 +50,22 @@ export interface ConsoleOptions {
  * The local web console: the demo's chat platform, the reference adapter, and the simplest way to
  * script the bot (contract.md, "Console API"). Requires CONSOLE_TOKEN whenever it is not on loopback.
  */
-export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter; routes: Router; close(): void } {
+/** The bus channel of console live updates. */
+const CARD_CHANNEL = 'console:cards';
+
+export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter; routes: Router; close(): void; ready: Promise<void> } {
   const now = opts.now ?? Date.now;
   const { router, approvals, audit } = opts.core;
   const cards = new ConsoleCardStore(opts.store, now);
   const streams = new Set<PassThrough>();
-  const broadcast = (c: ConsoleCard) => {
+  // Every new or changed card reaches the pages open on every replica (the bus is Redis pub/sub when
+  // the store is shared): a page on one replica sees the card another replica posted or updated.
+  const broadcast = (c: ConsoleCard) => void opts.core.bus.publish(CARD_CHANNEL, c).catch((err: unknown) => opts.log.warn({ err }, 'console: live update not published'));
+  const subscribed = opts.core.bus.subscribe<ConsoleCard>(CARD_CHANNEL, (c) => {
     const data = `event: card\ndata: ${JSON.stringify(c)}\n\n`;
     for (const s of streams) s.write(data);
-  };
+  });
+  subscribed.catch((err: unknown) => opts.log.warn({ err }, 'console: live updates from other replicas are off'));
   /**
    * The console is a platform like the others: what people type and click goes through the
    * dispatcher (dedupe, caps, live cards, button ids), and the API answers once the cards are posted.
@@ -290,7 +297,12 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
     close() {
       for (const s of streams) s.end();
       streams.clear();
+      void subscribed.then((end) => end()).catch(() => undefined);
     },
+    ready: subscribed.then(
+      () => undefined,
+      () => undefined,
+    ),
   };
 }
 
