@@ -22,6 +22,7 @@ import { Metrics } from './http/metrics.js';
 import { createHttpApp } from './http/server.js';
 import { demoKubeConfigText, type KubeClient } from './kube/client.js';
 import { type Clusters, connectClusters } from './kube/clusters.js';
+import type { Bus } from './core/bus.js';
 import { DemoKubeServer, type DemoServerOptions } from './kube/demo/server.js';
 import type { Logger } from './log.js';
 import { collectStatus } from './core/status.js';
@@ -152,7 +153,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   metrics.work(() => dispatcher.workStats());
   metrics.state({ openApprovals: () => approvals.listOpen(), outbound: () => core.notifier.queueStats() });
   for (const c of clusters.list) c.client.onError = (code) => metrics.kubeError(code);
-  const platforms = await startPlatforms(o, store, dispatcher);
+  const platforms = await startPlatforms(o, store, dispatcher, core.bus);
 
   // Served on loopback, or beyond it only behind a token: the shared one or personal ones in the policy.
   const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken) || Object.values(policy.people).some((p) => p.consoleTokenSha256);
@@ -321,7 +322,7 @@ export function risksOf(registry: Registry): Record<string, Risk> {
  * connections start here, and every adapter gets its live cards updated. A platform that is not
  * configured (or runs over its long connection) answers 404 on its route and says so at startup.
  */
-async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatcher) {
+async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatcher, bus: Bus) {
   const http = new Map<string, PlatformAdapter>();
   const adapters = new Map<string, PlatformAdapter>();
   const disabled = new Map<string, string>();
@@ -343,7 +344,7 @@ async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatche
         continue;
       }
       const log = o.log.child({ platform: def.id });
-      const p = await def.start(config, { log, now, store, ...(o.platformBackoffMs ? { backoffMs: o.platformBackoffMs } : {}), ...(rate ? { rate } : {}) });
+      const p = await def.start(config, { log, now, store, ...(o.platformBackoffMs ? { backoffMs: o.platformBackoffMs } : {}), ...(rate ? { rate } : {}), ...(bus.shared ? { bus } : {}) });
       started.push(p);
       adapters.set(def.id, p.adapter);
       dispatcher.register(p.adapter);

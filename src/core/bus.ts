@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
+import { RetryableError } from './outbound.js';
 import type { Store } from './store/store.js';
 
 /** The largest message the bus carries (a card is a few KB; a bigger message is a bug, dropped and logged). */
@@ -59,6 +61,63 @@ export class Bus {
     return async () => void set.delete(h);
   }
 
+  // --- request/reply: a hand-off to the one process that can do something (holds a connection) -----
+
+  readonly #replyChannel = `reply:${randomUUID()}`;
+  readonly #waiting = new Map<string, { resolve: (a: unknown) => void; reject: (e: Error) => void }>();
+  #replies?: Promise<unknown>;
+
+  /**
+   * Answers requests on `channel` (while this process can: end it when it no longer can). The handler's
+   * error goes back to the asker as its message.
+   */
+  serve<Q, A>(channel: string, handler: (q: Q) => Promise<A>): Promise<() => Promise<void>> {
+    return this.subscribe<{ id: string; replyTo: string; q: Q }>(`${channel}:req`, (m) => {
+      void handler(m.q).then(
+        (a) => this.publish(m.replyTo, { id: m.id, ok: true, a }),
+        (err: unknown) => this.publish(m.replyTo, { id: m.id, ok: false, error: (err as Error).message ?? String(err), retryable: err instanceof RetryableError }),
+      ).catch((err: unknown) => this.#log.warn({ err, channel }, 'bus: reply not sent'));
+    });
+  }
+
+  /**
+   * Asks whoever serves `channel` and waits for the answer, at most `timeoutMs` (then a BusTimeoutError:
+   * nobody serves it now, or the server is slow). At most once: a request is never resent here.
+   */
+  async request<Q, A>(channel: string, q: Q, timeoutMs: number): Promise<A> {
+    this.#replies ??= this.subscribe<{ id: string; ok: boolean; a?: unknown; error?: string; retryable?: boolean }>(this.#replyChannel, (m) => {
+      const w = this.#waiting.get(m.id);
+      if (!w) return;
+      this.#waiting.delete(m.id);
+      if (m.ok) w.resolve(m.a);
+      else w.reject(m.retryable ? new RetryableError(m.error ?? 'failed') : new BusRemoteError(m.error ?? 'failed'));
+    });
+    await this.#replies;
+    const id = randomUUID();
+    return new Promise<A>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        reject(new BusTimeoutError(`no answer on ${channel} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.#waiting.set(id, {
+        resolve: (a) => {
+          clearTimeout(timer);
+          resolve(a as A);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.publish(`${channel}:req`, { id, replyTo: this.#replyChannel, q }).catch((err: unknown) => {
+        this.#waiting.delete(id);
+        clearTimeout(timer);
+        reject(err as Error);
+      });
+    });
+  }
+
   #deliver(channel: string, h: (m: unknown) => void, m: unknown): void {
     try {
       h(m);
@@ -67,3 +126,8 @@ export class Bus {
     }
   }
 }
+
+/** Nobody answered a bus request in time (retryable: a new server may take over). */
+export class BusTimeoutError extends RetryableError {}
+/** The serving process answered with an error (its message). */
+export class BusRemoteError extends Error {}

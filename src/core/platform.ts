@@ -1,4 +1,5 @@
 import type { EnvVars, VarDoc } from '../config/vars.js';
+import type { Bus } from './bus.js';
 import type { Logger } from '../log.js';
 import type { EventSink, PlatformAdapter } from './adapter.js';
 import type { ConnectionStatus } from './long-connection.js';
@@ -14,6 +15,12 @@ export interface PlatformDeps {
   backoffMs?: number;
   /** With a shared store (Redis): the platform's send limits hold across replicas. Pass it to Outbound as `shared`. */
   rate?: SharedRate;
+  /**
+   * Messages between the replicas (Redis pub/sub with a shared store): a platform that allows one
+   * connection per bot hands sends from the other replicas to the one that holds it (`bus.serve` there,
+   * `bus.request` here).
+   */
+  bus?: Bus;
 }
 
 /** A started platform: its adapter, and how events reach it. */

@@ -4,7 +4,7 @@ import type { EnvVars, VarDoc } from '../config/vars.js';
 import type { Logger } from '../log.js';
 import type { PlatformAdapter, PlatformCaps, SendTarget } from './adapter.js';
 import { OpsError } from './errors.js';
-import { Outbound } from './outbound.js';
+import { Outbound, type SharedRate } from './outbound.js';
 import { definePlatform, type PlatformDefinition } from './platform.js';
 
 /**
@@ -88,13 +88,14 @@ export class RobotAdapter implements PlatformAdapter {
   readonly #now: () => number;
   #seq = 0;
 
-  constructor(p: RobotPlatform, o: { config: RobotConfig; log: Logger; now: () => number; minBackoffMs?: number }) {
+  constructor(p: RobotPlatform, o: { config: RobotConfig; log: Logger; now: () => number; minBackoffMs?: number; rate?: SharedRate }) {
     this.#p = p;
     this.id = p.id;
     this.caps = { ackDeadlineMs: 3000, toast: false, cardUpdate: 'never', buttons: false, maxCardBytes: p.maxCardBytes, singleConnection: false, replyOnce: false };
     this.#hooks = new Map(o.config.hooks.map((h) => [h.name, h]));
     this.#now = o.now;
-    this.#outbound = new Outbound({ log: o.log, perKey: { cap: 1, intervalMs: p.intervalMs }, ...(o.minBackoffMs ? { minBackoffMs: o.minBackoffMs } : {}) });
+    // A robot's limit is per webhook, whoever posts: with several replicas it is held in the store.
+    this.#outbound = new Outbound({ log: o.log, perKey: { cap: 1, intervalMs: p.intervalMs }, ...(o.minBackoffMs ? { minBackoffMs: o.minBackoffMs } : {}), ...(o.rate ? { shared: o.rate } : {}) });
   }
 
   get names(): string[] {
@@ -126,7 +127,7 @@ export function defineRobotPlatform(p: RobotPlatform): PlatformDefinition<RobotC
     howToEnable: `${p.id} is not configured (set ${p.read.webhooks})`,
     readConfig: (v) => readRobotConfig(v, p.read),
     async start(config, deps) {
-      const adapter = new RobotAdapter(p, { config, log: deps.log, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}) });
+      const adapter = new RobotAdapter(p, { config, log: deps.log, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}) });
       return {
         adapter,
         http: false,

@@ -6,6 +6,8 @@ import { cardSchema } from './feishu-api.js';
 export interface BotPost {
   token: string;
   body: { timestamp?: string; sign?: string; msg_type: string; card: Record<string, unknown> };
+  /** When it arrived (ms). */
+  at: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export class FakeFeishuBot {
         if (body.msg_type !== 'interactive' || !cardSchema.safeParse(body.card).success) return answer(11246, 'card content is invalid');
         // A custom bot's card cannot call back: a button would be dead.
         if (JSON.stringify(body.card).includes('"callback"')) return answer(11246, 'custom bot cards cannot have callback buttons');
-        this.posts.push({ token, body });
+        this.posts.push({ token, body, at: Date.now() });
         answer(0, 'success');
       });
     });

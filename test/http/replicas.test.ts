@@ -6,6 +6,7 @@ import { demoKubeConfigText } from '../../src/kube/client.js';
 import { DemoKubeServer } from '../../src/kube/demo/server.js';
 import { RedisStore } from '../../src/core/store/redis.js';
 import { FakeFeishuApi } from '../fakes/feishu-api.js';
+import { FakeFeishuBot } from '../fakes/feishu-bot.js';
 import { RedisServer } from '../helpers/redis.js';
 import { clickEnvelope, FEISHU, feishuEnv, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
 import { startTestApp, type TestApp } from '../helpers/start-app.js';
@@ -125,9 +126,37 @@ describe.skipIf(!haveRedis)('two replicas on one Redis', () => {
       await new Promise((r) => setTimeout(r, 1000));
       expect(wc.subscribes).toBe(1);
       expect(`${c.logs.text}${d.logs.text}`).toMatch(/another replica holds the connection lease; standing by/);
+      // A card posted on the standby replica (an alert that reached it, say) goes out through the holder's
+      // connection, handed over the bus.
+      const standby = /standing by/.test(c.logs.text) ? c : d;
+      const before = wc.sent.length;
+      await standby.adapters.get('wecom')!.send({ chatId: 'wr-oncall-group' }, { title: 'handed over', tone: 'info', blocks: [{ type: 'markdown', text: '经由持有连接的副本发送' }] });
+      const sent = wc.sent.slice(before);
+      expect(sent.map((m) => [m.cmd, m.body['chatid']])).toEqual([['aibot_send_msg', 'wr-oncall-group']]);
+      expect(JSON.stringify(sent[0]!.body)).toContain('经由持有连接的副本发送');
+      expect(wc.subscribes).toBe(1);
     } finally {
       await Promise.all([c.stop(), d.stop()]);
       await wc.stop();
+    }
+  });
+
+  it("a group robot's limit (Feishu custom bot: one post per 600 ms) holds across both replicas", async () => {
+    const TOKEN = 'replicas0robot0token';
+    const bot = await new FakeFeishuBot({ [TOKEN]: {} }).start();
+    const env = { OPSBOT_DEMO: '', KUBECONFIG: join(dir, 'kubeconfig'), HOST: '127.0.0.1', OPSBOT_STORE: redis.url, OPSBOT_SECRET: 'replicas-share-this-signing-key-0123456789abcdef', FEISHU_BOT_WEBHOOKS: `sre=${bot.hook(TOKEN)}` };
+    const [c, d] = await Promise.all([startTestApp(env), startTestApp(env)]);
+    try {
+      const card = (n: number) => ({ title: `robot post ${n}`, tone: 'info' as const, blocks: [] });
+      await Promise.all([0, 1, 2, 3].map((n) => (n % 2 ? c : d).adapters.get('feishu-bot')!.send({ chatId: 'sre' }, card(n))));
+      const at = bot.posts.map((p) => p.at).sort((x, y) => x - y);
+      expect(at).toHaveLength(4);
+      const gaps = at.slice(1).map((t, i) => t - at[i]!);
+      // Each replica alone would post its two at once to one webhook; shared, they queue across replicas.
+      expect(Math.min(...gaps), `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(550);
+    } finally {
+      await Promise.all([c.stop(), d.stop()]);
+      await bot.stop();
     }
   });
 

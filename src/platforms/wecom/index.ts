@@ -8,6 +8,7 @@ import { settle } from '../../core/ingress.js';
 import { Outbound, type SharedRate, RetryableError } from '../../core/outbound.js';
 import { definePlatform } from '../../core/platform.js';
 import type { Store } from '../../core/store/store.js';
+import type { Bus } from '../../core/bus.js';
 import type { Logger } from '../../log.js';
 import { checkWecom, WecomClient } from './client.js';
 import { readWecomConfig, WECOM_VARS, type WecomConfig } from './config.js';
@@ -32,7 +33,12 @@ export interface WecomAdapterOptions {
   minBackoffMs?: number;
   /** The send limits shared with other replicas (PlatformDeps.rate). */
   rate?: SharedRate;
+  /** With several replicas: sends from a replica without the connection go to the one that holds it. */
+  bus?: Bus;
 }
+
+/** How long a replica waits for the connection holder to make a send for it. */
+const RELAY_TIMEOUT_MS = 10_000;
 
 function taskId(): string {
   return `ob${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
@@ -56,6 +62,8 @@ export class WecomAdapter implements PlatformAdapter {
   readonly client?: WecomClient;
   #stream?: BotStream;
   #lease?: { timer: NodeJS.Timeout; owner: string };
+  /** Serving the other replicas' sends (while this one holds the connection). */
+  #relay?: Promise<() => Promise<void>>;
   /** API mode: messages whose callback is waiting for the first card, by event id. */
   readonly #passive = new Map<string, { resolve: (card: Card) => void; card: Promise<Card>; taken: boolean }>();
   /** API mode: unused response_urls per chat (single use, 1 h), newest last — how later states reach the chat. */
@@ -220,7 +228,7 @@ export class WecomAdapter implements PlatformAdapter {
         return ref;
       }
       const body = card.buttons?.length ? { chatid: chat.id, msgtype: 'template_card', template_card: renderTemplateCard(card, tid) } : { chatid: chat.id, msgtype: 'markdown', markdown: { content: renderMarkdown(card, MARKDOWN_BYTES.bot) } };
-      await this.#bot().request('aibot_send_msg', `aibot_send_msg_${Date.now()}_${randomBytes(4).toString('hex')}`, body);
+      await this.#proactive({ cmd: 'aibot_send_msg', reqId: `aibot_send_msg_${Date.now()}_${randomBytes(4).toString('hex')}`, body });
       return ref;
     }
     // API mode after the passive reply: an unused response_url of the chat (single use, 1 h; template
@@ -242,6 +250,19 @@ export class WecomAdapter implements PlatformAdapter {
   async remind(r: UrgentRequest): Promise<{ failed: string[] }> {
     if (r.level !== 'phone' || !this.#o.config.call || !this.client) throw new OpsError('unsupported', 'WeCom urgent reminders are 紧急通知 phone calls (WECOM_CALL=on)');
     return this.client.call(r.userIds);
+  }
+
+  /**
+   * A message the bot posts on its own (not a reply): over this replica's connection, or, when another
+   * replica holds the one connection WeCom allows, handed to it over the bus.
+   */
+  async #proactive(m: { cmd: string; reqId: string; body: Record<string, unknown> }): Promise<void> {
+    if (this.#stream || !this.#o.bus) return this.#bot().request(m.cmd, m.reqId, m.body);
+    await this.#o.bus.request(this.#relayChannel, m, RELAY_TIMEOUT_MS);
+  }
+
+  get #relayChannel(): string {
+    return `wecom:send:${this.#o.config.botId}`;
   }
 
   #bot(): BotStream {
@@ -273,11 +294,14 @@ export class WecomAdapter implements PlatformAdapter {
           onCallback: (cmd, body, reqId) => this.#onBotCallback(sink, body, reqId),
         });
         this.#stream.start();
+        // The other replicas' proactive sends come here while this one holds the connection.
+        if (this.#o.bus) this.#relay = this.#o.bus.serve<{ cmd: string; reqId: string; body: Record<string, unknown> }, void>(this.#relayChannel, (m) => this.#bot().request(m.cmd, m.reqId, m.body));
       } else if (!held && this.#stream) {
         // Another replica took the lease (ours lapsed unrenewed): its connection replaces ours.
         this.#o.log.warn('wecom bot: the connection lease moved to another replica; closing this connection');
         const stream = this.#stream;
         this.#stream = undefined;
+        await this.#endRelay();
         await stream.stop();
       } else if (!held) this.#o.log.info('wecom bot: another replica holds the connection lease; standing by');
       if (this.#lease) this.#lease.timer = setTimeout(() => void loop(), LEASE_TTL_MS / 3);
@@ -308,7 +332,14 @@ export class WecomAdapter implements PlatformAdapter {
     return this.#stream?.status;
   }
 
+  async #endRelay(): Promise<void> {
+    const r = this.#relay;
+    this.#relay = undefined;
+    await r?.then((end) => end()).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
+    await this.#endRelay();
     if (this.#lease) {
       clearTimeout(this.#lease.timer);
       await this.#o.store.releaseLease(`wecom:connection:${this.#o.config.botId}`, this.#lease.owner).catch(() => undefined);
@@ -327,7 +358,7 @@ export const wecom = definePlatform<WecomConfig>({
   howToEnable: 'wecom is not configured (set WECOM_BOT_ID and WECOM_BOT_SECRET, or WECOM_MODE with its variables)',
   readConfig: readWecomConfig,
   async start(config, deps) {
-    const adapter = new WecomAdapter({ config, log: deps.log, store: deps.store, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}) });
+    const adapter = new WecomAdapter({ config, log: deps.log, store: deps.store, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}), ...(deps.bus ? { bus: deps.bus } : {}) });
     const ws = config.mode === 'aibot-ws';
     return {
       adapter,
