@@ -17,6 +17,8 @@ import oncall from './oncall.js';
 import notifyTest from './notify-test.js';
 import reject from './reject.js';
 import reset from './reset.js';
+import report from './report.js';
+import postmortem from './postmortem.js';
 import pods from './pods.js';
 import restart from './restart.js';
 import rollback from './rollback.js';
@@ -29,7 +31,7 @@ import status from './status.js';
 /** Every chat command, in /help order. */
 export const COMMANDS: readonly AnyCommandSpec[] = [
   help, status, pods, logs, describe, events, deployments, nodes, clusters, investigate,
-  alerts, oncall, silences,
+  alerts, oncall, silences, report, postmortem,
   scale, restart, rollback, deletePod, silence, unsilence,
   approvals, approve, reject, cancel, audit, notifyTest, reset,
 ];

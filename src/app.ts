@@ -262,6 +262,8 @@ export async function startApp(o: AppOptions): Promise<App> {
   const addr = server.address() as AddressInfo;
   const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`;
+  // The scheduled reports: a slot missed while stopped is posted now (once), then each at its time.
+  core.reports.start();
   log.info({ url, kube: config.kube.kind, context: kube.contextName, server: kube.server, ...(clusters.named ? { clusters: clusters.names } : {}), console: consoleEnabled }, 'opsbot listening');
 
   return {
@@ -290,9 +292,10 @@ export async function startApp(o: AppOptions): Promise<App> {
         const t0 = performance.now();
         clearInterval(sweeper);
         consoleUi?.close();
+        const reportsStopped = core.reports.stop();
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        const drained = Promise.all([serverClosed, platforms.close(), dispatcher.idle()]).then(() => true);
+        const drained = Promise.all([serverClosed, reportsStopped, platforms.close(), dispatcher.idle()]).then(() => true);
         let timer: NodeJS.Timeout | undefined;
         const inTime = await Promise.race([drained, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs)))]);
         clearTimeout(timer);

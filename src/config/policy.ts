@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { matcherProblem } from '../core/alerts/matchers.js';
+import { Cron } from 'croner';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
@@ -25,6 +26,15 @@ const duration = z.string().transform((v, ctx) => {
   }
   return ms;
 });
+/** A cron expression (5 fields, or 6 with seconds), as croner reads it. */
+const cronText = z.string().refine((v) => {
+  try {
+    new Cron(v, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a cron expression (minute hour day-of-month month day-of-week, e.g. "0 8 * * *")');
 const nsPattern = z.union([z.literal('*'), dnsLabel]);
 export const LEVELS = ['P0', 'P1', 'P2', 'P3'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -200,6 +210,26 @@ const policySchema = z.strictObject({
     })
     .default({ severity: { label: 'severity', map: { critical: 'P0', error: 'P1', warning: 'P2', info: 'P3' }, default: 'P2' }, levels: {}, oncall: [], routes: [] }),
   /**
+   * Reports posted without asking: the daily and weekly health reports (cron in the report's time zone;
+   * no targets: not posted, /report still works) and postmortems of long P0/P1 incidents.
+   */
+  reports: z
+    .strictObject({
+      timezone: ianaZone.optional(),
+      daily: z.strictObject({ cron: cronText.default('0 8 * * *'), targets: z.array(name).default([]) }).default({ cron: '0 8 * * *', targets: [] }),
+      weekly: z.strictObject({ cron: cronText.default('0 9 * * 1'), targets: z.array(name).default([]) }).default({ cron: '0 9 * * 1', targets: [] }),
+      /** A run missed while opsbot was down is posted on start if it was due at most this long ago. */
+      catchUp: duration.default(6 * 3_600_000),
+      postmortem: z
+        .strictObject({
+          /** A group of these levels that resolves after firing at least `after` gets a postmortem card. */
+          levels: z.array(z.enum(LEVELS)).default(['P0', 'P1']),
+          after: duration.default(10 * 60_000),
+        })
+        .default({ levels: ['P0', 'P1'], after: 10 * 60_000 }),
+    })
+    .default({ daily: { cron: '0 8 * * *', targets: [] }, weekly: { cron: '0 9 * * 1', targets: [] }, catchUp: 6 * 3_600_000, postmortem: { levels: ['P0', 'P1'], after: 10 * 60_000 } }),
+  /**
    * Where the bot posts without a triggering message (alerts, reports, /notify-test): named targets,
    * each a platform and a chat (or a send-only robot's name), and the name it posts as.
    */
@@ -320,6 +350,9 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
       if (problem) out.push(`alerts.routes[${i}].matchers[${j}]: ${problem}`);
     });
   });
+  for (const kind of ['daily', 'weekly'] as const) {
+    p.reports[kind].targets.forEach((t, i) => p.notify.targets[t] || out.push(`reports.${kind}.targets[${i}]: unknown notify target "${t}" (notify.targets has: ${Object.keys(p.notify.targets).join(', ') || 'none'})`));
+  }
   for (const id of p.alerts.oncall) if (!p.people[id]) out.push(`alerts.oncall: unknown person "${id}"`);
   for (const id of p.alerts.rotation?.people ?? []) if (!p.people[id]) out.push(`alerts.rotation.people: unknown person "${id}"`);
   p.alerts.routes.forEach((r, i) => r.escalate.forEach((id) => p.people[id] || out.push(`alerts.routes[${i}].escalate: unknown person "${id}"`)));

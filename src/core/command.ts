@@ -8,6 +8,7 @@ import type { Clusters } from '../kube/clusters.js';
 import type { KubeCall } from '../kube/rbac.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from './notifier.js';
+import type { ReportService } from './reports/service.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -57,6 +58,8 @@ export interface CommandContext {
   alertmanager?: AlertmanagerClient;
   /** The alert groups opsbot tracks (for /alerts). */
   alerts?: { firing(limit?: number): Promise<AlertGroup[]> };
+  /** The daily and weekly reports (/report). */
+  reports?: ReportService;
 }
 
 /** What the workflow commands may do; implemented by the approval service. */

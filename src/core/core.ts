@@ -3,6 +3,7 @@ import type { Clusters } from '../kube/clusters.js';
 import type { Logger } from '../log.js';
 import { ButtonActions } from './actions.js';
 import { Bus } from './bus.js';
+import { ReportService } from './reports/service.js';
 import { AlertmanagerClient } from './alerts/alertmanager.js';
 import { AlertService } from './alerts/service.js';
 import { ApprovalService } from './approvals/service.js';
@@ -16,7 +17,8 @@ import type { PayloadSigner } from './payload.js';
 import type { Registry } from './registry.js';
 import { type CommandMetrics, Router } from './router.js';
 import type { StoreHealth } from './store/guard.js';
-import type { Store } from './store/store.js';
+import type { AuditEntry, Store } from './store/store.js';
+import { formatCommand } from './slash-parser.js';
 import type { LlmConfig } from '../config/env.js';
 import { Assistant, type LlmMetrics } from '../llm/assistant.js';
 
@@ -36,6 +38,8 @@ export interface Core {
   notifier: Notifier;
   /** Alertmanager groups as live cards in the chats their routes name. */
   alerts: AlertService;
+  /** The daily and weekly reports (policy `reports`): /report, and the schedule (started by the app). */
+  reports: ReportService;
   /** Signs button payloads (alert and report cards build their own buttons). */
   signer: PayloadSigner;
   assistant?: Assistant;
@@ -99,8 +103,26 @@ export function createCore(d: {
   // The alert service needs the router (its click handlers); contexts need the service: a late reference.
   const alertsRef: { service?: AlertService } = {};
   ctxDeps.alerts = { firing: (limit) => alertsRef.service?.firing(limit) ?? Promise.resolve([]) };
+  const format = (e: AuditEntry) => {
+    const spec = e.command ? d.registry.find(e.command) : undefined;
+    return spec ? formatCommand(spec, e.args ?? {}) : `/${e.command ?? e.kind}`;
+  };
+  const reports = new ReportService({
+    policy: d.policy,
+    store: d.store,
+    notifier,
+    clusters: d.clusters,
+    log: d.log,
+    now,
+    alertGroups: () => alertsRef.service?.all() ?? Promise.resolve([]),
+    alert: (id) => alertsRef.service?.get(id) ?? Promise.resolve(undefined),
+    format,
+    ...(assistant?.enabled ? { summarize: (subject, timeline, lang, where) => assistant.summarizeIncident(subject, timeline, lang, where) } : {}),
+    ...(alertmanager ? { alertmanager } : {}),
+  });
+  ctxDeps.reports = reports;
   const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, actions, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
-  const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now, silences: Boolean(alertmanager) });
+  const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now, silences: Boolean(alertmanager), onResolved: (g) => reports.onResolved(g) });
   alertsRef.service = alerts;
-  return { router, bus, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, ...(assistant ? { assistant } : {}) };
+  return { router, bus, reports, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, ...(assistant ? { assistant } : {}) };
 }

@@ -278,6 +278,7 @@ export class Dispatcher {
       await this.#o.core.approvals.idle();
       await this.#o.core.live.idle();
       await this.#o.core.alerts.idle();
+      await this.#o.core.reports.idle();
       await this.#o.core.notifier.idle();
       await this.#chains.idle();
       if (!this.#inflight.size) return;

@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import { redactUrl } from '../config/url.js';
 import { describeLlmError, runLoop, type LoopResult, type ToolCall, type ToolOutcome } from './loop.js';
 import { ConversationMemory } from './memory.js';
-import { diagnosisPrompt, systemPrompt, toolResultMessage } from './prompt.js';
+import { diagnosisPrompt, postmortemPrompt, systemPrompt, toolResultMessage } from './prompt.js';
 import { truncateToTokens } from './tokens.js';
 
 export interface LlmMetrics {
@@ -213,6 +213,33 @@ export class Assistant {
     this.#d.metrics?.observeLlm({ outcome: out.ok ? 'answer' : 'llm_error', rounds: 1, promptTokens: usage.prompt, completionTokens: usage.completion, seconds });
     this.#record(out.ok, usage, out.ok ? undefined : out.reason);
     await this.#d.audit.record({ kind: 'llm', actor: ctx.person.id, platform: ctx.actor.platform, chatId: ctx.chatId, outcome: out.ok ? 'ok' : 'failed', reason: `diagnosis of ${subject}; tokens in ${usage.prompt} out ${usage.completion}${out.ok ? `; cited ${out.cited.length} of ${lines.length} lines` : `; ${out.reason}`}`.slice(0, 300), durationMs: Math.round(seconds * 1000) });
+    return out;
+  }
+
+  /**
+   * A draft summary of an incident from its timeline (postmortems): no tools, 300 tokens out, the request
+   * timeout capped at 30 s; audited as opsbot's. Never throws: a failure is a one-line reason.
+   */
+  async summarizeIncident(subject: string, timeline: readonly string[], lang: 'en' | 'zh', where: { platform: string; chatId: string }): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
+    if (!this.#client) return { ok: false, reason: 'no model configured' };
+    const c = this.#d.config;
+    const started = this.#d.now();
+    const lines = timeline.slice(0, 40).map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
+    const timeout = Math.min(c.requestTimeoutMs, 30_000);
+    let out: { ok: true; text: string } | { ok: false; reason: string };
+    let usage = { prompt: 0, completion: 0 };
+    try {
+      const r = await this.#client.chat.completions.create({ model: c.model as string, messages: postmortemPrompt({ subject, lang, timeline: lines }), temperature: 0, max_tokens: 300 }, { timeout });
+      usage = { prompt: r.usage?.prompt_tokens ?? 0, completion: r.usage?.completion_tokens ?? 0 };
+      const text = (r.choices[0]?.message?.content ?? '').trim().slice(0, 1200);
+      out = text ? { ok: true, text } : { ok: false, reason: 'the model returned nothing' };
+    } catch (err) {
+      out = { ok: false, reason: describeLlmError(err, timeout) };
+    }
+    const seconds = (this.#d.now() - started) / 1000;
+    this.#d.metrics?.observeLlm({ outcome: out.ok ? 'answer' : 'llm_error', rounds: 1, promptTokens: usage.prompt, completionTokens: usage.completion, seconds });
+    this.#record(out.ok, usage, out.ok ? undefined : out.reason);
+    await this.#d.audit.record({ kind: 'llm', actor: 'opsbot', platform: where.platform, chatId: where.chatId, outcome: out.ok ? 'ok' : 'failed', reason: `postmortem draft of ${subject}; tokens in ${usage.prompt} out ${usage.completion}${out.ok ? '' : `; ${out.reason}`}`.slice(0, 300), durationMs: Math.round(seconds * 1000) });
     return out;
   }
 

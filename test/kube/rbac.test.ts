@@ -55,6 +55,7 @@ describe('RBAC from the command registry', () => {
       ['nodes', '/nodes'],
       ['status', '/status'],
       ['clusters', '/clusters'],
+      ['report', '/report'],
       ['investigate', '/investigate order-service -n production'],
       ['scale', '/scale api-gateway 4 -n production'],
       ['restart', '/restart user-service -n production'],

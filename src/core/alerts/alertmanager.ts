@@ -51,6 +51,11 @@ export class AlertmanagerClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** The alerts Alertmanager holds now (active, suppressed by a silence or an inhibition). */
+  async alerts(signal?: AbortSignal): Promise<{ labels: Record<string, string>; status: { state: 'active' | 'suppressed' | 'unprocessed' } }[]> {
+    return this.#call('GET', '/alerts', undefined, signal);
+  }
+
   async silences(signal?: AbortSignal): Promise<Silence[]> {
     return this.#call<Silence[]>('GET', '/silences', undefined, signal);
   }

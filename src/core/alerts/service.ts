@@ -42,6 +42,8 @@ export interface AlertServiceDeps {
   now: () => number;
   /** Alertmanager's API is configured: cards offer "Silence 1h" (a /silence request, approved like any change). */
   silences?: boolean;
+  /** A group that was firing has resolved (postmortems): called once per resolution, not awaited by the webhook. */
+  onResolved?: (g: AlertGroup) => Promise<void>;
 }
 
 export interface IngestResult {
@@ -111,8 +113,10 @@ export class AlertService {
   async ingest(p: WebhookPayload): Promise<IngestResult> {
     const id = groupId(p.receiver, p.groupKey);
     const now = this.#d.now();
+    let wasFiring = false;
     const g = await this.#serial.run(id, async () => {
       const prev = await this.get(id);
+      wasFiring = prev?.status === 'firing';
       const labels = { ...p.groupLabels, ...p.commonLabels };
       const routed = this.#match(labels);
       const alerts: Record<string, AlertState> = {};
@@ -151,6 +155,7 @@ export class AlertService {
       if (!prev) await this.#index(id);
       return next;
     });
+    if (g.status === 'resolved' && wasFiring && this.#d.onResolved) this.#track(this.#d.onResolved(g));
     if (!g.targets.length) {
       await this.#d.audit.record({ kind: 'alert', actor: 'alertmanager', platform: '-', chatId: '-', outcome: 'failed', reason: `${g.labels['alertname'] ?? id}: no alert route matches (policy alerts.routes)` });
       this.#d.log.warn({ alert: id, labels: g.labels }, 'alert group matches no route');
@@ -335,27 +340,51 @@ export class AlertService {
   }
 
   /**
-   * The ids of the groups, newest last, for /alerts and the sweep: kept in memory and written to the
-   * store at most once a second (one list rewritten per new group was most of a storm's cost).
+   * The ids of the groups, oldest first, for /alerts, the sweep and the reports. New ids are merged into
+   * the stored list at most once a second, atomically (updateKv: another replica's new ids are kept), and
+   * the list is re-read when a second old, so every replica sees the groups the others took in. (One
+   * list rewritten per new group was most of a storm's cost.)
    */
-  #ids?: string[];
+  #ids?: { at: number; ids: string[] };
+  #pending: string[] = [];
   #flush?: NodeJS.Timeout;
 
   async #allIds(): Promise<string[]> {
-    this.#ids ??= (await this.#d.store.getKv<string[]>('alerts:index', this.#d.now())) ?? [];
-    return this.#ids;
+    if (!this.#ids || performance.now() - this.#ids.at > 1000) {
+      const stored = (await this.#d.store.getKv<string[]>('alerts:index', this.#d.now())) ?? [];
+      this.#ids = { at: performance.now(), ids: mergeIds(stored, this.#pending) };
+    }
+    return this.#ids.ids;
   }
 
   async #index(id: string): Promise<void> {
-    const ids = await this.#allIds();
-    ids.push(id);
-    if (ids.length > 2000) ids.splice(0, ids.length - 1000);
+    await this.#allIds();
+    this.#pending.push(id);
+    this.#ids?.ids.push(id);
     this.#flush ??= setTimeout(() => {
       this.#flush = undefined;
-      void this.#d.store.putKv('alerts:index', this.#ids ?? [], GROUP_TTL_MS, this.#d.now()).catch((err: unknown) => this.#d.log.warn({ err }, 'alert index write failed'));
+      const batch = this.#pending.splice(0);
+      void this.#d.store.updateKv<string[]>('alerts:index', (cur) => mergeIds(cur ?? [], batch), GROUP_TTL_MS, this.#d.now()).catch((err: unknown) => {
+        this.#pending.unshift(...batch);
+        this.#d.log.warn({ err }, 'alert index write failed');
+      });
     }, 1000);
     this.#flush.unref();
   }
+
+  /** Every group still kept (30 days), oldest first: the reports read them. */
+  async all(): Promise<AlertGroup[]> {
+    const ids = await this.#allIds();
+    const out = await Promise.all(ids.map((id) => this.get(id)));
+    return out.filter((g): g is AlertGroup => g !== undefined);
+  }
+}
+
+/** The stored ids with new ones appended (no repeats), bounded to the newest 1,000 once past 2,000. */
+function mergeIds(stored: readonly string[], add: readonly string[]): string[] {
+  const seen = new Set(stored);
+  const out = [...stored, ...add.filter((id) => !seen.has(id) && (seen.add(id), true))];
+  return out.length > 2000 ? out.slice(out.length - 1000) : out;
 }
 
 /** A short, stable id for a group: 6 characters of the hash of receiver and group key. */
