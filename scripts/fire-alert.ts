@@ -1,13 +1,21 @@
 /**
  * Fires a realistic Alertmanager notification at a running opsbot (the demo by default), so a new
  * team sees the whole flow without an Alertmanager: `npm run demo:alert` (then `-- --resolve`).
+ * `-- --started 20m` says it began firing 20 minutes ago, so that resolving it (a P0 over 10 minutes)
+ * posts a postmortem with the timeline of what was done meanwhile.
  * The alert is about the demo cluster's crash-looping order-service, so Investigate-style commands
  * (/pods, /logs order-service --previous) lead straight to the cause.
  */
 const args = process.argv.slice(2);
 const resolve = args.includes('--resolve');
 const url = args.find((a) => a.startsWith('http')) ?? `http://127.0.0.1:${process.env['PORT'] ?? '3000'}/webhooks/alertmanager`;
-const startsAt = new Date(Date.now() - 3 * 60_000).toISOString();
+const startedArg = args[args.indexOf('--started') + 1];
+const startedMin = args.includes('--started') ? Number(/^(\d+)m$/.exec(startedArg ?? '')?.[1] ?? NaN) : 3;
+if (!Number.isFinite(startedMin)) {
+  console.error('--started takes minutes, e.g. --started 20m');
+  process.exit(2);
+}
+const startsAt = new Date(Date.now() - startedMin * 60_000).toISOString();
 const labels = { alertname: 'KubePodCrashLooping', severity: 'critical', namespace: 'production', deployment: 'order-service', pod: 'order-service-546bjxrdr2-j7b8p', container: 'order-service' };
 const annotations = {
   summary: 'order-service is crash looping (OOMKilled)',
