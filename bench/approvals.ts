@@ -6,7 +6,8 @@ import type { Approval } from '../src/core/approvals/types.js';
 import { loadConfig } from '../src/config/env.js';
 import { SqliteStore } from '../src/core/store/sqlite.js';
 import { createLogger } from '../src/log.js';
-import { median, percentile, type Row } from './util.js';
+import { spawn } from 'node:child_process';
+import { median, percentile, profiled, type Row } from './util.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 
@@ -30,26 +31,27 @@ export async function benchApprovalClicks(): Promise<Row[]> {
     const cards: string[] = [];
     for (const pod of pods) cards.push((await post('/console/api/send', { user: 'alice', text: `/delete-pod ${pod}` })).cards[0]!.id);
 
-    const acks: number[] = [];
-    const started = performance.now();
-    const results = await Promise.all(
-      cards.flatMap((card) =>
-        Array.from({ length: 10 }, async () => {
-          const t = performance.now();
-          const out = await post('/console/api/click', { user: 'bob', card, action: 'approve' });
-          acks.push(performance.now() - t);
-          return out.cards[0]!.title;
-        }),
-      ),
-    );
-    const ackedAll = performance.now() - started;
+    // The clicks come from a separate process (on 2 cores, a generator sharing the server's event loop
+    // took about half its CPU): it sends all 1,000 at once and reports each click → answer time.
+    const client = `const cards=${JSON.stringify(cards)};const u=${JSON.stringify(app.url)};
+      const lat=[];const titles=[];const t0=performance.now();
+      await Promise.all(cards.flatMap((card)=>Array.from({length:10},async()=>{const t=performance.now();
+        const r=await fetch(u+'/console/api/click',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({user:'bob',card,action:'approve'})});
+        const j=await r.json();lat.push(performance.now()-t);titles.push(j.cards[0].title);})));
+      console.log(JSON.stringify({wall:performance.now()-t0,lat,titles}));`;
+    const cpu0 = process.cpuUsage();
+    const out = await profiled('clicks', () => runNode(client));
+    const cpu = process.cpuUsage(cpu0);
+    const { wall: ackedAll, lat: acks, titles: results } = JSON.parse(out) as { wall: number; lat: number[]; titles: string[] };
     await app.approvals.idle();
     const executions = app.demo!.count('DELETE', /\/pods\//, { dryRun: false });
     const winners = results.filter((t) => /^Approved by .* — executing|已批准 — 执行中/.test(t)).length; // the policy's language (the shipped example: zh)
+    const cpuPerClick = (cpu.user + cpu.system) / 1000;
     return [
       { metric: '1,000 concurrent approve clicks over 100 approvals: executions reaching the API', value: String(executions), goal: 'exactly 100', ok: executions === 100 && winners === 100 },
-      { metric: 'click → acknowledgement, p50 / p99 (all 1,000 in flight)', value: `${median(acks).toFixed(0)} / ${percentile(acks, 99).toFixed(0)} ms`, goal: 'p99 < 3,000 ms (platform deadline)', ok: percentile(acks, 99) < 3000 },
-      { metric: 'decisions acknowledged per second (end to end, HTTP)', value: (1000 / (ackedAll / 1000)).toFixed(0), goal: '—', ok: true },
+      { metric: 'click → acknowledgement, p50 / p99 (all 1,000 in flight, generator in its own process)', value: `${median(acks).toFixed(0)} / ${percentile(acks, 99).toFixed(0)} ms`, goal: 'p99 < 500 ms', ok: percentile(acks, 99) < 500 },
+      { metric: 'decisions acknowledged per second (end to end, HTTP)', value: (1000 / (ackedAll / 1000)).toFixed(0), goal: '≥ 1,500 / s', ok: 1000 / (ackedAll / 1000) >= 1500 },
+      { metric: 'server CPU per click (process.cpuUsage; the demo API and 100 executions included)', value: `${cpuPerClick.toFixed(0)} µs`, goal: '—', ok: true },
     ];
   } finally {
     await app.close();
@@ -75,4 +77,15 @@ export async function benchSqliteTransitions(): Promise<Row[]> {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return [{ metric: `SQLite compare-and-set transitions per second (${n.toLocaleString('en-US')} sequential)`, value: (ok / secs).toFixed(0), goal: '—', ok: ok === n }];
+}
+
+/** Runs a script (ESM) in a separate node process and returns what it printed. */
+function runNode(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('error', reject);
+    c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`load generator exited with ${code}`))));
+  });
 }

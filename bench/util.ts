@@ -44,3 +44,26 @@ export function printTable(rows: Row[]): void {
   console.log('|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.metric} | ${r.value} | ${r.goal} | ${r.ok ? '✓' : '✗'} |`);
 }
+
+/**
+ * With BENCH_PROFILE=<file>, a CPU profile (.cpuprofile, for Chrome DevTools or speedscope) of `fn` only —
+ * the measured phase, without start-up and module loading.
+ */
+export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const file = process.env['BENCH_PROFILE'];
+  if (!file) return fn();
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const s = new Session();
+  s.connect();
+  await s.post('Profiler.enable');
+  await s.post('Profiler.setSamplingInterval', { interval: 200 });
+  await s.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await s.post('Profiler.stop');
+    writeFileSync(file.replace(/(\.cpuprofile)?$/, `.${name}.cpuprofile`), JSON.stringify(profile));
+    s.disconnect();
+  }
+}

@@ -79,12 +79,16 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
     send: async (c, card, o) => {
       const eventId = o?.idempotencyKey?.slice(0, o.idempotencyKey.lastIndexOf(':')) ?? '';
       const v = await cards.add(card, senders.get(eventId) ?? '', c.chatId);
+      if (senders.has(eventId)) remember(v);
       broadcast(v);
       return v.id;
     },
     update: async (ref, card) => {
       const v = await cards.replace(ref, card);
-      if (v) broadcast(v);
+      if (!v) return;
+      // A card posted for a waiting request and changed since ("thinking…" → the answer): it answers with this.
+      if (justPosted.has(v.id)) justPosted.set(v.id, v);
+      broadcast(v);
     },
   };
   opts.dispatcher.register(adapter);
@@ -97,8 +101,24 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
       senders.delete(eventId);
     }
   };
+  /**
+   * Cards this process has just posted for a request that is waiting for them: its answer takes them
+   * from here instead of reading each back from the store (taken once, then forgotten).
+   */
+  const justPosted = new Map<string, ConsoleCard>();
+  const remember = (v: ConsoleCard) => {
+    justPosted.set(v.id, v);
+    // Bounded: an answer that never came for its cards (a failed request) leaves nothing for long.
+    if (justPosted.size > 500) justPosted.delete(justPosted.keys().next().value as string);
+  };
   const views = async (refs: string[]): Promise<ConsoleCard[]> => {
-    const found = await Promise.all([...new Set(refs)].map((ref) => cards.get(ref)));
+    const found = await Promise.all(
+      [...new Set(refs)].map((ref) => {
+        const v = justPosted.get(ref);
+        justPosted.delete(ref);
+        return v ?? cards.get(ref);
+      }),
+    );
     return found.filter((v): v is ConsoleCard => Boolean(v));
   };
 
@@ -235,7 +255,10 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
       const answer = await opts.dispatcher.action(adapter, ev);
       // The answer's card is the clicked card, changed (an approval decided): replaced in place.
       const updated = answer.card ? await cards.replace(cardId, answer.card) : undefined;
-      if (updated) broadcast(updated);
+      if (updated) {
+        remember(updated);
+        broadcast(updated);
+      }
       return { answer, refs: [...(updated ? [updated.id] : []), ...(await answer.delivered)] };
     });
     ctx.body = { cards: await views(out.refs), toast: out.answer.toast };
