@@ -7,6 +7,7 @@ import { benchDingtalkHttp, benchDingtalkStream } from './dingtalk.js';
 import { benchFeishuIngress } from './feishu.js';
 import { benchWecom } from './wecom.js';
 import { benchPods, benchStartup } from './foundation.js';
+import { benchReplicas } from './replicas.js';
 import { benchLlmLoop } from './llm.js';
 import { printTable, type Row } from './util.js';
 
@@ -22,6 +23,7 @@ const sections: [string, () => Promise<Row[]>][] = [
   ['feishu: signed+encrypted ingress', benchFeishuIngress],
   ['feishu: ack latency under /pods load', benchAcks],
   ['store: growth per read-only command and after retention', benchStoreGrowth],
+  ['replicas: one and two on Redis, and SQLite', benchReplicas],
   ['dingtalk: Stream frames to ack', benchDingtalkStream],
   ['dingtalk: signed HTTP messages', benchDingtalkHttp],
   ['wecom: encrypted callbacks and click-to-answer', benchWecom],

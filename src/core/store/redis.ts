@@ -101,6 +101,9 @@ export class RedisStore implements Store {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: true,
       retryStrategy: (times) => Math.min(times * 200, 2000),
+      // Commands issued in the same event-loop turn (many events' claims under load) go out in one write:
+      // fewer syscalls and less CPU per command; each is still its own command (Lua CAS unchanged).
+      enableAutoPipelining: true,
     });
     // Connection errors surface on the commands (and in readiness); without a listener ioredis prints them.
     r.on('error', () => undefined);
@@ -223,7 +226,7 @@ export class RedisStore implements Store {
 
   async #watched<T>(k: string, key: string, f: (cur: T | undefined) => T, ttlMs: number, now: number): Promise<T> {
     if (!this.#watchConn) {
-      this.#watchConn = this.#r.duplicate();
+      this.#watchConn = this.#r.duplicate({ enableAutoPipelining: false });
       this.#watchConn.on('error', () => undefined);
     }
     const conn = this.#watchConn;
@@ -283,7 +286,7 @@ export class RedisStore implements Store {
 
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {
     if (!this.#sub) {
-      const sub = this.#r.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined });
+      const sub = this.#r.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined, enableAutoPipelining: false });
       sub.on('error', () => undefined);
       // Delivered by channel; a handler that throws does not stop the others.
       sub.on('message', (ch: string, msg: string) => {
