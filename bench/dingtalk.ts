@@ -35,7 +35,7 @@ function harness() {
   const log = createLogger({ level: 'silent', format: 'json' });
   const dir = mkdtempSync(join(tmpdir(), 'opsbot-bench-dt-'));
   const store = new SqliteStore(join(dir, 'opsbot.db'));
-  const core = { router: { message: async () => [], wantsAssistant: () => false, langOf: () => 'en' }, approvals: { idle: async () => undefined }, live: { idle: async () => undefined, attach: async () => undefined }, notifier: { idle: async () => undefined, register: () => undefined }, alerts: { idle: async () => undefined }, updaters: new Map() } as unknown as Core;
+  const core = { router: { message: async () => [], wantsAssistant: () => false, langOf: () => 'en' }, approvals: { idle: async () => undefined }, live: { idle: async () => undefined, attach: async () => undefined }, notifier: { idle: async () => undefined, register: () => undefined }, alerts: { idle: async () => undefined }, reports: { idle: async () => undefined }, updaters: new Map() } as unknown as Core;
   const dispatcher = new Dispatcher({ core, store, log });
   const adapter = (mode: 'stream' | 'http', apiBase = 'http://127.0.0.1:9') =>
     new DingtalkAdapter({ config: { mode, clientId: DINGTALK.clientId, clientSecret: new Secret(DINGTALK.clientSecret), robotCode: DINGTALK.clientId, ding: [], apiBase, oapiBase: 'https://oapi.dingtalk.com' }, log, store });

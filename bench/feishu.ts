@@ -18,7 +18,7 @@ import { webhookRoutes } from '../src/http/webhook-route.js';
 import { createLogger } from '../src/log.js';
 import { FeishuAdapter } from '../src/platforms/feishu/index.js';
 import { FEISHU } from '../test/helpers/sign-feishu.js';
-import { median, type Row } from './util.js';
+import { median, profiled, type Row } from './util.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -42,7 +42,7 @@ export async function benchFeishuIngress(): Promise<Row[]> {
   const log = createLogger({ level: 'silent', format: 'json' });
   const dir = mkdtempSync(join(tmpdir(), 'opsbot-bench-'));
   const store = new SqliteStore(join(dir, 'opsbot.db'));
-  const core = { router: { message: async () => [], wantsAssistant: () => false }, approvals: { idle: async () => undefined }, live: { idle: async () => undefined, attach: async () => undefined }, notifier: { idle: async () => undefined, register: () => undefined }, alerts: { idle: async () => undefined }, updaters: new Map() } as unknown as Core;
+  const core = { router: { message: async () => [], wantsAssistant: () => false }, approvals: { idle: async () => undefined }, live: { idle: async () => undefined, attach: async () => undefined }, notifier: { idle: async () => undefined, register: () => undefined }, alerts: { idle: async () => undefined }, reports: { idle: async () => undefined }, updaters: new Map() } as unknown as Core;
   const dispatcher = new Dispatcher({ core, store, log });
   const adapter = new FeishuAdapter({
     config: { mode: 'http', appId: FEISHU.appId, appSecret: new Secret(FEISHU.appSecret), verificationToken: new Secret(FEISHU.verificationToken), encryptKey: new Secret(FEISHU.encryptKey), apiBase: 'http://127.0.0.1:9', urgent: [] },
@@ -69,7 +69,8 @@ export async function benchFeishuIngress(): Promise<Row[]> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of ['bare', 'sdk', 'ours'] as const) {
         const c0 = process.cpuUsage();
-        const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/feishu-load.ts', servers[name].url, String(N), String(CONCURRENCY)], { cwd: ROOT, maxBuffer: 1 << 20 });
+        const load = () => run(process.execPath, ['--import', 'tsx', 'bench/feishu-load.ts', servers[name].url, String(N), String(CONCURRENCY)], { cwd: ROOT, maxBuffer: 1 << 20 });
+        const { stdout } = name === 'ours' && round === 0 ? await profiled('feishu-ours', load) : await load();
         const c = process.cpuUsage(c0);
         cpu[name].push((c.user + c.system) / N);
         const r = JSON.parse(stdout) as { ms: number; ok: number; statuses: Record<string, number> };
