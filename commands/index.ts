@@ -19,6 +19,8 @@ import reject from './reject.js';
 import reset from './reset.js';
 import report from './report.js';
 import postmortem from './postmortem.js';
+import query from './query.js';
+import top from './top.js';
 import pods from './pods.js';
 import restart from './restart.js';
 import rollback from './rollback.js';
@@ -31,7 +33,7 @@ import status from './status.js';
 /** Every chat command, in /help order. */
 export const COMMANDS: readonly AnyCommandSpec[] = [
   help, status, pods, logs, describe, events, deployments, nodes, clusters, investigate,
-  alerts, oncall, silences, report, postmortem,
+  alerts, oncall, silences, report, postmortem, query, top,
   scale, restart, rollback, deletePod, silence, unsilence,
   approvals, approve, reject, cancel, audit, notifyTest, reset,
 ];

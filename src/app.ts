@@ -145,7 +145,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   metrics.storeHealth(() => store.health().writable);
   // Names this process in execution leases (several replicas share one store).
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}) });
+  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(config.prometheusUrl ? { prometheusUrl: config.prometheusUrl } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 

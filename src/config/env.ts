@@ -44,6 +44,8 @@ export interface Config {
   store: string;
   kube: KubeConfigSource;
   kubeTimeoutMs: number;
+  /** Prometheus's base URL (PROMETHEUS_URL), when configured. */
+  prometheusUrl?: string;
   /** SIGTERM: the bound on finishing in-flight work (OPSBOT_SHUTDOWN_TIMEOUT). */
   shutdownTimeoutMs: number;
   consoleToken?: Secret;
@@ -144,6 +146,7 @@ export const CORE_VARS: VarDoc[] = [
   { name: 'OPSBOT_SHUTDOWN_TIMEOUT', default: '25s', meaning: 'on SIGTERM, how long in-flight requests, executions and the outbound queue get to finish before the store closes (keep it below terminationGracePeriodSeconds)' },
   { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
   { name: 'ALERTMANAGER_URL', meaning: "Alertmanager's base URL (API v2), for silences" },
+  { name: 'PROMETHEUS_URL', meaning: "Prometheus's base URL (HTTP API), for /query and /top" },
 ];
 
 export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: string; platforms?: readonly PlatformDefinition[] } = {}): ConfigResult {
@@ -263,6 +266,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   }
 
   const alertmanagerUrl = check('ALERTMANAGER_URL', url, undefined as string | undefined);
+  const prometheusUrl = check('PROMETHEUS_URL', url, undefined as string | undefined);
   const webhookToken = secret('ALERTMANAGER_WEBHOOK_TOKEN', 16);
   const consoleToken = secret('CONSOLE_TOKEN', 16);
   const signingKey = secret('OPSBOT_SECRET', 32);
@@ -302,6 +306,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     logFormat: check('LOG_FORMAT', z.enum(['json', 'pretty'], { message: 'must be json or pretty' }), demo ? 'pretty' : 'json'),
     llm,
     alerts: { ...(alertmanagerUrl ? { alertmanagerUrl: alertmanagerUrl.replace(/\/+$/, '') } : {}), ...(webhookToken ? { webhookToken } : {}) },
+    ...(prometheusUrl ? { prometheusUrl: prometheusUrl.replace(/\/+$/, '') } : {}),
     platforms,
   };
   if (!isLoopback(host) && !config.consoleToken) {

@@ -26,6 +26,13 @@ const duration = z.string().transform((v, ctx) => {
   }
   return ms;
 });
+/** Named queries when the policy has none: what cAdvisor and kube-state-metrics expose. */
+const DEFAULT_QUERIES = {
+  cpu: { promql: 'topk(10, sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!="", namespace=~"$namespace"}[5m])))', description: 'CPU used, cores', unit: 'cores' as const },
+  memory: { promql: 'topk(10, sum by (namespace, pod) (container_memory_working_set_bytes{container!="", namespace=~"$namespace"}))', description: 'memory in use (working set)', unit: 'bytes' as const },
+  restarts: { promql: 'topk(10, sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{namespace=~"$namespace"}[1h])))', description: 'container restarts in the last hour', unit: 'count' as const },
+};
+
 /** A cron expression (5 fields, or 6 with seconds), as croner reads it. */
 const cronText = z.string().refine((v) => {
   try {
@@ -209,6 +216,13 @@ const policySchema = z.strictObject({
         .default([]),
     })
     .default({ severity: { label: 'severity', map: { critical: 'P0', error: 'P1', warning: 'P2', info: 'P3' }, default: 'P2' }, levels: {}, oncall: [], routes: [] }),
+  /**
+   * Named PromQL queries for /top <name> [namespace] (and the LLM): `$namespace` becomes the namespace
+   * asked for, or every namespace of namespaces.allow as a regex. Defaults: cpu, memory, restarts.
+   */
+  queries: z
+    .record(name, z.strictObject({ promql: z.string().min(3).max(2000), description: z.string().max(200).optional(), unit: z.enum(['cores', 'bytes', 'count', 'percent', 'seconds', 'rate']).optional() }))
+    .default(DEFAULT_QUERIES),
   /**
    * Reports posted without asking: the daily and weekly health reports (cron in the report's time zone;
    * no targets: not posted, /report still works) and postmortems of long P0/P1 incidents.

@@ -9,6 +9,7 @@ import type { KubeCall } from '../kube/rbac.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from './notifier.js';
 import type { ReportService } from './reports/service.js';
+import type { PrometheusClient } from './prometheus.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -60,6 +61,8 @@ export interface CommandContext {
   alerts?: { firing(limit?: number): Promise<AlertGroup[]> };
   /** The daily and weekly reports (/report). */
   reports?: ReportService;
+  /** Prometheus's API (PROMETHEUS_URL), when configured: /query, /top. */
+  prometheus?: PrometheusClient;
 }
 
 /** What the workflow commands may do; implemented by the approval service. */
@@ -104,6 +107,11 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
    * is generated from these (`npm run rbac`), and a test fails if a command calls more or less.
    */
   kube?: readonly KubeCall[];
+  /**
+   * The `rest` field is taken as typed, quotes included (PromQL): only the spec's flags at the end of the
+   * line are read as flags.
+   */
+  verbatim?: true;
   /** The command looks at every cluster itself (/clusters): it takes no `--cluster`. */
   eachCluster?: true;
   /** false: never offered to the LLM as a tool (approving is for humans only). */

@@ -9,6 +9,7 @@ import type { Registry } from './registry.js';
 import type { AlertmanagerClient } from './alerts/alertmanager.js';
 import type { AlertGroup } from './alerts/types.js';
 import type { ReportService } from './reports/service.js';
+import type { PrometheusClient } from './prometheus.js';
 
 export interface ContextDeps {
   clusters: Clusters;
@@ -21,6 +22,7 @@ export interface ContextDeps {
   alertmanager?: AlertmanagerClient;
   alerts?: { firing(limit?: number): Promise<AlertGroup[]> };
   reports?: ReportService;
+  prometheus?: PrometheusClient;
   /** Forgets the LLM conversation of a person in a chat (/reset). */
   forget?: (platform: PlatformId, chatId: string, personId: string) => Promise<boolean>;
   /** The LLM's guess from evidence, for the context's person and chat (Investigate). */
@@ -66,6 +68,7 @@ export function buildContext(d: ContextDeps, person: Person, actor: { platform: 
     ...(d.alertmanager ? { alertmanager: d.alertmanager } : {}),
     ...(d.alerts ? { alerts: d.alerts } : {}),
     ...(d.reports ? { reports: d.reports } : {}),
+    ...(d.prometheus ? { prometheus: d.prometheus } : {}),
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
     button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: onCluster(command, args), ch: chatKey(actor.platform, chatId), t: d.now() }) }),
     requestButton: (label, command, args, style = 'default') => ({ id: command, label, style, value: d.signer.sign({ k: 'request', c: command, a: onCluster(command, args), ch: chatKey(actor.platform, chatId), t: d.now() }) }),

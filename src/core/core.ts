@@ -3,6 +3,7 @@ import type { Clusters } from '../kube/clusters.js';
 import type { Logger } from '../log.js';
 import { ButtonActions } from './actions.js';
 import { Bus } from './bus.js';
+import { PrometheusClient } from './prometheus.js';
 import { ReportService } from './reports/service.js';
 import { AlertmanagerClient } from './alerts/alertmanager.js';
 import { AlertService } from './alerts/service.js';
@@ -66,6 +67,8 @@ export function createCore(d: {
   llm?: LlmConfig;
   /** Alertmanager's base URL (silences), when configured. */
   alertmanagerUrl?: string;
+  /** Prometheus's base URL (/query, /top), when configured. */
+  prometheusUrl?: string;
 }): Core {
   const now = d.now ?? Date.now;
   const metrics = d.metrics;
@@ -77,7 +80,7 @@ export function createCore(d: {
   const notifier = new Notifier({ policy: d.policy, audit, store: d.store, log: d.log, now });
   // The workflow needs the approval service and the service needs contexts that carry the workflow.
   const alertmanager = d.alertmanagerUrl ? new AlertmanagerClient(d.alertmanagerUrl) : undefined;
-  const ctxDeps: ContextDeps = { clusters: d.clusters, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}) };
+  const ctxDeps: ContextDeps = { clusters: d.clusters, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}), ...(d.prometheusUrl ? { prometheus: new PrometheusClient(d.prometheusUrl) } : {}) };
   const approvals = new ApprovalService({
     store: d.store,
     registry: d.registry,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AnyCommandSpec } from './command.js';
 import { UsageError } from './errors.js';
 import { msg } from './i18n.js';
-import { normalizeInput, parseArgs, tokenize, usageLine } from './slash-parser.js';
+import { normalizeInput, parseArgs, tokenize, usageLine, validateArgs } from './slash-parser.js';
 
 export interface ParsedCommand {
   spec: AnyCommandSpec;
@@ -63,15 +63,16 @@ export class Registry {
   parse(text: string): ParsedCommand {
     const norm = normalizeInput(text);
     if (!norm.startsWith('/')) throw new UsageError(msg('parse.slash'), msg('parse.helpList'));
-    const words = tokenize(norm.slice(1));
-    const name = (words.shift() ?? '').toLowerCase();
+    // The name first: a command that takes its text as typed (PromQL) is not split on quotes.
+    const name = (/^[^\s"']+/.exec(norm.slice(1))?.[0] ?? '').toLowerCase();
     if (!name) throw new UsageError(msg('parse.empty'), msg('parse.helpList'));
     const spec = this.find(name);
     if (!spec) {
       const near = this.suggest(name);
       throw new UsageError(near ? msg('parse.unknownNear', { name, near }) : msg('parse.unknown', { name }), msg('parse.helpList'), 'unknown_command');
     }
-    return { spec, args: parseArgs(spec, words) };
+    if (spec.verbatim && spec.rest) return { spec, args: parseVerbatim(spec, norm.slice(1 + name.length).trim()) };
+    return { spec, args: parseArgs(spec, tokenize(norm.slice(1)).slice(1)) };
   }
 
   /** The closest command name or alias, if it is close enough to be a typo. */
@@ -104,6 +105,27 @@ function toolFor(spec: AnyCommandSpec): ToolDefinition {
     spec.summary.en +
     (spec.mutating ? ' Only creates an approval request; a human must approve before anything changes.' : ' Read-only.');
   return { type: 'function', function: { name: spec.name.replace(/-/g, '_'), description, parameters: schema } };
+}
+
+/**
+ * A command whose `rest` is taken as typed (PromQL, with its quotes): the spec's flags are read from the
+ * end of the line (`… --range 1h --step 1m`), everything before them is the value.
+ */
+function parseVerbatim(spec: AnyCommandSpec, text: string): Record<string, unknown> {
+  const byFlag = new Map<string, string>();
+  for (const [field, names] of Object.entries(spec.flags ?? {}) as [string, string[]][]) for (const n of names) byFlag.set(n, field);
+  const raw: Record<string, unknown> = {};
+  let rest = text.trim();
+  for (let i = 0; i < 10; i++) {
+    const m = /(?:^|\s)(--?[A-Za-z][\w-]*)(?:=|\s+)(\S+)$/.exec(rest);
+    const field = m ? byFlag.get(m[1] as string) : undefined;
+    if (!m || !field) break;
+    if (field in raw) throw new UsageError(msg('parse.twice', { flag: m[1] as string }), msg('parse.usage', { usage: usageLine(spec) }));
+    raw[field] = m[2];
+    rest = rest.slice(0, m.index).trimEnd();
+  }
+  if (rest) raw[spec.rest as string] = rest;
+  return validateArgs(spec, raw);
 }
 
 /** Edit distance counting an adjacent transposition (`sacle` → `scale`) as one edit (optimal string alignment). */

@@ -1,0 +1,149 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
+import { untilAsync } from '../helpers/until.js';
+
+/**
+ * /query and /top against the real Prometheus (Debian's `prometheus`, installed by .ci/run) scraping a
+ * small exporter of this test with known series: cAdvisor-style CPU counters growing at known rates,
+ * memory gauges, and a plain gauge.
+ */
+const PROMETHEUS = '/usr/bin/prometheus';
+const have = spawnSync(PROMETHEUS, ['--version']).status === 0;
+if (!have && process.env['CI']) throw new Error('prometheus is required in CI (.ci/run installs the Debian package)');
+
+const started = Date.now();
+const CPU = [
+  { namespace: 'production', pod: 'api-gateway-7d9f-x1', container: 'api', perSecond: 0.5 },
+  { namespace: 'production', pod: 'order-service-5c4b-k2', container: 'app', perSecond: 0.1 },
+  { namespace: 'kube-system', pod: 'coredns-6f5d-q9', container: 'coredns', perSecond: 0.02 },
+];
+function exposition(): string {
+  const s = (Date.now() - started) / 1000;
+  const lines = ['# TYPE container_cpu_usage_seconds_total counter'];
+  for (const c of CPU) lines.push(`container_cpu_usage_seconds_total{namespace="${c.namespace}",pod="${c.pod}",container="${c.container}"} ${(c.perSecond * s).toFixed(3)}`);
+  lines.push('# TYPE container_memory_working_set_bytes gauge');
+  CPU.forEach((c, i) => lines.push(`container_memory_working_set_bytes{namespace="${c.namespace}",pod="${c.pod}",container="${c.container}"} ${(i + 1) * 256 * 1024 * 1024}`));
+  lines.push('# TYPE opsbot_test_gauge gauge', 'opsbot_test_gauge{env="a"} 42');
+  return `${lines.join('\n')}\n`;
+}
+
+describe.skipIf(!have)('Prometheus queries in chat (/query, /top)', () => {
+  let exporter: Server;
+  let prom: ChildProcess;
+  let promUrl = '';
+  let app: TestApp;
+  let dir: string;
+  const promLog: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'opsbot-prom-'));
+    exporter = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition()));
+    await new Promise<void>((r) => exporter.listen(0, '127.0.0.1', r));
+    const target = `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
+    const port = await new Promise<number>((r) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => r(p));
+      });
+    });
+    writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: exporter\n    static_configs:\n      - targets: ['${target}']\n`);
+    prom = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prom.stderr?.on('data', (d: Buffer) => promLog.push(d.toString()));
+    promUrl = `http://127.0.0.1:${port}`;
+    // Up, and enough samples for rate() over 10 s windows.
+    await untilAsync(async () => {
+      const r = await fetch(`${promUrl}/api/v1/query?query=count_over_time(opsbot_test_gauge[30s])`).catch(() => undefined);
+      const j = r?.ok ? ((await r.json()) as { data: { result: { value: [number, string] }[] } }) : undefined;
+      return Number(j?.data.result[0]?.value[1] ?? 0) >= 4;
+    }, `prometheus scraping the exporter (${promLog.join('').slice(-300)})`, 30_000);
+    const p = parse(readFileSync(join(ROOT, 'opsbot.example.yaml'), 'utf8')) as Record<string, unknown>;
+    p['language'] = 'en';
+    // The default named queries use 5 m windows; this Prometheus has seconds of data (irate: the last two samples).
+    p['queries'] = {
+      cpu: { promql: 'topk(10, sum by (namespace, pod) (irate(container_cpu_usage_seconds_total{container!="", namespace=~"$namespace"}[10s])))', unit: 'cores' },
+      memory: { promql: 'topk(10, sum by (namespace, pod) (container_memory_working_set_bytes{container!="", namespace=~"$namespace"}))', unit: 'bytes' },
+    };
+    writeFileSync(join(dir, 'policy.yaml'), stringify(p));
+    app = await startTestApp({ OPSBOT_CONFIG: join(dir, 'policy.yaml'), PROMETHEUS_URL: promUrl });
+  }, 60_000);
+  afterAll(async () => {
+    await app?.stop();
+    prom?.kill('SIGTERM');
+    await new Promise((r) => (prom && prom.exitCode === null ? prom.once('exit', r) : r(undefined)));
+    exporter?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an instant query is a table, largest first; its quotes and braces are taken as typed', async () => {
+    const [g] = await app.send('alice', '/query opsbot_test_gauge');
+    expect(g!.title).toBe('📈 1 series · opsbot_test_gauge');
+    expect(g!.text).toMatch(/opsbot_test_gauge\{env="a"\}\s+42/);
+    const [m] = await app.send('alice', '/query sum by (pod) (container_memory_working_set_bytes{namespace="production", container!=""})');
+    const rows = m!.text.split('\n').filter((l) => /^\{pod=/.test(l));
+    expect(rows.map((r) => r.replace(/\s+/g, ' '))).toEqual(['{pod="order-service-5c4b-k2"} 537M', '{pod="api-gateway-7d9f-x1"} 268M']);
+  });
+
+  it('a range query shows each series with its trend and min / max / last', async () => {
+    const [card] = await app.send('alice', '/query irate(container_cpu_usage_seconds_total{namespace="production"}[10s]) --range 1m --step 2s');
+    expect(card!.title).toMatch(/^📈 1m · 2 series · irate\(container_cpu_usage_seconds_total/);
+    const api = card!.text.split('\n').find((l) => l.includes('api-gateway'))!;
+    const cells = api.trim().split(/\s{2,}/);
+    expect(cells[1]).toMatch(/^[▁▂▃▄▅▆▇█]+$/);
+    expect(Number(cells[4])).toBeCloseTo(0.5, 1); // last: the exporter's 0.5 cores
+    expect(card!.text.indexOf('api-gateway')).toBeLessThan(card!.text.indexOf('order-service'));
+  });
+
+  it('/top cpu: the named query for a namespace, or every namespace the person may see', async () => {
+    const [prod] = await app.send('alice', '/top cpu production');
+    expect(prod!.title).toBe('📈 Top cpu · production · 2 series');
+    expect(prod!.text).not.toMatch(/coredns/);
+    const lines = prod!.text.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines[0]).toMatch(/api-gateway-7d9f-x1.*\s0\.5\d*$/);
+    // Bob (lead) may see every namespace; Alice (on call) not kube-system.
+    const [all] = await app.send('bob', '/top cpu');
+    expect(all!.text).toMatch(/coredns/);
+    const [mine] = await app.send('alice', '/top cpu');
+    expect(mine!.text).not.toMatch(/coredns/);
+    const [no] = await app.send('alice', '/top cpu kube-system');
+    expect(no!.text).toMatch(/may not .*kube-system|namespace "kube-system"/);
+    const [mem] = await app.send('alice', '/top memory production');
+    expect(mem!.text).toMatch(/order-service-5c4b-k2"\}\s+512Mi/);
+    const [unknown] = await app.send('alice', '/top disk');
+    expect(unknown!.text).toMatch(/no named query "disk" \(policy queries has: cpu, memory\)/);
+  });
+
+  it('a PromQL error, a bad range and an unreachable Prometheus are one line each', async () => {
+    const [bad] = await app.send('alice', '/query sum(rate(x[5m])');
+    expect(bad!.text).toMatch(/PromQL error \(bad_data\): .*parse error/);
+    const [range] = await app.send('alice', '/query up --range 30d');
+    expect(range!.text).toMatch(/range: a duration from 1m to 7d/);
+    const [step] = await app.send('alice', '/query up --range 1h --step 1s');
+    expect(step!.text).toMatch(/at most 1500 points/);
+    const down = await startTestApp({ PROMETHEUS_URL: 'http://127.0.0.1:9' });
+    try {
+      const [card] = await down.send('alice', '/query up');
+      expect(card!.text).toMatch(/Prometheus \(http:\/\/127\.0\.0\.1:9\) is unreachable/);
+    } finally {
+      await down.stop();
+    }
+  });
+
+  it('without PROMETHEUS_URL, /query says in one line how to enable it; the tools are offered to the LLM', async () => {
+    const off = await startTestApp();
+    try {
+      const [card] = await off.send('alice', '/query up');
+      expect(card!.text).toMatch(/Prometheus is not configured: set PROMETHEUS_URL/);
+      const names = off.registry.tools().map((t) => t.function.name);
+      expect(names).toEqual(expect.arrayContaining(['query', 'top']));
+    } finally {
+      await off.stop();
+    }
+  });
+});
