@@ -18,7 +18,7 @@ const ROOT = new URL('../', import.meta.url).pathname;
  */
 export async function benchApprovalClicks(): Promise<Row[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opsbot-bench-'));
-  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, { cwd: ROOT });
+  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'silent', OPSBOT_DEMO_PROMETHEUS: 'off' }, { cwd: ROOT });
   if (!r.ok) throw new Error(r.problems.join('\n'));
   const app = await startApp({ config: r.config, log: createLogger({ level: 'silent', format: 'json' }), demo: { seed: { minPods: 150 } } });
   const post = async (path: string, body: unknown) => {

@@ -21,7 +21,7 @@ const QUESTIONS = 40;
 export async function benchLlmLoop(): Promise<Row[]> {
   const llm = await new FakeOpenAI().start();
   const dataDir = mkdtempSync(join(tmpdir(), 'opsbot-bench-'));
-  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, LLM_MODEL: 'bench', LLM_MAX_ROUNDS: '6', LLM_MEMORY_TURNS: '0' }, { cwd: ROOT });
+  const r = loadConfig({ OPSBOT_DEMO: '1', OPSBOT_DEMO_PROMETHEUS: 'off', PORT: '0', OPSBOT_DATA_DIR: dataDir, LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, LLM_MODEL: 'bench', LLM_MAX_ROUNDS: '6', LLM_MEMORY_TURNS: '0' }, { cwd: ROOT });
   if (!r.ok) throw new Error(r.problems.join('\n'));
   const app = await startApp({ config: r.config, log: createLogger({ level: 'silent', format: 'json' }) });
   llm.fallback = { toolCalls: [{ name: 'help', arguments: {} }] };

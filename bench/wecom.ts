@@ -31,7 +31,7 @@ const ROUNDS = 5;
 export async function benchWecom(): Promise<Row[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opsbot-bench-wc-'));
   const r = loadConfig(
-    { OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'silent', OPSBOT_CONFIG: join(ROOT, 'test/fixtures/policy-wecom.yaml'), WECOM_MODE: 'aibot-http', WECOM_TOKEN: WECOM.token, WECOM_ENCODING_AES_KEY: WECOM.aesKey, WECOM_API_BASE: 'http://127.0.0.1:9' },
+    { OPSBOT_DEMO: '1', OPSBOT_DEMO_PROMETHEUS: 'off', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'silent', OPSBOT_CONFIG: join(ROOT, 'test/fixtures/policy-wecom.yaml'), WECOM_MODE: 'aibot-http', WECOM_TOKEN: WECOM.token, WECOM_ENCODING_AES_KEY: WECOM.aesKey, WECOM_API_BASE: 'http://127.0.0.1:9' },
     { cwd: ROOT },
   );
   if (!r.ok) throw new Error(r.problems.join('\n'));

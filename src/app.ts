@@ -24,6 +24,7 @@ import { demoKubeConfigText, type KubeClient } from './kube/client.js';
 import { type Clusters, connectClusters } from './kube/clusters.js';
 import type { Bus } from './core/bus.js';
 import { DemoKubeServer, type DemoServerOptions } from './kube/demo/server.js';
+import { startDemoPrometheus } from './kube/demo/prometheus.js';
 import type { Logger } from './log.js';
 import { collectStatus } from './core/status.js';
 import type { ConnectionStatus } from './core/long-connection.js';
@@ -59,6 +60,8 @@ export interface AppOptions {
   approvalRetryMs?: number;
   /** How long an execution lease holds unrenewed (default 60 s; tests shorten it). */
   leaseMs?: number;
+  /** How often the demo's Prometheus scrapes (default 5 s; tests shorten it). */
+  demoPrometheusScrapeMs?: number;
 }
 
 /** How long console cards and other per-card data are kept. */
@@ -100,7 +103,11 @@ export async function startApp(o: AppOptions): Promise<App> {
   // The demo: one embedded API per cluster (the first on OPSBOT_DEMO_PORT), all in data/demo.kubeconfig.
   const demos = new Map<string, DemoKubeServer>();
   let closing: Promise<void> | undefined;
-  const stopDemos = () => Promise.all([...demos.values()].map((d) => d.stop()));
+  const demoPromRef: { stop?: () => Promise<void> } = {};
+  const stopDemos = async () => {
+    await demoPromRef.stop?.();
+    await Promise.all([...demos.values()].map((d) => d.stop()));
+  };
   let clusters: Clusters;
   try {
     clusters = await connectClusters(config.kube, policy, config.kubeTimeoutMs, async (name) => {
@@ -117,6 +124,10 @@ export async function startApp(o: AppOptions): Promise<App> {
     writeFileSync(join(config.dataDir, 'demo.kubeconfig'), demoKubeConfigText([...demos].map(([name, d]) => ({ name, url: d.url }))), { mode: 0o600 });
   }
   const demo = demos.values().next().value;
+  // The demo's Prometheus (when installed and none is configured): real PromQL over the demo's series.
+  const demoProm = demos.size && config.demoPrometheus && !config.prometheusUrl ? await startDemoPrometheus({ targets: [...demos.values()].map((d) => d.url), dir: join(config.dataDir, 'prometheus'), log, ...(o.demoPrometheusScrapeMs ? { scrapeMs: o.demoPrometheusScrapeMs } : {}) }) : undefined;
+  const prometheusUrl = config.prometheusUrl ?? demoProm?.url;
+  if (demoProm) demoPromRef.stop = () => demoProm.stop();
   const kube = clusters.default.client;
   const commands = clusters.named ? registry.withClusters(clusters.names) : registry;
 
@@ -145,7 +156,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   metrics.storeHealth(() => store.health().writable);
   // Names this process in execution leases (several replicas share one store).
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(config.prometheusUrl ? { prometheusUrl: config.prometheusUrl } : {}) });
+  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(prometheusUrl ? { prometheusUrl } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 

@@ -46,6 +46,8 @@ export interface Config {
   kubeTimeoutMs: number;
   /** Prometheus's base URL (PROMETHEUS_URL), when configured. */
   prometheusUrl?: string;
+  /** The demo starts its own Prometheus when one is installed (OPSBOT_DEMO_PROMETHEUS=auto). */
+  demoPrometheus: boolean;
   /** SIGTERM: the bound on finishing in-flight work (OPSBOT_SHUTDOWN_TIMEOUT). */
   shutdownTimeoutMs: number;
   consoleToken?: Secret;
@@ -147,6 +149,7 @@ export const CORE_VARS: VarDoc[] = [
   { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
   { name: 'ALERTMANAGER_URL', meaning: "Alertmanager's base URL (API v2), for silences" },
   { name: 'PROMETHEUS_URL', meaning: "Prometheus's base URL (HTTP API), for /query and /top" },
+  { name: 'OPSBOT_DEMO_PROMETHEUS', default: 'auto', meaning: 'the demo starts its own Prometheus scraping the demo cluster when a prometheus binary is installed (auto), or never (off)' },
 ];
 
 export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: string; platforms?: readonly PlatformDefinition[] } = {}): ConfigResult {
@@ -267,6 +270,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
 
   const alertmanagerUrl = check('ALERTMANAGER_URL', url, undefined as string | undefined);
   const prometheusUrl = check('PROMETHEUS_URL', url, undefined as string | undefined);
+  const demoPrometheus = check('OPSBOT_DEMO_PROMETHEUS', z.enum(['auto', 'off'], { message: 'must be auto or off' }), 'auto') === 'auto';
   const webhookToken = secret('ALERTMANAGER_WEBHOOK_TOKEN', 16);
   const consoleToken = secret('CONSOLE_TOKEN', 16);
   const signingKey = secret('OPSBOT_SECRET', 32);
@@ -307,6 +311,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     llm,
     alerts: { ...(alertmanagerUrl ? { alertmanagerUrl: alertmanagerUrl.replace(/\/+$/, '') } : {}), ...(webhookToken ? { webhookToken } : {}) },
     ...(prometheusUrl ? { prometheusUrl: prometheusUrl.replace(/\/+$/, '') } : {}),
+    demoPrometheus,
     platforms,
   };
   if (!isLoopback(host) && !config.consoleToken) {

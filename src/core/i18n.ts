@@ -252,7 +252,7 @@ const CATALOGUE = {
   'prom.notJson': ['Prometheus answered {status} without JSON (is PROMETHEUS_URL the server\'s base URL?)', 'Prometheus 返回 {status} 且不是 JSON（PROMETHEUS_URL 是否为服务的根地址？）'],
   'prom.error': ['PromQL error ({type}): {error}', 'PromQL 错误（{type}）：{error}'],
   'prom.unsupported': ['Prometheus answered a {type} result, which /query does not show', 'Prometheus 返回了 {type} 类型的结果，/query 无法展示'],
-  'prom.off': ['Prometheus is not configured: set PROMETHEUS_URL (e.g. http://prometheus.monitoring:9090) and restart', '未配置 Prometheus：设置 PROMETHEUS_URL（例如 http://prometheus.monitoring:9090）后重启'],
+  'prom.off': ['Prometheus is not configured: set PROMETHEUS_URL (e.g. http://prometheus.monitoring:9090) and restart; in the demo, install prometheus (apt-get install prometheus) and restart — it then starts by itself', '未配置 Prometheus：设置 PROMETHEUS_URL（例如 http://prometheus.monitoring:9090）后重启；演示模式下安装 prometheus（apt-get install prometheus）后重启即可自动启动'],
   'prom.title.instant': ['📈 {n:series|series} · {query}', '📈 {n} 条序列 · {query}'],
   'prom.title.range': ['📈 {range} · {n:series|series} · {query}', '📈 {range} · {n} 条序列 · {query}'],
   'prom.title.scalar': ['📈 {query} = {value}', '📈 查询 {query} 的结果：{value}'],

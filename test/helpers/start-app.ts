@@ -54,6 +54,8 @@ export interface TestAppOptions {
    * OPSBOT_CONFIG the app gets a copy of the example with `language: en` unless this says `zh`.
    */
   lang?: 'en' | 'zh';
+  /** The demo's Prometheus scrape interval (with OPSBOT_DEMO_PROMETHEUS=auto). */
+  demoPrometheusScrapeMs?: number;
 }
 
 /** The shipped example policy with its global language set. */
@@ -68,7 +70,7 @@ export function examplePolicy(dir: string, lang: 'en' | 'zh'): string {
 export async function startTestApp(env: Record<string, string> = {}, o: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'opsbot-test-'));
   const policy = env['OPSBOT_CONFIG'] ? {} : { OPSBOT_CONFIG: examplePolicy(dataDir, o.lang ?? 'en') };
-  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...policy, ...env }, { cwd: ROOT, ...(o.platforms ? { platforms: o.platforms } : {}) });
+  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'debug', OPSBOT_DEMO_PROMETHEUS: 'off', ...policy, ...env }, { cwd: ROOT, ...(o.platforms ? { platforms: o.platforms } : {}) });
   if (!r.ok) throw new Error(r.problems.join('\n'));
   const logs = new LogCapture();
   const log = createLogger({ level: r.config.logLevel, format: 'json', destination: logs });
@@ -81,6 +83,7 @@ export async function startTestApp(env: Record<string, string> = {}, o: TestAppO
     ...(o.platformBackoffMs ? { platformBackoffMs: o.platformBackoffMs } : {}),
     ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}),
     ...(o.platforms ? { platforms: o.platforms } : {}),
+    ...(o.demoPrometheusScrapeMs ? { demoPrometheusScrapeMs: o.demoPrometheusScrapeMs } : {}),
   });
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

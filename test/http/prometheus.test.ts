@@ -147,3 +147,27 @@ describe.skipIf(!have)('Prometheus queries in chat (/query, /top)', () => {
     }
   });
 });
+
+describe.skipIf(!have)('the demo: its own Prometheus scraping the demo cluster\'s series', () => {
+  it('starts with the demo, scrapes cAdvisor/kube-state-metrics style series, and /top cpu production answers from it', async () => {
+    const app = await startTestApp({ OPSBOT_DEMO_PROMETHEUS: 'auto' }, { demoPrometheusScrapeMs: 1000 });
+    try {
+      expect(app.logs.text).not.toMatch(/Prometheus did not start/);
+      // Two scrapes make a rate; the default cpu query (5 m window) then has a value per pod.
+      const card = await untilAsync(async () => {
+        const [c] = await app.send('alice', '/top cpu production');
+        return c && /api-gateway-/.test(c.text) ? c : undefined;
+      }, 'the demo Prometheus answering /top cpu', 30_000);
+      expect(card.title).toMatch(/^📈 Top cpu · production · \d+ series$/);
+      expect(card.text).not.toMatch(/kube-system/);
+      const [reps] = await app.send('alice', '/query kube_deployment_spec_replicas{namespace="production", deployment="api-gateway"}');
+      const want = (await app.kube.readDeployment('production', 'api-gateway')).spec?.replicas;
+      expect(reps!.text).toMatch(new RegExp(`deployment="api-gateway"[^\\n]*\\s${want}\\b`));
+      const [mem] = await app.send('alice', '/top memory production');
+      expect(mem!.text).toMatch(/order-service-\S+"\}\s+\d+(\.\d+)?Mi/);
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
+});
+

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DemoCluster, type DemoTimings } from './cluster.js';
 import { discovery } from './discovery.js';
+import { demoExposition } from './metrics.js';
 import { DEMO_RBAC, type DemoRbacRule, demoForbidden, type Impersonated, impersonatedBy } from './rbac.js';
 import { LogError, podLogs } from './logs.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
@@ -127,6 +128,8 @@ export class DemoKubeServer {
 
   #route(method: string, url: URL, accept: string | undefined, contentType: string | undefined, body: Buffer | undefined, dryRun: boolean): unknown {
     const p = url.pathname.replace(/\/+$/, '');
+    // The cluster's series (cAdvisor and kube-state-metrics style), for the demo's Prometheus.
+    if (p === '/metrics' && method === 'GET') return demoExposition(this.cluster, this.cluster.now());
     const d = discovery(p, this.url);
     if (d !== undefined) return d;
     const m = p.match(/^\/(?:api\/v1|apis\/apps\/v1)(\/.*)$/);
