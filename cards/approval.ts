@@ -12,6 +12,8 @@ export interface ApprovalCardOptions {
   /** Signed Approve/Reject buttons; only while pending. */
   buttons?: Button[];
   lang?: Lang;
+  /** What the cluster an approval names is called on cards (policy clusters.<name>.label). */
+  clusterLabel?: (name: string) => string | undefined;
 }
 
 /**
@@ -32,7 +34,11 @@ function render(a: Approval, o: ApprovalCardOptions, lang: Lang): Card {
     { label: t(lang, 'approval.risk'), value: t(lang, `approval.risk.${a.risk}`) },
   ];
   // With several clusters the request recorded which one; the approver must see it before approving.
-  if (typeof a.args['cluster'] === 'string') fields.unshift({ label: t(lang, 'cluster.field'), value: a.args['cluster'] });
+  if (typeof a.args['cluster'] === 'string') {
+    const name = a.args['cluster'];
+    const label = o.clusterLabel?.(name);
+    fields.unshift({ label: t(lang, 'cluster.field'), value: label && label !== name ? `${name} (${label})` : name });
+  }
   const chain = a.steps
     .map((s, i) => {
       if (s.decidedBy) return `✓ ${s.role}: ${s.decidedBy.name} ${at(s.decidedAt ?? 0)}`;

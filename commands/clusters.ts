@@ -33,13 +33,14 @@ export default defineCommand({
     }
     const rows = list.map((c, i) => {
       const s = seen[i] as { ok: boolean; text: string };
-      return [s.ok ? '✅' : '❌', c.name, c.label === c.name ? '' : c.label, s.text, c === here ? t(ctx.lang, 'cluster.here') : ''];
+      // This chat's default is marked on its name: an empty cell would read as a label without a value on a phone.
+      return [s.ok ? '✅' : '❌', c === here ? `${c.name} ⭐ ${t(ctx.lang, 'cluster.here')}` : c.name, c.label === c.name ? '—' : c.label, s.text];
     });
     return {
       title: t(ctx.lang, 'cluster.title', { n: list.length }),
       tone: down ? 'danger' : 'success',
       blocks: [
-        table(['', t(ctx.lang, 'cluster.col.name'), t(ctx.lang, 'cluster.col.label'), t(ctx.lang, 'cluster.col.version'), t(ctx.lang, 'cluster.col.here')], rows),
+        table(['', t(ctx.lang, 'cluster.col.name'), t(ctx.lang, 'cluster.col.label'), t(ctx.lang, 'cluster.col.version')], rows),
         { type: 'markdown', text: t(ctx.lang, 'cluster.hint') },
       ],
     };

@@ -54,7 +54,7 @@ describe('several clusters (policy clusters, --cluster, per-chat default)', () =
     const before = { sh: await replicas('sh'), bj: await replicas('bj') };
     const [card] = await app.send('alice', '/scale api-gateway 5 -n production --cluster bj');
     expect(card!.title).toMatch(/^Approval needed/);
-    expect(card!.text).toMatch(/Cluster: bj/);
+    expect(card!.text).toMatch(/Cluster: bj \(北京\)/);
     const click = await app.click('bob', card!.id, 'approve');
     expect(click.status).toBe(200);
     await app.dispatcher.idle();
@@ -110,7 +110,7 @@ describe('several clusters (policy clusters, --cluster, per-chat default)', () =
   it('/clusters lists every cluster, whether it answers, and this chat\'s default', async () => {
     const [card] = await app.send('alice', '/clusters', 'bj-ops');
     expect(card!.text).toMatch(/sh\s+Shanghai\s+v1\.\d+/);
-    expect(card!.text).toMatch(/bj\s+北京\s+v1\.\d+\S*\s+default/);
+    expect(card!.text).toMatch(/bj ⭐ this chat's default\s+北京\s+v1\.\d+/);
     const status = (await (await fetch(`${app.url}/console/api/status`)).json()) as { clusters: { name: string; ok: boolean }[] };
     expect(status.clusters.map((c) => [c.name, c.ok])).toEqual([['sh', true], ['bj', true]]);
   });

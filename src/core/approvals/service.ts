@@ -284,7 +284,7 @@ export class ApprovalService {
       { id: 'approve', label: t(lang, 'approval.button.approve'), style: 'primary' as const, value: sign('approve') },
       { id: 'reject', label: t(lang, 'approval.button.reject'), style: 'danger' as const, value: sign('reject') },
     ] : [];
-    return approvalCard(a, { timeZone: this.#d.policy.timezone, zoneLabel: spansZones(this.#d.policy), now, buttons, lang });
+    return approvalCard(a, { timeZone: this.#d.policy.timezone, zoneLabel: spansZones(this.#d.policy), now, buttons, lang, clusterLabel: (name) => this.#d.policy.clusters[name]?.label });
   }
 
   /** Resolves when every execution and card update started so far has finished (tests, shutdown). */
