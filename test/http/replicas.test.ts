@@ -185,6 +185,23 @@ describe.skipIf(!haveRedis)('two replicas on one Redis', () => {
     await idle();
   });
 
+  it('alert groups taken in by either replica are all known to both (/alerts, reports)', async () => {
+    const group = (alertname: string) => ({
+      version: '4', groupKey: `{}:{alertname="${alertname}"}`, truncatedAlerts: 0, status: 'firing', receiver: 'opsbot', groupLabels: { alertname }, commonLabels: { alertname, severity: 'warning' }, commonAnnotations: {}, externalURL: '',
+      alerts: [{ status: 'firing', labels: { alertname, severity: 'warning' }, annotations: {}, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: `fp-${alertname}` }],
+    });
+    const am = (app: TestApp, body: unknown) => fetch(`${app.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // At once: each replica's index write must keep the other's new group.
+    await Promise.all([am(a, group('OnReplicaA')), am(b, group('OnReplicaB'))]);
+    await idle();
+    for (const app of [a, b]) {
+      await untilAsync(async () => {
+        const names = (await app.core.alerts.all()).map((g) => g.labels['alertname']);
+        return names.includes('OnReplicaA') && names.includes('OnReplicaB');
+      }, 'both groups in the shared index');
+    }
+  });
+
   it('with Redis gone: readiness fails with the reason and a webhook answers 503 (the platform retries); nothing runs', async () => {
     await redis.stop();
     await new Promise((r) => setTimeout(r, 1100)); // past the readiness cache

@@ -208,6 +208,12 @@ export class AlertService {
   /** Resolves when the posts and card updates started so far are done (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
+    // New groups not yet in the stored index go in now (a stop would otherwise drop the last second's).
+    if (this.#flush) {
+      clearTimeout(this.#flush);
+      this.#flush = undefined;
+      await this.#writeIndex();
+    }
   }
 
   /** Ack: records who, updates every copy of the card, stops re-notification and escalation. */
@@ -363,13 +369,18 @@ export class AlertService {
     this.#ids?.ids.push(id);
     this.#flush ??= setTimeout(() => {
       this.#flush = undefined;
-      const batch = this.#pending.splice(0);
-      void this.#d.store.updateKv<string[]>('alerts:index', (cur) => mergeIds(cur ?? [], batch), GROUP_TTL_MS, this.#d.now()).catch((err: unknown) => {
-        this.#pending.unshift(...batch);
-        this.#d.log.warn({ err }, 'alert index write failed');
-      });
+      void this.#writeIndex();
     }, 1000);
     this.#flush.unref();
+  }
+
+  async #writeIndex(): Promise<void> {
+    const batch = this.#pending.splice(0);
+    if (!batch.length) return;
+    await this.#d.store.updateKv<string[]>('alerts:index', (cur) => mergeIds(cur ?? [], batch), GROUP_TTL_MS, this.#d.now()).catch((err: unknown) => {
+      this.#pending.unshift(...batch);
+      this.#d.log.warn({ err }, 'alert index write failed');
+    });
   }
 
   /** Every group still kept (30 days), oldest first: the reports read them. */
