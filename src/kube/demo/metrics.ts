@@ -26,6 +26,8 @@ export function demoExposition(c: DemoCluster, nowMs: number): string {
   const day = 86_400;
   for (const p of c.pods.values()) {
     if (p.status.phase !== 'Running' && p.status.phase !== 'Pending') continue;
+    // cAdvisor only sees containers that run: a pending pod has restarts (kube-state-metrics), no usage.
+    const running = p.status.phase === 'Running';
     const ns = p.metadata.namespace ?? 'default';
     const pod = p.metadata.name;
     const born = c.createdAt.get(p.metadata.uid) ?? nowMs;
@@ -44,13 +46,13 @@ export function demoExposition(c: DemoCluster, nowMs: number): string {
       const t0 = t1 - age;
       const swing = (t: number) => (-Math.cos((2 * Math.PI * t) / day + phase) * day) / (2 * Math.PI);
       const used = mean * age + 0.2 * mean * (swing(t1) - swing(t0));
-      cpu.push(`container_cpu_usage_seconds_total${labels(l)} ${used.toFixed(3)}`);
+      if (running) cpu.push(`container_cpu_usage_seconds_total${labels(l)} ${used.toFixed(3)}`);
       const limit = memoryBytes(ct.resources?.limits?.['memory']) || memoryBytes(ct.resources?.requests?.['memory']) * 2 || 256 * 1024 * 1024;
       const lastReason = (status?.lastState['terminated'] as { reason?: string } | undefined)?.reason;
       const ws = lastReason === 'OOMKilled' ? limit * (0.9 + 0.08 * u) : limit * (0.25 + 0.4 * u);
-      mem.push(`container_memory_working_set_bytes${labels(l)} ${Math.round(ws)}`);
+      if (running) mem.push(`container_memory_working_set_bytes${labels(l)} ${Math.round(ws)}`);
       restarts.push(`kube_pod_container_status_restarts_total${labels(l)} ${status?.restartCount ?? 0}`);
-      if (ct.ports?.length && !crashing) {
+      if (running && ct.ports?.length && !crashing) {
         const rps = 5 + 45 * u;
         for (const [code, part] of [['200', 0.97], ['500', 0.01], ['404', 0.02]] as const) reqs.push(`http_requests_total${labels({ namespace: ns, pod, code })} ${Math.floor(rps * part * age)}`);
       }
