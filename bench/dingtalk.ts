@@ -10,7 +10,6 @@ import { DWClient, TOPIC_ROBOT } from 'dingtalk-stream';
 import Koa from 'koa';
 import WebSocket from 'ws';
 import { Secret } from '../src/config/secret.js';
-import type { Core } from '../src/core/core.js';
 import { Dispatcher } from '../src/core/dispatch.js';
 import { SqliteStore } from '../src/core/store/sqlite.js';
 import { Metrics } from '../src/http/metrics.js';
@@ -20,6 +19,7 @@ import { webhookRoutes } from '../src/http/webhook-route.js';
 import { createLogger } from '../src/log.js';
 import { DingtalkAdapter } from '../src/platforms/dingtalk/index.js';
 import { DINGTALK } from '../test/helpers/sign-dingtalk.js';
+import { stubCore } from './ingress.js';
 import { median, type Row } from './util.js';
 
 const run = promisify(execFile);
@@ -35,7 +35,7 @@ function harness() {
   const log = createLogger({ level: 'silent', format: 'json' });
   const dir = mkdtempSync(join(tmpdir(), 'opsbot-bench-dt-'));
   const store = new SqliteStore(join(dir, 'opsbot.db'));
-  const core = { router: { message: async () => [], wantsAssistant: () => false, langOf: () => 'en' }, approvals: { idle: async () => undefined }, live: { idle: async () => undefined, attach: async () => undefined }, notifier: { idle: async () => undefined, register: () => undefined }, alerts: { idle: async () => undefined }, reports: { idle: async () => undefined }, updaters: new Map() } as unknown as Core;
+  const core = stubCore({ langOf: () => 'en' });
   const dispatcher = new Dispatcher({ core, store, log });
   const adapter = (mode: 'stream' | 'http', apiBase = 'http://127.0.0.1:9') =>
     new DingtalkAdapter({ config: { mode, clientId: DINGTALK.clientId, clientSecret: new Secret(DINGTALK.clientSecret), robotCode: DINGTALK.clientId, ding: [], apiBase, oapiBase: 'https://oapi.dingtalk.com' }, log, store });

@@ -7,17 +7,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as lark from '@larksuiteoapi/node-sdk';
 import Koa from 'koa';
-import { Secret } from '../src/config/secret.js';
-import type { Core } from '../src/core/core.js';
-import { Dispatcher } from '../src/core/dispatch.js';
 import { SqliteStore } from '../src/core/store/sqlite.js';
-import { Metrics } from '../src/http/metrics.js';
 import { readRawBody } from '../src/http/raw-body.js';
-import { createHttpApp } from '../src/http/server.js';
-import { webhookRoutes } from '../src/http/webhook-route.js';
 import { createLogger } from '../src/log.js';
-import { FeishuAdapter } from '../src/platforms/feishu/index.js';
 import { FEISHU } from '../test/helpers/sign-feishu.js';
+import { feishuIngress } from './ingress.js';
 import { median, profiled, type Row } from './util.js';
 
 const run = promisify(execFile);
@@ -42,13 +36,7 @@ export async function benchFeishuIngress(): Promise<Row[]> {
   const log = createLogger({ level: 'silent', format: 'json' });
   const dir = mkdtempSync(join(tmpdir(), 'opsbot-bench-'));
   const store = new SqliteStore(join(dir, 'opsbot.db'));
-  const core = { router: { message: async () => [], wantsAssistant: () => false }, approvals: { idle: async () => undefined }, live: { idle: async () => undefined, attach: async () => undefined }, notifier: { idle: async () => undefined, register: () => undefined }, alerts: { idle: async () => undefined }, reports: { idle: async () => undefined }, updaters: new Map() } as unknown as Core;
-  const dispatcher = new Dispatcher({ core, store, log });
-  const adapter = new FeishuAdapter({
-    config: { mode: 'http', appId: FEISHU.appId, appSecret: new Secret(FEISHU.appSecret), verificationToken: new Secret(FEISHU.verificationToken), encryptKey: new Secret(FEISHU.encryptKey), apiBase: 'http://127.0.0.1:9', urgent: [] },
-    log,
-  });
-  const ours = createHttpApp({ log, metrics: new Metrics(), checks: [], routers: [webhookRoutes({ dispatcher, log, now: Date.now, adapters: new Map([['feishu', adapter]]), disabled: new Map() })] });
+  const { app: ours, dispatcher } = feishuIngress(store, log);
 
   const bare = new Koa();
   bare.use(async (ctx) => {

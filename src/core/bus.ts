@@ -37,7 +37,9 @@ export class Bus {
     // Local: asynchronously, as over Redis, so a publisher never runs its subscribers' code inline.
     const handlers = [...(this.#local.get(channel) ?? [])];
     queueMicrotask(() => {
-      for (const h of handlers) this.#deliver(channel, h, JSON.parse(text) as unknown);
+      // One copy for all local subscribers, as one Redis message is parsed once per process.
+      const m = JSON.parse(text) as unknown;
+      for (const h of handlers) this.#deliver(channel, h, m);
     });
   }
 
