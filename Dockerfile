@@ -18,6 +18,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json opsbot.example.yaml ./
+COPY runbooks ./runbooks
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -3,13 +3,14 @@ import { formatDuration } from '../src/core/duration.js';
 import { type Lang, t } from '../src/core/i18n.js';
 import { clockTime } from '../src/core/time.js';
 import type { Block, Button, Card, Field } from './model.js';
+import { stepLines } from './steps.js';
 
 export interface ApprovalCardOptions {
   timeZone: string;
   /** The team spans zones: times say theirs (`14:03 UTC+8`). */
   zoneLabel?: boolean;
   now: number;
-  /** Signed Approve/Reject buttons; only while pending. */
+  /** Signed Approve/Reject buttons while pending; what a failed execution offers next (a rollback request). */
   buttons?: Button[];
   lang?: Lang;
   /** What the cluster an approval names is called on cards (policy clusters.<name>.label). */
@@ -50,6 +51,11 @@ function render(a: Approval, o: ApprovalCardOptions, lang: Lang): Card {
     value: a.autoApprovedBy ? t(lang, 'approval.auto', { rule: a.autoApprovedBy }) : chain,
   });
   const blocks: Block[] = [{ type: 'markdown', text: what }, { type: 'fields', items: fields }];
+  // A change of several steps lists each (the approver approves all of them), then how each went.
+  if (a.preview.steps?.length) {
+    const started = a.state === 'executing' || a.state === 'succeeded' || a.state === 'failed';
+    blocks.push({ type: 'markdown', text: `**${t(lang, 'approval.stepList', { n: a.preview.steps.length })}**\n${stepLines(a.preview.steps, started ? (a.progress ?? []) : undefined)}` });
+  }
   const lastApprover = [...a.steps].reverse().find((s) => s.decidedBy);
   const by = a.autoApprovedBy ? t(lang, 'approval.byPolicy') : lastApprover?.decidedBy ? `${lastApprover.decidedBy.name} ${at(lastApprover.decidedAt ?? 0)}` : '';
   const base = { blocks } as const;
@@ -69,7 +75,7 @@ function render(a: Approval, o: ApprovalCardOptions, lang: Lang): Card {
     case 'succeeded':
       return { title: t(lang, 'approval.succeeded', { id, by }), tone: 'success', blocks: [...blocks, { type: 'markdown', text: `✅ ${a.result?.summary ?? t(lang, 'approval.done')}` }] };
     case 'failed':
-      return { title: t(lang, 'approval.failed', { id }), tone: 'danger', blocks: [...blocks, { type: 'markdown', text: `❌ ${a.result?.summary ?? a.reason ?? t(lang, 'approval.failedPlain')}` }] };
+      return { title: t(lang, 'approval.failed', { id }), tone: 'danger', blocks: [...blocks, { type: 'markdown', text: `❌ ${a.result?.summary ?? a.reason ?? t(lang, 'approval.failedPlain')}` }], ...(o.buttons?.length ? { buttons: o.buttons } : {}) };
     case 'rejected': {
       const reason = a.reason ? `${t(lang, 'approval.reason', { reason: a.reason })}\n` : '';
       return { title: t(lang, 'approval.rejected', { id, by: a.closedBy?.name ?? '?', at: at(a.updatedAt) }), tone: 'danger', blocks: [...blocks, { type: 'markdown', text: `${reason}${t(lang, 'approval.nothingChanged')}` }] };

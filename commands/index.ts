@@ -23,6 +23,10 @@ import query from './query.js';
 import top from './top.js';
 import pods from './pods.js';
 import restart from './restart.js';
+import { cordon, uncordon } from './cordon.js';
+import drain from './drain.js';
+import runbook from './runbook.js';
+import runbookRun from './runbook-run.js';
 import rollback from './rollback.js';
 import scale from './scale.js';
 import silence from './silence.js';
@@ -34,6 +38,6 @@ import status from './status.js';
 export const COMMANDS: readonly AnyCommandSpec[] = [
   help, status, pods, logs, describe, events, deployments, nodes, clusters, investigate,
   alerts, oncall, silences, report, postmortem, query, top,
-  scale, restart, rollback, deletePod, silence, unsilence,
+  runbook, scale, restart, rollback, deletePod, cordon, uncordon, drain, runbookRun, silence, unsilence,
   approvals, approve, reject, cancel, audit, notifyTest, reset,
 ];

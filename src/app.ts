@@ -12,6 +12,7 @@ import type { ApprovalService } from './core/approvals/service.js';
 import { type Core, createCore } from './core/core.js';
 import { PayloadSigner } from './core/payload.js';
 import { Registry } from './core/registry.js';
+import { loadRunbooks } from './core/runbooks/runbook.js';
 import type { Router as CoreRouter } from './core/router.js';
 import { AuditExporter } from './core/audit-export.js';
 import { GuardedStore } from './core/store/guard.js';
@@ -99,6 +100,11 @@ export async function startApp(o: AppOptions): Promise<App> {
     if (!r.ok) throw new StartupError(r.problems);
     policy = r.policy;
   }
+  // Runbooks: every file checked against the commands and the policy before anything starts.
+  const rbs = loadRunbooks(config.runbookDirs ?? [], registry, policy);
+  if (!rbs.ok) throw new StartupError(rbs.problems);
+  const runbooks = rbs.runbooks;
+  if (runbooks.list.length) log.info({ runbooks: runbooks.list.map((r) => r.name), from: config.runbookDirs }, 'runbooks loaded');
 
   // The demo: one embedded API per cluster (the first on OPSBOT_DEMO_PORT), all in data/demo.kubeconfig.
   const demos = new Map<string, DemoKubeServer>();
@@ -156,7 +162,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   metrics.storeHealth(() => store.health().writable);
   // Names this process in execution leases (several replicas share one store).
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(prometheusUrl ? { prometheusUrl } : {}) });
+  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(prometheusUrl ? { prometheusUrl } : {}), runbooks });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 

@@ -46,6 +46,8 @@ export interface Config {
   kubeTimeoutMs: number;
   /** Prometheus's base URL (PROMETHEUS_URL), when configured. */
   prometheusUrl?: string;
+  /** Folders of runbook YAML files (OPSBOT_RUNBOOKS), in order. */
+  runbookDirs: string[];
   /** The demo starts its own Prometheus when one is installed (OPSBOT_DEMO_PROMETHEUS=auto). */
   demoPrometheus: boolean;
   /** SIGTERM: the bound on finishing in-flight work (OPSBOT_SHUTDOWN_TIMEOUT). */
@@ -149,6 +151,7 @@ export const CORE_VARS: VarDoc[] = [
   { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
   { name: 'ALERTMANAGER_URL', meaning: "Alertmanager's base URL (API v2), for silences" },
   { name: 'PROMETHEUS_URL', meaning: "Prometheus's base URL (HTTP API), for /query and /top" },
+  { name: 'OPSBOT_RUNBOOKS', default: './runbooks', meaning: 'folders of runbook YAML files, comma-separated (the shipped runbooks are in ./runbooks; empty: none); every file is checked at startup' },
   { name: 'OPSBOT_DEMO_PROMETHEUS', default: 'auto', meaning: 'the demo starts its own Prometheus scraping the demo cluster when a prometheus binary is installed (auto), or never (off)' },
 ];
 
@@ -215,6 +218,11 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     problems.push('OPSBOT_CONFIG: no policy file; copy opsbot.example.yaml to opsbot.yaml and edit it, or set OPSBOT_CONFIG');
   }
 
+  // The shipped runbooks by default; a folder named explicitly must exist.
+  const runbooksSet = get('OPSBOT_RUNBOOKS');
+  const runbookDirs = (runbooksSet ?? 'runbooks').split(',').map((d) => d.trim()).filter(Boolean).map((d) => resolve(cwd, d));
+  if (runbooksSet === undefined && !existsSync(runbookDirs[0] as string)) runbookDirs.length = 0;
+  for (const d of runbookDirs) if (!existsSync(d)) problems.push(`OPSBOT_RUNBOOKS: folder not found: ${d}`);
   const store = get('OPSBOT_STORE') ?? `sqlite:${resolve(dataDir, 'opsbot.db')}`;
   if (!/^(sqlite:.+|memory:|rediss?:\/\/.+)$/.test(store)) {
     problems.push(`OPSBOT_STORE: must be sqlite:<path> or redis://host:port/db (got "${shorten(String(redactUrl(store)))}")`);
@@ -296,6 +304,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     demoPort: check('OPSBOT_DEMO_PORT', port, 0),
     policyPath,
     policyIsExample,
+    runbookDirs,
     dataDir,
     store,
     kube,

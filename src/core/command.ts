@@ -10,6 +10,9 @@ import type { Logger } from '../log.js';
 import type { Notifier } from './notifier.js';
 import type { ReportService } from './reports/service.js';
 import type { PrometheusClient } from './prometheus.js';
+import type { StepOutcome } from './runbooks/engine.js';
+import type { Runbooks } from './runbooks/runbook.js';
+import type { StepLine } from '../../cards/steps.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -63,6 +66,13 @@ export interface CommandContext {
   reports?: ReportService;
   /** Prometheus's API (PROMETHEUS_URL), when configured: /query, /top. */
   prometheus?: PrometheusClient;
+  /** The runbooks loaded at startup (OPSBOT_RUNBOOKS). */
+  runbooks?: Runbooks;
+  /**
+   * While an approved change runs: tells every copy of its card how step `i` is going (a runbook's live
+   * progress). Absent outside an execution.
+   */
+  progress?(i: number, outcome: StepOutcome): Promise<void>;
 }
 
 /** What the workflow commands may do; implemented by the approval service. */
@@ -78,6 +88,12 @@ export interface Preview {
   target: string;
   change: string;
   before: unknown;
+  /** A change made of steps (a runbook): each listed on the approval card, with its progress once it runs. */
+  steps?: StepLine[];
+  /** The risk, when it is the request's rather than the command's (a runbook says its own). */
+  risk?: Risk;
+  /** How long the execution may take, when longer than a single command (a runbook's waits). */
+  runMs?: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { AlertmanagerClient } from './alerts/alertmanager.js';
 import type { AlertGroup } from './alerts/types.js';
 import type { ReportService } from './reports/service.js';
 import type { PrometheusClient } from './prometheus.js';
+import type { Runbooks } from './runbooks/runbook.js';
 
 export interface ContextDeps {
   clusters: Clusters;
@@ -23,6 +24,7 @@ export interface ContextDeps {
   alerts?: { firing(limit?: number): Promise<AlertGroup[]> };
   reports?: ReportService;
   prometheus?: PrometheusClient;
+  runbooks?: Runbooks;
   /** Forgets the LLM conversation of a person in a chat (/reset). */
   forget?: (platform: PlatformId, chatId: string, personId: string) => Promise<boolean>;
   /** The LLM's guess from evidence, for the context's person and chat (Investigate). */
@@ -37,6 +39,8 @@ export interface ContextOptions {
   cluster?: string;
   /** An approved change: who approved it (sent to the cluster with impersonation, for its audit log). */
   approvedBy?: readonly string[];
+  /** An approved change of several steps: where each step's progress goes (the approval's card). */
+  progress?: CommandContext['progress'];
 }
 
 /** The one place a CommandContext is built: for typed commands, clicks and approved executions alike. */
@@ -69,6 +73,8 @@ export function buildContext(d: ContextDeps, person: Person, actor: { platform: 
     ...(d.alerts ? { alerts: d.alerts } : {}),
     ...(d.reports ? { reports: d.reports } : {}),
     ...(d.prometheus ? { prometheus: d.prometheus } : {}),
+    ...(d.runbooks ? { runbooks: d.runbooks } : {}),
+    ...(o.progress ? { progress: o.progress } : {}),
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
     button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: onCluster(command, args), ch: chatKey(actor.platform, chatId), t: d.now() }) }),
     requestButton: (label, command, args, style = 'default') => ({ id: command, label, style, value: d.signer.sign({ k: 'request', c: command, a: onCluster(command, args), ch: chatKey(actor.platform, chatId), t: d.now() }) }),

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { ButtonActions } from './actions.js';
 import { Bus } from './bus.js';
 import { PrometheusClient } from './prometheus.js';
+import type { Runbooks } from './runbooks/runbook.js';
 import { ReportService } from './reports/service.js';
 import { AlertmanagerClient } from './alerts/alertmanager.js';
 import { AlertService } from './alerts/service.js';
@@ -69,6 +70,7 @@ export function createCore(d: {
   alertmanagerUrl?: string;
   /** Prometheus's base URL (/query, /top), when configured. */
   prometheusUrl?: string;
+  runbooks?: Runbooks;
 }): Core {
   const now = d.now ?? Date.now;
   const metrics = d.metrics;
@@ -80,7 +82,7 @@ export function createCore(d: {
   const notifier = new Notifier({ policy: d.policy, audit, store: d.store, log: d.log, now });
   // The workflow needs the approval service and the service needs contexts that carry the workflow.
   const alertmanager = d.alertmanagerUrl ? new AlertmanagerClient(d.alertmanagerUrl) : undefined;
-  const ctxDeps: ContextDeps = { clusters: d.clusters, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}), ...(d.prometheusUrl ? { prometheus: new PrometheusClient(d.prometheusUrl) } : {}) };
+  const ctxDeps: ContextDeps = { clusters: d.clusters, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}), ...(d.prometheusUrl ? { prometheus: new PrometheusClient(d.prometheusUrl) } : {}), ...(d.runbooks ? { runbooks: d.runbooks } : {}) };
   const approvals = new ApprovalService({
     store: d.store,
     registry: d.registry,
@@ -125,7 +127,7 @@ export function createCore(d: {
   });
   ctxDeps.reports = reports;
   const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, actions, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
-  const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now, silences: Boolean(alertmanager), onResolved: (g) => reports.onResolved(g) });
+  const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now, silences: Boolean(alertmanager), ...(d.runbooks ? { runbooks: d.runbooks } : {}), onResolved: (g) => reports.onResolved(g) });
   alertsRef.service = alerts;
   return { router, bus, reports, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, ...(assistant ? { assistant } : {}) };
 }

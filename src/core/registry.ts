@@ -61,11 +61,17 @@ export class Registry {
 
   /** Parses `/name args…`. Unknown names get the closest match and a pointer to /help. */
   parse(text: string): ParsedCommand {
-    const norm = normalizeInput(text);
+    let norm = normalizeInput(text);
     if (!norm.startsWith('/')) throw new UsageError(msg('parse.slash'), msg('parse.helpList'));
     // The name first: a command that takes its text as typed (PromQL) is not split on quotes.
-    const name = (/^[^\s"']+/.exec(norm.slice(1))?.[0] ?? '').toLowerCase();
+    let name = (/^[^\s"']+/.exec(norm.slice(1))?.[0] ?? '').toLowerCase();
     if (!name) throw new UsageError(msg('parse.empty'), msg('parse.helpList'));
+    // Two words for one command: `/runbook run …` is /runbook-run, `/delete pod …` is /delete-pod.
+    const second = /^\s+([a-z][a-z-]*)(?=\s|$)/i.exec(norm.slice(1 + name.length))?.[1]?.toLowerCase();
+    if (second && this.#byName.has(`${name}-${second}`)) {
+      norm = `/${name}-${second}${norm.slice(1 + name.length).replace(/^\s+[a-z][a-z-]*/i, '')}`;
+      name = `${name}-${second}`;
+    }
     const spec = this.find(name);
     if (!spec) {
       const near = this.suggest(name);

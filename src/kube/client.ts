@@ -145,6 +145,15 @@ export class KubeClient {
     return list.items;
   }
 
+  /** Every pod scheduled on one node (field selector spec.nodeName), in all namespaces. */
+  async listPodsOnNode(node: string, o: CallOptions = {}): Promise<V1Pod[]> {
+    return (await this.#call({ kind: 'pods' }, o, (opts) => this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` }, opts))).items;
+  }
+
+  readNode(name: string, o: CallOptions = {}): Promise<V1Node> {
+    return this.#call({ kind: 'node', name }, o, (opts) => this.core.readNode({ name }, opts));
+  }
+
   readPod(namespace: string, name: string, o: CallOptions = {}): Promise<V1Pod> {
     return this.#call({ kind: 'pod', name, namespace }, o, (opts) => this.core.readNamespacedPod({ name, namespace }, opts));
   }
@@ -218,6 +227,24 @@ export class KubeClient {
     return this.#call({ kind: 'deployment', name, namespace }, o, (opts) =>
       this.apps.patchNamespacedDeployment({ name, namespace, body, ...(o.dryRun ? { dryRun: 'All' } : {}) }, opts),
     PatchStrategy.JsonPatch);
+  }
+
+  /** `kubectl cordon` / `uncordon`: marks the node (un)schedulable; its pods stay where they are. */
+  cordonNode(name: string, unschedulable: boolean, o: CallOptions = {}): Promise<V1Node> {
+    return this.#call({ kind: 'node', name }, o, (opts) =>
+      this.core.patchNode({ name, body: { spec: { unschedulable } }, ...(o.dryRun ? { dryRun: 'All' } : {}) }, opts),
+    PatchStrategy.MergePatch);
+  }
+
+  /**
+   * Evicts a pod through the Eviction API (what `kubectl drain` does): the API server refuses with 429
+   * while the pod's PodDisruptionBudget does not allow one more disruption (`kube_disruption_budget`).
+   */
+  async evictPod(namespace: string, name: string, o: CallOptions = {}): Promise<void> {
+    const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, ...(o.dryRun ? { deleteOptions: { dryRun: ['All'] } } : {}) };
+    await this.#call({ kind: 'pod', name, namespace }, o, (opts) =>
+      this.core.createNamespacedPodEviction({ name, namespace, body, ...(o.dryRun ? { dryRun: 'All' } : {}) }, opts),
+    );
   }
 
   async deletePod(namespace: string, name: string, o: CallOptions = {}): Promise<void> {

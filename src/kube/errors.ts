@@ -21,6 +21,11 @@ export function toKubeError(err: unknown, target: CallTarget, timeoutMs: number)
     if (err.code === 403) return new UpstreamError(msg('kube.forbidden', { reason }), { code: 'kube_forbidden' });
     if (err.code === 409) return new UpstreamError(msg('kube.conflict', { reason }), { code: 'kube_conflict' });
     if (err.code === 422 || err.code === 400) return new UpstreamError(msg('kube.invalid', { reason }), { code: 'kube_invalid' });
+    // An eviction the pod's disruption budget does not allow now (the Eviction API's answer; retry later).
+    if (err.code === 429 && /disruption budget/i.test(status?.message ?? '')) {
+      const cause = (status?.details?.causes ?? []).map((c) => c.message).find(Boolean);
+      return new UpstreamError(msg('kube.budget', { reason: cause ? firstLine(cause) : reason }), { code: 'kube_disruption_budget' });
+    }
     if (err.code === 429) return new UpstreamError(msg('kube.throttled'), { code: 'kube_throttled' });
     return new UpstreamError(msg('kube.error', { code: err.code, reason }));
   }
@@ -41,6 +46,7 @@ export function toKubeError(err: unknown, target: CallTarget, timeoutMs: number)
 interface Status {
   message?: string;
   reason?: string;
+  details?: { causes?: { reason?: string; message?: string }[] };
 }
 
 function parseStatus(body: unknown): Status | undefined {

@@ -1,3 +1,4 @@
+import type { V1Pod } from '@kubernetes/client-node';
 /**
  * What kubectl shows in the STATUS column, computed the way kubectl's printer does
  * (kubernetes/pkg/printers/internalversion/printers.go, printPod). Shared by the /pods command and
@@ -81,4 +82,11 @@ export function summarizePod(pod: PodLike): PodSummary {
   if (lastTerminationReason) summary.lastTerminationReason = lastTerminationReason;
   if (sched?.reason) summary.detail = sched.message ? `${sched.reason}: ${sched.message}` : sched.reason;
   return summary;
+}
+
+/** What a drain moves: not DaemonSet pods (they belong on every node), not mirror pods, not finished pods. */
+export function evictable(p: V1Pod): boolean {
+  if (p.metadata?.ownerReferences?.some((r) => r.kind === 'DaemonSet')) return false;
+  if (p.metadata?.annotations?.['kubernetes.io/config.mirror']) return false;
+  return p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { alertCard, workloadOf } from '../../../cards/alert.js';
 import type { Button, Card } from '../../../cards/model.js';
+import { paramsFromAlert, type Runbooks } from '../runbooks/runbook.js';
 import type { Level, Policy } from '../../config/policy.js';
 import type { Logger } from '../../log.js';
 import type { Audit } from '../audit.js';
@@ -42,6 +43,8 @@ export interface AlertServiceDeps {
   now: () => number;
   /** Alertmanager's API is configured: cards offer "Silence 1h" (a /silence request, approved like any change). */
   silences?: boolean;
+  /** The runbooks: an alert whose `runbook` annotation names one gets a "Run <runbook>" button. */
+  runbooks?: Runbooks;
   /** A group that was firing has resolved (postmortems): called once per resolution, not awaited by the webhook. */
   onResolved?: (g: AlertGroup) => Promise<void>;
 }
@@ -318,6 +321,19 @@ export class AlertService {
       const run = (label: string, c: string, a: Record<string, unknown>, bid: string): Button => ({ id: bid, label, style: 'default', value: this.#d.signer.sign({ k: 'run', c, a, ch, t: this.#d.now() }) });
       if (w.kind === 'deployment' || w.kind === 'pod') buttons.push(run(t(lang, 'alert.btn.investigate'), 'investigate', { workload: w.name, namespace: w.namespace }, 'investigate'));
       buttons.push(run(t(lang, 'out.btn.warnings', { ns: w.namespace }), 'events', { namespace: w.namespace, warnings: true }, 'events'));
+    }
+    // The rule's own runbook (annotation `runbook: <name>`): the click requests it, one approval for every
+    // step, with the parameters the alert's labels give; without all of them, a button that shows it.
+    const rb = g.status === 'firing' && g.annotations['runbook'] ? this.#d.runbooks?.get(g.annotations['runbook']) : undefined;
+    if (rb) {
+      const lone = Object.values(g.alerts);
+      const labels = lone.length === 1 ? { ...g.labels, ...(lone[0] as { labels: Record<string, string> }).labels } : g.labels;
+      const { params, missing } = paramsFromAlert(rb, labels, g.annotations['runbook_params']);
+      const ch = chatKey(copy.platform, copy.chatId);
+      const value = missing.length
+        ? this.#d.signer.sign({ k: 'run', c: 'runbook', a: { action: 'show', name: rb.name }, ch, t: this.#d.now() })
+        : this.#d.signer.sign({ k: 'request', c: 'runbook-run', a: { name: rb.name, ...(params ? { params } : {}) }, ch, t: this.#d.now() });
+      buttons.push({ id: 'runbook', label: t(lang, missing.length ? 'alert.btn.runbookShow' : 'alert.btn.runbook', { name: rb.name }), style: missing.length ? 'default' : 'primary', value });
     }
     if (g.status === 'firing' && this.#d.silences) {
       // The matchers that identify this group; the click requests /silence, which needs an approval.

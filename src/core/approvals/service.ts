@@ -17,6 +17,7 @@ import { clockTime, spansZones } from '../time.js';
 import { type Lang, msg, pick, same, t, type Text } from '../i18n.js';
 import { canTransition } from './states.js';
 import type { ActorRef, Approval, ApprovalState } from './types.js';
+import type { StepOutcome } from '../runbooks/engine.js';
 
 export interface ApprovalDeps {
   store: Store;
@@ -27,7 +28,7 @@ export interface ApprovalDeps {
   audit: Audit;
   now: () => number;
   /** Builds the context an approved command runs in (the requester's). */
-  context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal, lang: Lang, on?: { cluster?: string; approvedBy?: string[] }) => CommandContext;
+  context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal, lang: Lang, on?: { cluster?: string; approvedBy?: string[]; progress?: CommandContext['progress'] }) => CommandContext;
   /** Where the approval's cards are shown, brought up to date after every transition. */
   live: LiveCards;
   executionTimeoutMs?: number;
@@ -67,6 +68,8 @@ export class ApprovalService {
   /** Set by stop(): write retries make one last attempt and give up (logging the outcome). */
   #stopping = false;
   readonly #wake = new Set<() => void>();
+  /** Per approval, the last progress write (they run in order). */
+  readonly #stepping = new Map<string, Promise<void>>();
 
   constructor(deps: ApprovalDeps) {
     this.#d = deps;
@@ -99,7 +102,7 @@ export class ApprovalService {
     if (!spec.mutating || !spec.preview) throw new Error(`${spec.name} is not a mutating command`);
     this.#writable();
     const preview = await spec.preview(ctx, args);
-    const risk = spec.mutating.risk;
+    const risk = preview.risk ?? spec.mutating.risk;
     const level = policy.approvals.risk[risk];
     if (!level) throw new NotAllowedError(msg('approval.err.noChain', { risk }));
     const t = now();
@@ -283,7 +286,7 @@ export class ApprovalService {
     const buttons = a.state === 'pending' ? [
       { id: 'approve', label: t(lang, 'approval.button.approve'), style: 'primary' as const, value: sign('approve') },
       { id: 'reject', label: t(lang, 'approval.button.reject'), style: 'danger' as const, value: sign('reject') },
-    ] : [];
+    ] : a.state === 'failed' ? (a.result?.buttons ?? []) : [];
     return approvalCard(a, { timeZone: this.#d.policy.timezone, zoneLabel: spansZones(this.#d.policy), now, buttons, lang, clusterLabel: (name) => this.#d.policy.clusters[name]?.label });
   }
 
@@ -328,6 +331,7 @@ export class ApprovalService {
     const spec = this.#d.registry.find(a.command);
     const person = personById(this.#d.policy, a.requester.personId);
     let result: { ok: boolean; summary: string; card?: Card };
+    let progressed: Promise<void> = Promise.resolve();
     const log = this.#d.log.child({ approvalId: a.id, command: a.command });
     const lang = a.lang ?? this.#d.policy.language;
     const stopRenewing = this.#renewLease(a.id, log);
@@ -336,7 +340,9 @@ export class ApprovalService {
       if (!person) throw new OpsError('unknown_user', msg('approval.err.personGone', { name: a.requester.name }));
       // As the requester, on the cluster the request named; the approvers go with it (impersonation extra).
       const approvedBy = a.steps.flatMap((s) => (s.decidedBy ? [s.decidedBy.personId] : []));
-      const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(this.#d.executionTimeoutMs ?? 5 * 60_000), lang, { ...onCluster(a), approvedBy });
+      const timeout = Math.max(this.#d.executionTimeoutMs ?? 5 * 60_000, a.preview.runMs ?? 0);
+      const progress = a.preview.steps ? (i: number, o: StepOutcome) => (progressed = this.#progress(a.id, i, o, log)) : undefined;
+      const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(timeout), lang, { ...onCluster(a), approvedBy, ...(progress ? { progress } : {}) });
       // Re-read the target: if it moved since the request, the approver approved something else.
       const now = await spec.preview(ctx, a.args);
       if (!isDeepStrictEqual(now.before, a.preview.before)) {
@@ -352,9 +358,12 @@ export class ApprovalService {
     } finally {
       stopRenewing();
     }
+    // The last step's progress lands before the outcome, which keeps it.
+    await progressed.catch(() => undefined);
     const executedAt = this.#d.now();
     const final: ApprovalState = result.ok ? 'succeeded' : 'failed';
-    const outcome = (cur: Approval): Approval => ({ ...withoutLease(cur), state: final, result: { ok: result.ok, summary: result.summary }, executedAt, version: cur.version + 1, updatedAt: this.#d.now() });
+    const buttons = result.card?.buttons;
+    const outcome = (cur: Approval): Approval => ({ ...withoutLease(cur), state: final, result: { ok: result.ok, summary: result.summary, ...(buttons?.length ? { buttons } : {}) }, executedAt, version: cur.version + 1, updatedAt: this.#d.now() });
     // The change ran: its outcome must reach the store, however long the store refuses writes.
     let recorded: Approval | undefined;
     const landed = await this.#untilWritten(a, outcome(a), log, async () => {
@@ -413,6 +422,30 @@ export class ApprovalService {
         delay = Math.min(delay * 2, 30_000);
       }
     }
+  }
+
+  /**
+   * One step's progress: written to the approval (compare-and-set, retried against lease renewals) and
+   * every copy of its card refreshed. Calls for one approval run in order.
+   */
+  #progress(id: string, i: number, o: StepOutcome, log: Logger): Promise<void> {
+    const prev = this.#stepping.get(id) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
+        const cur = await this.#d.store.getApproval(id);
+        if (!cur || cur.state !== 'executing') return;
+        const progress = [...(cur.progress ?? [])];
+        while (progress.length < i) progress.push(null);
+        progress[i] = o;
+        if (await this.#d.store.updateApproval({ ...cur, progress, version: cur.version + 1, updatedAt: this.#d.now() }, cur.version)) break;
+      }
+      await this.#notify({ id } as Approval);
+    }).catch((err: unknown) => log.warn({ reason: (err as Error).message, step: i + 1 }, 'could not record a step\'s progress'));
+    this.#stepping.set(id, next);
+    void next.finally(() => {
+      if (this.#stepping.get(id) === next) this.#stepping.delete(id);
+    });
+    return next;
   }
 
   async #expire(a: Approval): Promise<boolean> {

@@ -1,4 +1,5 @@
-import type { Card } from '../../../cards/model.js';
+import type { Button, Card } from '../../../cards/model.js';
+import type { StepOutcome } from '../runbooks/engine.js';
 import type { PlatformId, Risk } from '../../config/policy.js';
 import type { Preview } from '../command.js';
 import type { Lang } from '../i18n.js';
@@ -54,7 +55,10 @@ export interface Approval {
    * change is left alone.
    */
   lease?: { owner: string; until: number };
-  result?: { ok: boolean; summary: string; card?: Card };
+  /** A change of several steps (preview.steps): how each went, as it runs. */
+  progress?: (StepOutcome | null)[];
+  /** `buttons`: what the result offers next (a failed runbook's Roll back request). */
+  result?: { ok: boolean; summary: string; card?: Card; buttons?: Button[] };
   /** The language of the requester's reply, which every copy of the card is shown in (absent in older records: the policy's). */
   lang?: Lang;
 }

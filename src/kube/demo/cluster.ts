@@ -53,6 +53,7 @@ export class DemoCluster {
   readonly pods = new Map<string, Pod>();
   readonly deployments = new Map<string, Deployment>();
   readonly replicasets = new Map<string, ReplicaSet>();
+  readonly poddisruptionbudgets = new Map<string, KObject>();
   readonly events: KEvent[] = [];
   /** Precise times by uid: wire timestamps have whole seconds, too coarse for the simulated kubelet. */
   readonly createdAt = new Map<string, number>();

@@ -92,6 +92,7 @@ export function seedCluster(c: DemoCluster, opts: SeedOptions = {}): void {
     });
   });
   APPS.forEach((a, i) => seedApp(c, a, now, i));
+  seedBudgets(c, now);
   let extra = 0;
   while (opts.minPods && c.pods.size < opts.minPods) {
     const replicas = Math.min(100, opts.minPods - c.pods.size);
@@ -165,6 +166,23 @@ function seedApp(c: DemoCluster, a: AppSeed, now: number, index: number): void {
       if (p === a.crashPod) crashLoop(c, pod, now);
     }
   });
+}
+
+/**
+ * Disruption budgets as a platform team sets them: api-gateway keeps two of its three pods, payment-service
+ * loses at most one, user-service keeps both of its two (so a drain of a node that runs one waits — the
+ * budget is the point), coredns keeps one.
+ */
+function seedBudgets(c: DemoCluster, now: number): void {
+  const budgets: [string, string, { minAvailable?: number; maxUnavailable?: number }][] = [
+    ['production', 'api-gateway', { minAvailable: 2 }],
+    ['production', 'payment-service', { maxUnavailable: 1 }],
+    ['production', 'user-service', { minAvailable: 2 }],
+    ['kube-system', 'coredns', { minAvailable: 1 }],
+  ];
+  for (const [ns, app, rule] of budgets) {
+    c.put(c.poddisruptionbudgets, { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: c.meta(app, ns, { labels: { app } }, now - 30 * DAY), spec: { selector: { matchLabels: { app } }, ...rule }, status: {} });
+  }
 }
 
 /** order-service's heap is too small for the nightly export: OOMKilled, restarted 14 times. */

@@ -36,9 +36,9 @@ export interface RecordedRequest {
   as?: Impersonated;
 }
 
-type Resource = 'namespaces' | 'nodes' | 'pods' | 'events' | 'deployments' | 'replicasets';
-const GROUP: Record<Resource, '' | 'apps'> = { namespaces: '', nodes: '', pods: '', events: '', deployments: 'apps', replicasets: 'apps' };
-const KIND: Record<Resource, string> = { namespaces: 'Namespace', nodes: 'Node', pods: 'Pod', events: 'Event', deployments: 'Deployment', replicasets: 'ReplicaSet' };
+type Resource = 'namespaces' | 'nodes' | 'pods' | 'events' | 'deployments' | 'replicasets' | 'poddisruptionbudgets';
+const GROUP: Record<Resource, '' | 'apps' | 'policy'> = { namespaces: '', nodes: '', pods: '', events: '', deployments: 'apps', replicasets: 'apps', poddisruptionbudgets: 'policy' };
+const KIND: Record<Resource, string> = { namespaces: 'Namespace', nodes: 'Node', pods: 'Pod', events: 'Event', deployments: 'Deployment', replicasets: 'ReplicaSet', poddisruptionbudgets: 'PodDisruptionBudget' };
 const CLUSTER_SCOPED = new Set<Resource>(['namespaces', 'nodes']);
 
 class HttpError extends Error {
@@ -132,10 +132,10 @@ export class DemoKubeServer {
     if (p === '/metrics' && method === 'GET') return demoExposition(this.cluster, this.cluster.now());
     const d = discovery(p, this.url);
     if (d !== undefined) return d;
-    const m = p.match(/^\/(?:api\/v1|apis\/apps\/v1)(\/.*)$/);
+    const m = p.match(/^\/(?:api\/v1|apis\/(apps|policy)\/v1)(\/.*)$/);
     if (!m) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
-    const group = p.startsWith('/apis/apps') ? 'apps' : '';
-    const seg = (m[1] as string).split('/').slice(1).map(decodeURIComponent);
+    const group = m[1] ?? '';
+    const seg = (m[2] as string).split('/').slice(1).map(decodeURIComponent);
     let ns: string | undefined;
     if (seg[0] === 'namespaces' && seg.length >= 3) {
       ns = seg[1];
@@ -155,11 +155,13 @@ export class DemoKubeServer {
     if (!sub) {
       if (method === 'GET') return wantsTable(accept) ? toTable(resource, [obj], this.cluster.resourceVersion, this.cluster.now(), url.searchParams.get('includeObject')) : obj;
       if (method === 'PATCH' && resource === 'deployments') return this.#patchDeployment(obj as Deployment, contentType, body as Buffer, dryRun);
+      if (method === 'PATCH' && resource === 'nodes') return this.#patchNode(obj, contentType, body as Buffer, dryRun);
       if (method === 'DELETE' && resource === 'pods') return this.#deletePod(obj as Pod, url.searchParams, dryRun);
       throw new HttpError(405, 'MethodNotAllowed', `the demo cluster does not allow ${method} on ${resource}`);
     }
     if (sub === 'log' && resource === 'pods' && method === 'GET') return this.#logs(obj as Pod, url.searchParams);
     if (sub === 'scale' && resource === 'deployments') return this.#scale(obj as Deployment, method, contentType, body, dryRun);
+    if (sub === 'eviction' && resource === 'pods' && method === 'POST') return this.#evict(obj as Pod, body as Buffer, dryRun);
     throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
@@ -230,6 +232,60 @@ export class DemoKubeServer {
     }
     startDeletion(this.cluster, pod, this.cluster.now());
     return pod;
+  }
+
+  /** Cordon and uncordon: of a node's spec only `unschedulable` may change here. */
+  #patchNode(node: KObject, contentType: string | undefined, body: Buffer, dryRun: boolean): unknown {
+    const next = applyPatch(node, contentType, body) as KObject & { spec?: Record<string, unknown> };
+    const was = { ...(node['spec'] as Record<string, unknown>) };
+    const now = { ...(next.spec ?? {}) };
+    delete was['unschedulable'];
+    delete now['unschedulable'];
+    if (JSON.stringify(was) !== JSON.stringify(now) || next.metadata?.name !== node.metadata.name) throw new HttpError(422, 'Invalid', `Node "${node.metadata.name}" is invalid: the demo cluster only changes spec.unschedulable`);
+    const u = next.spec?.['unschedulable'];
+    if (u !== undefined && u !== null && typeof u !== 'boolean') throw new HttpError(422, 'Invalid', `Node "${node.metadata.name}" is invalid: spec.unschedulable: Invalid value: must be a boolean`);
+    const result = structuredClone(node) as KObject & { spec: Record<string, unknown> };
+    if (u) result.spec['unschedulable'] = true;
+    else delete result.spec['unschedulable'];
+    if (dryRun) return result;
+    node['spec'] = result.spec;
+    this.cluster.touch(node);
+    this.cluster.event(node, 'Normal', u ? 'NodeNotSchedulable' : 'NodeSchedulable', `Node ${node.metadata.name} status is now: ${u ? 'NodeNotSchedulable' : 'NodeSchedulable'}`, 'node-controller', this.cluster.now());
+    return node;
+  }
+
+  /**
+   * The Eviction API as the API server runs it: the pod's PodDisruptionBudgets (same namespace, selector
+   * matching its labels) must allow one more disruption, else 429 — the caller retries later. An evicted
+   * pod is deleted gracefully; its ReplicaSet makes a replacement on a schedulable node.
+   */
+  #evict(pod: Pod, body: Buffer, dryRun: boolean): unknown {
+    const ev = parseJson(body) as { kind?: string; metadata?: { name?: string }; deleteOptions?: { dryRun?: string[] } };
+    if (ev?.kind !== 'Eviction') throw new HttpError(400, 'BadRequest', 'the body must be a policy/v1 Eviction');
+    if (ev.metadata?.name !== pod.metadata.name) throw new HttpError(400, 'BadRequest', `name in URL does not match name in Eviction object`);
+    const dry = dryRun || Boolean(ev.deleteOptions?.dryRun?.includes('All'));
+    const ns = pod.metadata.namespace;
+    const status = (reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', reason, message, code: 201 });
+    if (pod.metadata.deletionTimestamp) return status('', 'pod is already terminating');
+    const healthyOf = (sel: Record<string, string>) => [...this.cluster.pods.values()].filter((p) => p.metadata.namespace === ns && Object.entries(sel).every(([k, v]) => p.metadata.labels?.[k] === v) && !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const podHealthy = Boolean(pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    for (const pdb of this.cluster.poddisruptionbudgets.values()) {
+      if (pdb.metadata.namespace !== ns) continue;
+      const spec = pdb['spec'] as { selector: { matchLabels: Record<string, string> }; minAvailable?: number; maxUnavailable?: number };
+      const sel = spec.selector.matchLabels;
+      if (!Object.entries(sel).every(([k, v]) => pod.metadata.labels?.[k] === v)) continue;
+      // An unhealthy pod may always go (it does not count towards what the budget protects).
+      if (!podHealthy) continue;
+      const healthy = healthyOf(sel).length;
+      const expected = [...this.cluster.pods.values()].filter((p) => p.metadata.namespace === ns && Object.entries(sel).every(([k, v]) => p.metadata.labels?.[k] === v) && !p.metadata.deletionTimestamp).length;
+      const desired = spec.minAvailable ?? Math.max(0, expected - (spec.maxUnavailable ?? 0));
+      if (healthy - 1 < desired) {
+        throw new HttpError(429, 'TooManyRequests', `Cannot evict pod as it would violate the pod's disruption budget.`, { causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${desired} healthy pods and has ${healthy} currently` }] });
+      }
+    }
+    if (dry) return status('', 'dry run: the pod would be evicted');
+    startDeletion(this.cluster, pod, this.cluster.now());
+    return status('', `pod ${pod.metadata.name} evicted`);
   }
 
   #patchDeployment(dep: Deployment, contentType: string | undefined, body: Buffer, dryRun: boolean): unknown {

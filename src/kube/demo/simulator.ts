@@ -275,7 +275,7 @@ function pickNode(c: DemoCluster, pod: Pod): KObject | undefined {
   const want = pod.spec.containers.reduce((n, ct) => n + cpuCores(ct.resources?.requests?.['cpu']), 0);
   const counts = new Map<string, number>();
   for (const p of c.pods.values()) if (p.spec.nodeName) counts.set(p.spec.nodeName, (counts.get(p.spec.nodeName) ?? 0) + 1);
-  const fits = [...c.nodes.values()].filter((n) => cpuCores(String((n.status?.['allocatable'] as Record<string, string>)['cpu'])) >= want);
+  const fits = [...c.nodes.values()].filter((n) => !(n['spec'] as { unschedulable?: boolean } | undefined)?.unschedulable && cpuCores(String((n.status?.['allocatable'] as Record<string, string>)['cpu'])) >= want);
   fits.sort((a, b) => (counts.get(a.metadata.name) ?? 0) - (counts.get(b.metadata.name) ?? 0));
   return fits[0];
 }
