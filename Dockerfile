@@ -19,7 +19,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json opsbot.example.yaml ./
 COPY runbooks ./runbooks
-RUN mkdir -p /data && chown node:node /data
+# A CJK font for chart images (Chinese labels); the chart renderer's own binary comes with npm.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-zenhei && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 3000

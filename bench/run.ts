@@ -9,6 +9,7 @@ import { benchWecom } from './wecom.js';
 import { benchPods, benchStartup } from './foundation.js';
 import { benchReplicas } from './replicas.js';
 import { benchLlmLoop } from './llm.js';
+import { benchCharts } from './charts.js';
 import { printTable, type Row } from './util.js';
 
 /**
@@ -29,6 +30,7 @@ const sections: [string, () => Promise<Row[]>][] = [
   ['wecom: encrypted callbacks and click-to-answer', benchWecom],
   ['alerts: webhook to card', benchAlerts],
   ['llm: loop overhead and tool schema size', benchLlmLoop],
+  ['charts: 24 h range query of 50 series to PNG', benchCharts],
 ];
 
 const only = process.argv[2];

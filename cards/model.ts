@@ -32,7 +32,13 @@ export type Block =
   | { type: 'fields'; items: Field[] }
   | { type: 'table'; columns: string[]; rows: string[][]; omitted?: number; note?: string }
   | { type: 'code'; text: string; omittedLines?: number; note?: string }
-  | { type: 'divider' };
+  | { type: 'divider' }
+  /**
+   * An image kept by the core (a chart: core/images.ts), named by its reference. Where a platform can show
+   * uploaded images its renderer uploads it; elsewhere the block is left out — a card with an image also
+   * says what it shows in text (a chart's table of trends).
+   */
+  | { type: 'image'; ref: string; alt: string; width: number; height: number };
 
 export interface Field {
   label: string;

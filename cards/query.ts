@@ -1,4 +1,4 @@
-import type { Card } from './model.js';
+import type { Block, Card } from './model.js';
 import { table } from './util.js';
 import { type Lang, t } from '../src/core/i18n.js';
 import { humanNumber, type QueryResult, seriesName, sparkline } from '../src/core/prometheus.js';
@@ -29,14 +29,20 @@ const short = (q: string) => (q.length > 60 ? `${q.slice(0, 57)}…` : q);
  * A PromQL answer as a card: an instant vector as a table (largest first), a range as one row per
  * series with a text sparkline and min / max / last — readable on every platform, phones included.
  */
-export function queryCard(r: QueryResult, o: { query: string; title?: string; lang: Lang; unit?: Unit; range?: string }): Card {
+const lastOf = (series: { samples: [number, number][] }) => series.samples.at(-1)?.[1] ?? Number.NaN;
+
+/** Largest last value first: the order of the table, and of the chart's first 50 lines. */
+export function sortedByLast<S extends { samples: [number, number][] }>(series: readonly S[]): S[] {
+  return [...series].sort((a, b) => (lastOf(b) || 0) - (lastOf(a) || 0));
+}
+
+export function queryCard(r: QueryResult, o: { query: string; title?: string; lang: Lang; unit?: Unit; range?: string; image?: Block }): Card {
   const L = o.lang;
   if (r.type === 'scalar') return { title: t(L, 'prom.title.scalar', { query: short(o.query), value: formatValue(r.value, o.unit) }), tone: 'info', blocks: [], lang: L };
   const n = r.series.length + r.truncated;
   const title = o.title ?? (r.type === 'matrix' ? t(L, 'prom.title.range', { range: o.range ?? '', n, query: short(o.query) }) : t(L, 'prom.title.instant', { n, query: short(o.query) }));
   if (!r.series.length) return { title, tone: 'info', blocks: [{ type: 'markdown', text: t(L, 'prom.empty') }, { type: 'code', text: o.query }], lang: L };
-  const lastOf = (series: { samples: [number, number][] }) => series.samples.at(-1)?.[1] ?? Number.NaN;
-  const sorted = [...r.series].sort((a, b) => (lastOf(b) || 0) - (lastOf(a) || 0));
+  const sorted = sortedByLast(r.series);
   const more = r.truncated ? t(L, 'prom.more', { n: r.truncated }) : undefined;
   const block =
     r.type === 'vector'
@@ -50,5 +56,6 @@ export function queryCard(r: QueryResult, o: { query: string; title?: string; la
           }),
           { keepFirstColumn: true, maxRows: 10, ...(more ? { note: more } : {}) },
         );
-  return { title, tone: 'info', blocks: [block], footer: short(o.query), lang: L };
+  // A range's chart first where one was drawn; the table (trend, min, max, last) says the same in text.
+  return { title, tone: 'info', blocks: o.image ? [o.image, block] : [block], footer: short(o.query), lang: L };
 }

@@ -49,5 +49,8 @@ function blockText(b: Block, lang: Lang): string[] {
     }
     case 'divider':
       return ['—'];
+    case 'image':
+      // The card says in text what the image shows (a chart's trend table).
+      return [];
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { queryCard } from '../cards/query.js';
+import { formatValue, queryCard, sortedByLast } from '../cards/query.js';
 import { defineCommand } from '../src/core/command.js';
 import { parseDuration } from '../src/core/duration.js';
 import { OpsError, UsageError } from '../src/core/errors.js';
@@ -39,6 +39,8 @@ export default defineCommand({
     }
     const { rangeMs, stepMs } = rangeOf(a.range, a.step);
     const end = ctx.now();
-    return queryCard(await ctx.prometheus.range(a.query, end - rangeMs, end, stepMs, ctx.signal), { query: a.query, lang: ctx.lang, range: a.range });
+    const r = await ctx.prometheus.range(a.query, end - rangeMs, end, stepMs, ctx.signal);
+    const image = r.type === 'matrix' && r.series.length ? await ctx.chart?.(sortedByLast(r.series), { format: (v) => formatValue(v), alt: a.query.slice(0, 100) }) : undefined;
+    return queryCard(r, { query: a.query, lang: ctx.lang, range: a.range, ...(image ? { image } : {}) });
   },
 });

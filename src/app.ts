@@ -13,6 +13,8 @@ import { type Core, createCore } from './core/core.js';
 import { PayloadSigner } from './core/payload.js';
 import { Registry } from './core/registry.js';
 import { loadRunbooks } from './core/runbooks/runbook.js';
+import { ChartRenderer } from './core/charts.js';
+import type { Images } from './core/images.js';
 import type { Router as CoreRouter } from './core/router.js';
 import { AuditExporter } from './core/audit-export.js';
 import { GuardedStore } from './core/store/guard.js';
@@ -104,6 +106,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const rbs = loadRunbooks(config.runbookDirs ?? [], registry, policy);
   if (!rbs.ok) throw new StartupError(rbs.problems);
   const runbooks = rbs.runbooks;
+  const charts = ChartRenderer.create(log, config.chartFont);
   if (runbooks.list.length) log.info({ runbooks: runbooks.list.map((r) => r.name), from: config.runbookDirs }, 'runbooks loaded');
 
   // The demo: one embedded API per cluster (the first on OPSBOT_DEMO_PORT), all in data/demo.kubeconfig.
@@ -162,7 +165,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   metrics.storeHealth(() => store.health().writable);
   // Names this process in execution leases (several replicas share one store).
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(prometheusUrl ? { prometheusUrl } : {}), runbooks });
+  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(prometheusUrl ? { prometheusUrl } : {}), runbooks, ...(charts ? { charts } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
 
@@ -170,7 +173,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   metrics.work(() => dispatcher.workStats());
   metrics.state({ openApprovals: () => approvals.listOpen(), outbound: () => core.notifier.queueStats() });
   for (const c of clusters.list) c.client.onError = (code) => metrics.kubeError(code);
-  const platforms = await startPlatforms(o, store, dispatcher, core.bus);
+  const platforms = await startPlatforms(o, store, dispatcher, core.bus, core.images);
 
   // Served on loopback, or beyond it only behind a token: the shared one or personal ones in the policy.
   const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken) || Object.values(policy.people).some((p) => p.consoleTokenSha256);
@@ -342,7 +345,7 @@ export function risksOf(registry: Registry): Record<string, Risk> {
  * connections start here, and every adapter gets its live cards updated. A platform that is not
  * configured (or runs over its long connection) answers 404 on its route and says so at startup.
  */
-async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatcher, bus: Bus) {
+async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatcher, bus: Bus, images: Images) {
   const http = new Map<string, PlatformAdapter>();
   const adapters = new Map<string, PlatformAdapter>();
   const disabled = new Map<string, string>();
@@ -364,7 +367,7 @@ async function startPlatforms(o: AppOptions, store: Store, dispatcher: Dispatche
         continue;
       }
       const log = o.log.child({ platform: def.id });
-      const p = await def.start(config, { log, now, store, ...(o.platformBackoffMs ? { backoffMs: o.platformBackoffMs } : {}), ...(rate ? { rate } : {}), ...(bus.shared ? { bus } : {}) });
+      const p = await def.start(config, { log, now, store, images, ...(o.platformBackoffMs ? { backoffMs: o.platformBackoffMs } : {}), ...(rate ? { rate } : {}), ...(bus.shared ? { bus } : {}) });
       started.push(p);
       adapters.set(def.id, p.adapter);
       dispatcher.register(p.adapter);

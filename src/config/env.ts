@@ -46,6 +46,8 @@ export interface Config {
   kubeTimeoutMs: number;
   /** Prometheus's base URL (PROMETHEUS_URL), when configured. */
   prometheusUrl?: string;
+  /** A CJK font file for chart labels (OPSBOT_CHART_FONT); default: the first of the usual paths found. */
+  chartFont?: string;
   /** Folders of runbook YAML files (OPSBOT_RUNBOOKS), in order. */
   runbookDirs: string[];
   /** The demo starts its own Prometheus when one is installed (OPSBOT_DEMO_PROMETHEUS=auto). */
@@ -151,6 +153,7 @@ export const CORE_VARS: VarDoc[] = [
   { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
   { name: 'ALERTMANAGER_URL', meaning: "Alertmanager's base URL (API v2), for silences" },
   { name: 'PROMETHEUS_URL', meaning: "Prometheus's base URL (HTTP API), for /query and /top" },
+  { name: 'OPSBOT_CHART_FONT', default: '(fonts-wqy-zenhei or Noto CJK, when installed)', meaning: 'a font file with Chinese glyphs for chart images (/query --range); without one Chinese labels do not render' },
   { name: 'OPSBOT_RUNBOOKS', default: './runbooks', meaning: 'folders of runbook YAML files, comma-separated (the shipped runbooks are in ./runbooks; empty: none); every file is checked at startup' },
   { name: 'OPSBOT_DEMO_PROMETHEUS', default: 'auto', meaning: 'the demo starts its own Prometheus scraping the demo cluster when a prometheus binary is installed (auto), or never (off)' },
 ];
@@ -223,6 +226,8 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   const runbookDirs = (runbooksSet ?? 'runbooks').split(',').map((d) => d.trim()).filter(Boolean).map((d) => resolve(cwd, d));
   if (runbooksSet === undefined && !existsSync(runbookDirs[0] as string)) runbookDirs.length = 0;
   for (const d of runbookDirs) if (!existsSync(d)) problems.push(`OPSBOT_RUNBOOKS: folder not found: ${d}`);
+  const chartFont = get('OPSBOT_CHART_FONT');
+  if (chartFont && !existsSync(resolve(cwd, chartFont))) problems.push(`OPSBOT_CHART_FONT: font file not found: ${resolve(cwd, chartFont)}`);
   const store = get('OPSBOT_STORE') ?? `sqlite:${resolve(dataDir, 'opsbot.db')}`;
   if (!/^(sqlite:.+|memory:|rediss?:\/\/.+)$/.test(store)) {
     problems.push(`OPSBOT_STORE: must be sqlite:<path> or redis://host:port/db (got "${shorten(String(redactUrl(store)))}")`);
@@ -305,6 +310,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     policyPath,
     policyIsExample,
     runbookDirs,
+    ...(get('OPSBOT_CHART_FONT') ? { chartFont: resolve(cwd, get('OPSBOT_CHART_FONT') as string) } : {}),
     dataDir,
     store,
     kube,

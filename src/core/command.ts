@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { AlertmanagerClient } from './alerts/alertmanager.js';
 import type { AlertGroup } from './alerts/types.js';
-import type { Button, Card } from '../../cards/model.js';
+import type { Block, Button, Card } from '../../cards/model.js';
 import type { PlatformId, Person, Policy, Risk } from '../config/policy.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Clusters } from '../kube/clusters.js';
@@ -9,7 +9,7 @@ import type { KubeCall } from '../kube/rbac.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from './notifier.js';
 import type { ReportService } from './reports/service.js';
-import type { PrometheusClient } from './prometheus.js';
+import type { PrometheusClient, Series } from './prometheus.js';
 import type { StepOutcome } from './runbooks/engine.js';
 import type { Runbooks } from './runbooks/runbook.js';
 import type { StepLine } from '../../cards/steps.js';
@@ -66,6 +66,11 @@ export interface CommandContext {
   reports?: ReportService;
   /** Prometheus's API (PROMETHEUS_URL), when configured: /query, /top. */
   prometheus?: PrometheusClient;
+  /**
+   * A range query's series drawn as a chart (PNG, kept by the core): the image block to put in the card,
+   * or undefined where charts cannot be drawn here (the card's text trend then stands alone).
+   */
+  chart?(series: readonly Series[], o: { format: (v: number) => string; alt: string }): Promise<Block | undefined>;
   /** The runbooks loaded at startup (OPSBOT_RUNBOOKS). */
   runbooks?: Runbooks;
   /**

@@ -25,6 +25,7 @@ export interface ContextDeps {
   reports?: ReportService;
   prometheus?: PrometheusClient;
   runbooks?: Runbooks;
+  chart?: CommandContext['chart'];
   /** Forgets the LLM conversation of a person in a chat (/reset). */
   forget?: (platform: PlatformId, chatId: string, personId: string) => Promise<boolean>;
   /** The LLM's guess from evidence, for the context's person and chat (Investigate). */
@@ -74,6 +75,7 @@ export function buildContext(d: ContextDeps, person: Person, actor: { platform: 
     ...(d.reports ? { reports: d.reports } : {}),
     ...(d.prometheus ? { prometheus: d.prometheus } : {}),
     ...(d.runbooks ? { runbooks: d.runbooks } : {}),
+    ...(d.chart ? { chart: d.chart } : {}),
     ...(o.progress ? { progress: o.progress } : {}),
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
     button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: onCluster(command, args), ch: chatKey(actor.platform, chatId), t: d.now() }) }),

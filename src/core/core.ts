@@ -5,6 +5,8 @@ import { ButtonActions } from './actions.js';
 import { Bus } from './bus.js';
 import { PrometheusClient } from './prometheus.js';
 import type { Runbooks } from './runbooks/runbook.js';
+import type { ChartRenderer } from './charts.js';
+import { Images } from './images.js';
 import { ReportService } from './reports/service.js';
 import { AlertmanagerClient } from './alerts/alertmanager.js';
 import { AlertService } from './alerts/service.js';
@@ -44,6 +46,8 @@ export interface Core {
   reports: ReportService;
   /** Signs button payloads (alert and report cards build their own buttons). */
   signer: PayloadSigner;
+  /** Images cards show (charts), shared through the store. */
+  images: Images;
   assistant?: Assistant;
 }
 
@@ -71,6 +75,8 @@ export function createCore(d: {
   /** Prometheus's base URL (/query, /top), when configured. */
   prometheusUrl?: string;
   runbooks?: Runbooks;
+  /** Draws range queries as PNG (absent where the canvas library cannot load: text trends only). */
+  charts?: ChartRenderer;
 }): Core {
   const now = d.now ?? Date.now;
   const metrics = d.metrics;
@@ -82,7 +88,15 @@ export function createCore(d: {
   const notifier = new Notifier({ policy: d.policy, audit, store: d.store, log: d.log, now });
   // The workflow needs the approval service and the service needs contexts that carry the workflow.
   const alertmanager = d.alertmanagerUrl ? new AlertmanagerClient(d.alertmanagerUrl) : undefined;
-  const ctxDeps: ContextDeps = { clusters: d.clusters, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}), ...(d.prometheusUrl ? { prometheus: new PrometheusClient(d.prometheusUrl) } : {}), ...(d.runbooks ? { runbooks: d.runbooks } : {}) };
+  const images = new Images(d.store, now);
+  const charts = d.charts;
+  const ctxDeps: ContextDeps = { clusters: d.clusters, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}), ...(d.prometheusUrl ? { prometheus: new PrometheusClient(d.prometheusUrl) } : {}), ...(d.runbooks ? { runbooks: d.runbooks } : {}), ...(charts ? { chart: async (series, o) => {
+    // A chart of lone points says nothing the table does not.
+    if (!series.some((s) => s.samples.filter(([, v]) => Number.isFinite(v)).length >= 2)) return undefined;
+    const png = await charts.render(series, { format: o.format, timeZone: d.policy.timezone });
+    const ref = await images.put(png);
+    return ref ? { type: 'image', ref, alt: o.alt, width: 800, height: 400 } : undefined;
+  } } : {}) };
   const approvals = new ApprovalService({
     store: d.store,
     registry: d.registry,
@@ -129,5 +143,5 @@ export function createCore(d: {
   const router = new Router({ ...ctxDeps, log: d.log, approvals, audit, actions, ...(assistant ? { assistant } : {}), ...(d.metrics ? { metrics: d.metrics } : {}) });
   const alerts = new AlertService({ store: d.store, policy: d.policy, live, notifier, signer: d.signer, audit, router, log: d.log, now, silences: Boolean(alertmanager), ...(d.runbooks ? { runbooks: d.runbooks } : {}), onResolved: (g) => reports.onResolved(g) });
   alertsRef.service = alerts;
-  return { router, bus, reports, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, ...(assistant ? { assistant } : {}) };
+  return { router, bus, reports, approvals, audit, updaters, live, actions, notifier, alerts, signer: d.signer, images, ...(assistant ? { assistant } : {}) };
 }

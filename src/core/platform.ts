@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { EventSink, PlatformAdapter } from './adapter.js';
 import type { ConnectionStatus } from './long-connection.js';
 import type { SharedRate } from './outbound.js';
+import type { Images } from './images.js';
 import type { Store } from './store/store.js';
 
 /** What the composition root gives a platform when it starts it. */
@@ -21,6 +22,8 @@ export interface PlatformDeps {
    * `bus.request` here).
    */
   bus?: Bus;
+  /** The images cards show (charts), by reference, for platforms that upload them (Feishu). */
+  images?: Images;
 }
 
 /** A started platform: its adapter, and how events reach it. */

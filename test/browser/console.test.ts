@@ -142,4 +142,47 @@ describe.skipIf(!CHROMIUM)('console in a real browser', () => {
       }
     }, 60_000);
   }
+
+  it('a range query shows its chart, and a runbook its steps, readable at 1280 and 390 px', async () => {
+    const demo = await startTestApp({ OPSBOT_DEMO_PROMETHEUS: 'auto' }, { demoPrometheusScrapeMs: 1000 });
+    try {
+      // Enough scrapes of the demo's series for a rate first.
+      const q = '/query sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="production"}[10s])) --range 5m --step 2s';
+      const charted = async () => {
+        const [c] = await demo.send('bob', q, 'warmup');
+        const view = (await (await fetch(`${demo.url}/console/api/cards/${c!.id}`)).json()) as { card: { blocks: { type: string }[] } };
+        return view.card.blocks.some((b) => b.type === 'image');
+      };
+      for (let i = 0; i < 60 && !(await charted()); i++) await new Promise((r) => setTimeout(r, 500));
+      for (const width of [1280, 390]) {
+        const page = await browser.newPage({ viewport: { width, height: 900 } });
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${demo.url}/console`);
+        await page.waitForSelector('#user option[value="bob"]', { state: 'attached' });
+        await page.selectOption('#user', 'bob');
+        await page.fill('#text', q);
+        await page.press('#text', 'Enter');
+        const chart = page.locator('img.chart').first();
+        await chart.waitFor();
+        await expect.poll(() => chart.evaluate((i) => (i as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBe(800);
+        await chart.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(tmpdir(), `opsbot-console-chart-${width}.png`), fullPage: true });
+        const box = await chart.boundingBox();
+        expect(box && box.width <= width, 'the chart fits the screen').toBe(true);
+        const wide = await page.evaluate(() => Array.from(document.querySelectorAll('*')).filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => `${e.tagName}.${e.className}`).slice(0, 5));
+        expect(wide, 'nothing wider than the screen').toEqual([]);
+        await page.fill('#text', '/runbook run scale_up deployment=api-gateway namespace=production by=2');
+        await page.press('#text', 'Enter');
+        const card = page.locator('.card', { hasText: 'Approval needed' }).last();
+        await card.waitFor();
+        await expect(card.textContent()).resolves.toMatch(/2\. wait until production\/api-gateway is ready/);
+        await page.screenshot({ path: join(tmpdir(), `opsbot-console-runbook-${width}.png`), fullPage: true });
+        expect(errors).toEqual([]);
+        await page.close();
+      }
+    } finally {
+      await demo.stop();
+    }
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ const element: z.ZodType = z.lazy(() =>
   z.union([
     z.strictObject({ tag: z.literal('markdown'), content: z.string(), text_size: z.string().optional() }),
     z.strictObject({ tag: z.literal('hr') }),
+    z.strictObject({ tag: z.literal('img'), img_key: z.string().regex(/^img_v[23]_/), alt: text.or(z.strictObject({ tag: z.literal('plain_text'), content: z.string() })), scale_type: z.enum(['crop_center', 'crop_top', 'fit_horizontal']).optional(), preview: z.boolean().optional() }),
     z.strictObject({
       tag: z.literal('table'),
       page_size: z.number().int().min(1).max(10),
@@ -55,6 +56,8 @@ export interface SentMessage {
 export class FakeFeishuApi {
   readonly urgent: { messageId: string; level: string; ids: string[] }[] = [];
   readonly messages: SentMessage[] = [];
+  /** Images uploaded (im/v1/images), by image_key. */
+  readonly images = new Map<string, Buffer>();
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** A slow send API: each message send (create or reply) is answered after this long. */
   sendDelayMs = 0;
@@ -123,7 +126,8 @@ export class FakeFeishuApi {
     const url = new URL(req.url ?? '/', 'http://fake');
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const raw = url.pathname === '/open-apis/im/v1/images' ? '' : bytes.toString('utf8');
     const sending = req.method === 'POST' && /^\/open-apis\/im\/v1\/messages(\/[^/]+\/reply)?$/.test(url.pathname);
     if (sending) {
       this.maxConcurrentSends = Math.max(this.maxConcurrentSends, ++this.#sends);
@@ -159,12 +163,32 @@ export class FakeFeishuApi {
       return reply(200, { code: 0, msg: 'ok', data: { URL: this.wsUrl, ClientConfig: { ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 0, PingInterval: 120 } } });
     }
     if (req.headers.authorization !== `Bearer ${this.token}`) return reply(200, { code: 99991663, msg: 'tenant access token invalid' });
+    if (url.pathname === '/open-apis/im/v1/images' && req.method === 'POST') {
+      // multipart/form-data: image_type=message and the image file (≤ 10 MB), as the upload API takes them.
+      const type = req.headers['content-type'] ?? '';
+      if (!/^multipart\/form-data; ?boundary=/.test(type)) return reply(400, { code: 234001, msg: 'content-type must be multipart/form-data' });
+      const form = await new Response(bytes, { headers: { 'content-type': type } }).formData().catch(() => undefined);
+      const file = form?.get('image');
+      if (form?.get('image_type') !== 'message' || !file || typeof file === 'string') return reply(400, { code: 234001, msg: 'image_type and image required' });
+      const png = Buffer.from(await file.arrayBuffer());
+      if (png.length > 10 * 1024 * 1024) return reply(400, { code: 234006, msg: 'image too large' });
+      if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return reply(400, { code: 234011, msg: 'not an image' });
+      const key = `img_v3_${randomUUID()}`;
+      this.images.set(key, png);
+      return reply(200, { code: 0, msg: 'success', data: { image_key: key } });
+    }
     if (url.pathname === '/open-apis/bot/v3/info') return reply(200, { code: 0, msg: 'ok', bot: { open_id: FEISHU.botOpenId, app_name: 'opsbot' } });
     const card = () => {
       if (typeof body['content'] !== 'string') return undefined;
       const parsed = cardSchema.safeParse(JSON.parse(body['content'] as string));
       if (!parsed.success) {
         reply(400, { code: 230099, msg: `invalid card: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+        return null;
+      }
+      const keys = [...(body['content'] as string).matchAll(/"img_key":"([^"]+)"/g)].map((x) => x[1] as string);
+      const unknown = keys.find((k) => !this.images.has(k));
+      if (unknown) {
+        reply(400, { code: 230099, msg: `invalid card: img_key ${unknown} was not uploaded` });
         return null;
       }
       if (Buffer.byteLength(body['content'] as string) > 30 * 1024) {

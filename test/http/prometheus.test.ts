@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
+import { loadImage } from '@napi-rs/canvas';
+import { FakeFeishuApi } from '../fakes/feishu-api.js';
+import { FEISHU, feishuEnv, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
 import { untilAsync } from '../helpers/until.js';
 
 /**
@@ -38,6 +41,7 @@ describe.skipIf(!have)('Prometheus queries in chat (/query, /top)', () => {
   let exporter: Server;
   let prom: ChildProcess;
   let promUrl = '';
+  let feishu: FakeFeishuApi;
   let app: TestApp;
   let dir: string;
   const promLog: string[] = [];
@@ -70,11 +74,14 @@ describe.skipIf(!have)('Prometheus queries in chat (/query, /top)', () => {
       cpu: { promql: 'topk(10, sum by (namespace, pod) (irate(container_cpu_usage_seconds_total{container!="", namespace=~"$namespace"}[10s])))', unit: 'cores' },
       memory: { promql: 'topk(10, sum by (namespace, pod) (container_memory_working_set_bytes{container!="", namespace=~"$namespace"}))', unit: 'bytes' },
     };
+    ((p['people'] as Record<string, { ids: Record<string, string> }>)['alice'] as { ids: Record<string, string> }).ids['feishu'] = FEISHU.alice;
     writeFileSync(join(dir, 'policy.yaml'), stringify(p));
-    app = await startTestApp({ OPSBOT_CONFIG: join(dir, 'policy.yaml'), PROMETHEUS_URL: promUrl });
+    feishu = await new FakeFeishuApi().start();
+    app = await startTestApp({ PROMETHEUS_URL: promUrl, ...feishuEnv(feishu.url, 'http'), OPSBOT_CONFIG: join(dir, 'policy.yaml') });
   }, 60_000);
   afterAll(async () => {
     await app?.stop();
+    await feishu?.stop();
     prom?.kill('SIGTERM');
     await new Promise((r) => (prom && prom.exitCode === null ? prom.once('exit', r) : r(undefined)));
     exporter?.close();
@@ -99,6 +106,32 @@ describe.skipIf(!have)('Prometheus queries in chat (/query, /top)', () => {
     expect(Number(cells[4])).toBeCloseTo(0.5, 1); // last: the exporter's 0.5 cores
     expect(card!.text.indexOf('api-gateway')).toBeLessThan(card!.text.indexOf('order-service'));
   });
+
+  it('a range query is also a chart: a PNG in the console and uploaded to Feishu, shown in the card', async () => {
+    const q = '/query irate(container_cpu_usage_seconds_total{namespace="production"}[10s]) --range 1m --step 2s';
+    const [card] = await app.send('alice', q);
+    const view = (await (await fetch(`${app.url}/console/api/cards/${card!.id}`)).json()) as { card: { blocks: { type: string; ref?: string; width?: number; height?: number }[] } };
+    const image = view.card.blocks.find((b) => b.type === 'image');
+    expect(image, JSON.stringify(view.card.blocks.map((b) => b.type))).toMatchObject({ width: 800, height: 400 });
+    expect(view.card.blocks.findIndex((b) => b.type === 'table')).toBeGreaterThan(view.card.blocks.indexOf(image!));
+    const res = await fetch(`${app.url}/console/api/images/${image!.ref}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    const png = Buffer.from(await res.arrayBuffer());
+    const decoded = await loadImage(png);
+    expect([decoded.width, decoded.height]).toEqual([800, 400]);
+    expect(png.length).toBeGreaterThan(5_000);
+    expect(png.length).toBeLessThan(2 * 1024 * 1024);
+    expect((await fetch(`${app.url}/console/api/images/img_${'x'.repeat(22)}`)).status).toBe(404);
+    // Feishu: the image is uploaded (multipart, image_type=message) and the card shows it by its image_key.
+    const { headers, body } = signedRequest(messageEnvelope(FEISHU.alice, q, { eventId: 'ev-chart-1' }));
+    expect((await fetch(`${app.url}/webhooks/feishu`, { method: 'POST', headers, body })).status).toBe(200);
+    const sent = await feishu.until(() => feishu.messages.find((m) => JSON.stringify(m.card).includes('"tag":"img"')), 20_000);
+    const key = /"img_key":"([^"]+)"/.exec(JSON.stringify(sent.card))![1]!;
+    const uploaded = feishu.images.get(key)!;
+    expect((await loadImage(uploaded)).width).toBe(800);
+    expect(JSON.stringify(sent.card)).toContain('api-gateway'); // the table of trends is there too
+  }, 30_000);
 
   it('/top cpu: the named query for a namespace, or every namespace the person may see', async () => {
     const [prod] = await app.send('alice', '/top cpu production');

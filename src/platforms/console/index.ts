@@ -148,7 +148,7 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
   for (const [path, render] of [['/', consolePage], ['/status', statusPage], ['/tools', toolsPage], ['/config', configPage]] as const) {
     r.get(path, (ctx) => {
       ctx.type = 'html';
-      ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
+      ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' blob:");
       ctx.set('X-Frame-Options', 'DENY');
       ctx.body = render({ tokenRequired });
     });
@@ -276,6 +276,15 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
     const user = typeof ctx.query['user'] === 'string' ? ctx.query['user'] : '';
     const card = welcomeCard(router.policy, user, Boolean(opts.core.assistant?.enabled));
     ctx.body = { id: 'welcome', title: card.title, severity: card.tone, text: renderText(card), buttons: [], card, chat: CONSOLE_CHAT, user: '', createdAt: now(), updatedAt: now() };
+  });
+
+  /** A card's image (a chart), by its reference: PNG bytes. */
+  r.get('/api/images/:ref', async (ctx) => {
+    const png = await opts.core.images.get(ctx.params['ref'] ?? '');
+    if (!png) return ctx.throw(404, 'no such image (images are kept 7 days)');
+    ctx.set('Cache-Control', 'private, max-age=604800, immutable');
+    ctx.type = 'image/png';
+    ctx.body = png;
   });
 
   r.get('/api/cards/:id', async (ctx) => {

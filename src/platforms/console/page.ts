@@ -14,7 +14,8 @@ header b{font-size:16px}header a{font-size:13px;color:var(--info);text-decoratio
 #panel{position:fixed;top:46px;right:0;bottom:0;width:min(520px,100%);background:var(--bg);box-shadow:-4px 0 16px rgba(0,0,0,.15);z-index:5;overflow-y:auto;padding:8px 12px 24px}#panel:empty{display:none}#panel .card{border-color:var(--mute)}
 #panel .close{position:sticky;top:0;float:right;margin:2px 0 6px;z-index:1}
 #feed{max-width:760px;margin:0 auto;padding:12px 12px 90px}
-.msg{margin:10px 0 4px;color:var(--mute);font-size:13px}.msg code{background:#e8eaed;padding:1px 5px;border-radius:4px;color:var(--ink)}
+img.chart{display:block;max-width:100%;height:auto;margin:6px 0;border:1px solid var(--line);border-radius:6px;background:#fff}
+.msg{margin:10px 0 4px;color:var(--mute);font-size:13px}.msg code{background:#e8eaed;padding:1px 5px;border-radius:4px;color:var(--ink);overflow-wrap:anywhere}
 .card{background:var(--card);border-radius:10px;box-shadow:0 1px 3px rgba(0,0,0,.08);margin:6px 0 14px;overflow:hidden;border-top:4px solid var(--info)}
 .card.success{border-color:var(--success)}.card.warning{border-color:var(--warning)}.card.danger{border-color:var(--danger)}
 .title{font-weight:600;padding:10px 14px 4px}.body{padding:2px 14px 10px}.body>*{margin:8px 0}
@@ -97,6 +98,12 @@ function renderBlock(b) {
     if (b.omitted) wrap.appendChild(el('div', 'note', '… +' + b.omitted + ' more'));
     if (b.note) wrap.appendChild(el('div', 'note', b.note));
     return wrap;
+  }
+  if (b.type === 'image') {
+    // The API needs the token, so the image is fetched with it and shown from a blob.
+    const img = el('img', 'chart'); img.alt = b.alt; img.width = b.width; img.height = b.height;
+    fetch('/console/api/images/' + encodeURIComponent(b.ref), {headers: headers()}).then((r) => r.ok ? r.blob() : null).then((blob) => { if (blob) img.src = URL.createObjectURL(blob); }).catch(() => {});
+    return img;
   }
   if (b.type === 'code') {
     const wrap = el('div');

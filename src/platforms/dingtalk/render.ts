@@ -45,6 +45,9 @@ function block(b: Block, lang: Lang): string {
     }
     case 'divider':
       return '---';
+    case 'image':
+      // A robot's markdown shows only images at public URLs: the card's text (the trend table) stands.
+      return '';
   }
 }
 

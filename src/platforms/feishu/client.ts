@@ -81,6 +81,21 @@ export class FeishuClient {
     return id;
   }
 
+  /** Uploads a PNG for cards (POST /open-apis/im/v1/images, image_type=message, multipart); returns its image_key. */
+  async uploadImage(png: Buffer): Promise<string> {
+    const r = await this.#o.outbound.run('feishu:images', 'feishu image upload', async (signal) => {
+      const token = await this.token();
+      const form = new FormData();
+      form.append('image_type', 'message');
+      form.append('image', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'chart.png');
+      const res = await fetch(`${this.#o.apiBase}/open-apis/im/v1/images`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form, signal });
+      return this.#check(res, 'image upload');
+    });
+    const key = (r['data'] as { image_key?: string } | undefined)?.image_key;
+    if (!key) throw new UpstreamError('Feishu accepted the image but returned no image_key');
+    return key;
+  }
+
   /** Updates a shared card in place (PATCH /open-apis/im/v1/messages/:message_id, 5 QPS per message). */
   async patchCard(messageId: string, card: unknown): Promise<void> {
     await this.#api('PATCH', `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}`, { content: JSON.stringify(card) }, `feishu:message:${messageId}`, 'update');

@@ -14,6 +14,8 @@ import { renderFeishuCard } from './render.js';
 import { FeishuStream } from './stream.js';
 import { verifyFeishu } from './verify.js';
 import { settle } from '../../core/ingress.js';
+import { IMAGE_TTL_MS, type Images } from '../../core/images.js';
+import type { Store } from '../../core/store/store.js';
 
 export interface FeishuAdapterOptions {
   config: FeishuConfig;
@@ -23,6 +25,9 @@ export interface FeishuAdapterOptions {
   minBackoffMs?: number;
   /** The send limits shared with other replicas (PlatformDeps.rate). */
   rate?: SharedRate;
+  /** Where cards' images are (PlatformDeps.images) and where their image_keys are kept. */
+  images?: Images;
+  store?: Store;
 }
 
 /**
@@ -82,7 +87,7 @@ export class FeishuAdapter implements PlatformAdapter {
 
   /** The callback answer Feishu expects: a toast and, when the card changed, the card (platforms.md §1.4). */
   answerAction(a: ActionAnswer, _ev?: CardActionEvent): HttpReply {
-    return { status: 200, body: { toast: { type: a.toast.type, content: a.toast.text.slice(0, 200) }, ...(a.card ? { card: { type: 'raw', data: renderFeishuCard(a.card) } } : {}) } };
+    return { status: 200, body: { toast: { type: a.toast.type, content: a.toast.text.slice(0, 200) }, ...(a.card ? { card: { type: 'raw', data: renderFeishuCard(a.card, this.#keys) } } : {}) } };
   }
 
   /** An update sent before the callback's answer fails or is reverted: hold them until it is out. */
@@ -97,7 +102,32 @@ export class FeishuAdapter implements PlatformAdapter {
 
   async send(chat: { chatId: string; replyTo?: string }, card: Card, o: { idempotencyKey?: string } = {}): Promise<string> {
     const uuid = o.idempotencyKey ? createHash('sha256').update(`opsbot:${o.idempotencyKey}`).digest('hex').slice(0, 32) : undefined;
-    return this.client.sendCard(chat.chatId, renderFeishuCard(card), { ...(chat.replyTo ? { replyTo: chat.replyTo } : {}), ...(uuid ? { uuid } : {}) });
+    return this.client.sendCard(chat.chatId, renderFeishuCard(card, await this.#imageKeys(card)), { ...(chat.replyTo ? { replyTo: chat.replyTo } : {}), ...(uuid ? { uuid } : {}) });
+  }
+
+  /** Each image of the card uploaded once (its image_key kept in the store for every replica); a failed upload leaves it out. */
+  readonly #keys = new Map<string, string>();
+  async #imageKeys(card: Card): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const { images, store } = this.#o;
+    for (const b of card.blocks) {
+      if (b.type !== 'image' || !images || !store) continue;
+      try {
+        let key = this.#keys.get(b.ref) ?? (await store.getKv<string>(`feishu:image:${b.ref}`, this.#o.now()));
+        if (typeof key !== 'string') {
+          const png = await images.get(b.ref);
+          if (!png) continue;
+          key = await this.client.uploadImage(png);
+          await store.putKv(`feishu:image:${b.ref}`, key, IMAGE_TTL_MS, this.#o.now());
+        }
+        if (this.#keys.size > 500) this.#keys.clear();
+        this.#keys.set(b.ref, key);
+        out.set(b.ref, key);
+      } catch (err) {
+        this.#o.log.warn({ reason: (err as Error).message, ref: b.ref }, 'feishu: could not upload a card image; the card goes without it');
+      }
+    }
+    return out;
   }
 
   async update(ref: string, card: Card): Promise<void> {
@@ -105,7 +135,7 @@ export class FeishuAdapter implements PlatformAdapter {
       this.#held.set(ref, card);
       return;
     }
-    await this.client.patchCard(ref, renderFeishuCard(card));
+    await this.client.patchCard(ref, renderFeishuCard(card, await this.#imageKeys(card)));
   }
 
   holdUpdates(ref: string): void {
@@ -115,7 +145,7 @@ export class FeishuAdapter implements PlatformAdapter {
   async releaseUpdates(ref: string): Promise<void> {
     const card = this.#held.get(ref);
     this.#held.delete(ref);
-    if (card) await this.client.patchCard(ref, renderFeishuCard(card));
+    if (card) await this.client.patchCard(ref, renderFeishuCard(card, await this.#imageKeys(card)));
   }
 
   /** 加急 on the bot's own card (the alert's), to open_ids, at a level the admin enabled (FEISHU_URGENT). */
@@ -171,7 +201,7 @@ export const feishu = definePlatform<FeishuConfig>({
   howToEnable: 'feishu is not configured (set FEISHU_APP_ID and FEISHU_APP_SECRET)',
   readConfig: readFeishuConfig,
   async start(config, deps) {
-    const adapter = new FeishuAdapter({ config, log: deps.log, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}) });
+    const adapter = new FeishuAdapter({ config, log: deps.log, now: deps.now, store: deps.store, ...(deps.images ? { images: deps.images } : {}), ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}) });
     await adapter.init();
     const http = config.mode === 'http';
     return {

@@ -18,17 +18,17 @@ type El = Record<string, unknown>;
  * become a mention (`<at id=all>`), a link or formatting. Cards are shared (`update_multi`) so in-place
  * updates reach everyone.
  */
-export function renderFeishuCard(card: Card): Record<string, unknown> {
+export function renderFeishuCard(card: Card, images?: ReadonlyMap<string, string>): Record<string, unknown> {
   let blocks = card.blocks;
   for (let attempt = 0; ; attempt++) {
-    const json = build({ ...card, blocks });
+    const json = build({ ...card, blocks }, images);
     if (Buffer.byteLength(JSON.stringify(json)) <= MAX_CARD_BYTES || attempt > 20) return json;
     blocks = shrink(blocks);
   }
 }
 
-function build(card: Card): Record<string, unknown> {
-  const elements: El[] = [...mentionElement(card), ...card.blocks.flatMap((b) => renderBlock(b, card.lang ?? 'en'))];
+function build(card: Card, images?: ReadonlyMap<string, string>): Record<string, unknown> {
+  const elements: El[] = [...mentionElement(card), ...card.blocks.flatMap((b) => renderBlock(b, card.lang ?? 'en', images))];
   // A 2.0 card needs a body; a title-only card repeats its title there.
   if (!elements.length && !card.footer && !card.buttons?.length) elements.push({ tag: 'markdown', content: escapeText(card.title) });
   if (card.footer) elements.push({ tag: 'markdown', content: escapeText(card.footer), text_size: 'notation' });
@@ -52,7 +52,7 @@ function build(card: Card): Record<string, unknown> {
   };
 }
 
-function renderBlock(b: Block, lang: Lang): El[] {
+function renderBlock(b: Block, lang: Lang, images?: ReadonlyMap<string, string>): El[] {
   switch (b.type) {
     case 'markdown':
       return [{ tag: 'markdown', content: renderMarkdown(b.text) }];
@@ -84,6 +84,11 @@ function renderBlock(b: Block, lang: Lang): El[] {
     }
     case 'divider':
       return [{ tag: 'hr' }];
+    case 'image': {
+      // Uploaded first (im/v1/images → image_key); not uploaded (yet): left out, the card's text stands.
+      const key = images?.get(b.ref);
+      return key ? [{ tag: 'img', img_key: key, alt: { tag: 'plain_text', content: b.alt.slice(0, 100) }, scale_type: 'fit_horizontal', preview: true }] : [];
+    }
   }
 }
 

@@ -37,6 +37,9 @@ function mdBlock(b: Block, lang: Lang): string {
       return [b.omittedLines ? earlierNote(b.omittedLines, lang) : '', b.text.split('\n').map((l) => `> ${plain(l) || ' '}`).join('\n'), b.note ? plain(b.note) : ''].filter(Boolean).join('\n');
     case 'divider':
       return '---';
+    case 'image':
+      // WeCom cards take images by public URL only: the card's text (the trend table) stands.
+      return '';
   }
 }
 
@@ -66,6 +69,7 @@ function textOf(b: Block, lang: Lang): string {
     case 'code':
       return b.text;
     case 'divider':
+    case 'image':
       return '';
   }
 }
