@@ -15,15 +15,15 @@ if [ "$major" -lt 20 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "opsbot: installing dependencies (npm ci)…"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "opsbot: installing dependencies (npm ci)…" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
 # Rebuild when any source is newer than the build.
 if [ ! -f dist/src/main.js ] || [ -n "$(find src commands cards package.json tsconfig.json tsconfig.build.json -newer dist/src/main.js -print -quit 2>/dev/null)" ]; then
-  echo "opsbot: building…"
+  echo "opsbot: building…" >&2
   rm -rf dist
-  npx --no-install tsc -p tsconfig.build.json
+  npx --no-install tsc -p tsconfig.build.json >&2
 fi
 
 if [ -f config.env ]; then

@@ -14,6 +14,7 @@ import { PayloadSigner } from './core/payload.js';
 import { Registry } from './core/registry.js';
 import { loadRunbooks } from './core/runbooks/runbook.js';
 import { ChartRenderer } from './core/charts.js';
+import { mcpRoutes } from './http/mcp-route.js';
 import type { Images } from './core/images.js';
 import type { Router as CoreRouter } from './core/router.js';
 import { AuditExporter } from './core/audit-export.js';
@@ -179,6 +180,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const consoleEnabled = isLoopback(config.host) || Boolean(config.consoleToken) || Object.values(policy.people).some((p) => p.consoleTokenSha256);
   const routers = [
     alertmanagerRoutes({ alerts: core.alerts, log, ...(config.alerts.webhookToken ? { token: config.alerts.webhookToken } : {}) }),
+    mcpRoutes({ core, policy, log }),
     webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled, onRejected: (p, reason) => metrics.webhookRejected(p, reason) }),
   ];
   const status = () =>

@@ -7,6 +7,8 @@ import { createLogger } from './log.js';
  * trace); Ctrl-C or SIGTERM stops cleanly.
  */
 async function main(): Promise<void> {
+  // `./start.sh mcp`: a stdio MCP server that speaks to the running bot (src/mcp/stdio.ts).
+  if (process.argv[2] === 'mcp') return (await import('./mcp/stdio.js')).runMcpStdio(process.env);
   const r = loadConfig(process.env);
   if (!r.ok) return fail(r.problems);
   const { config } = r;

@@ -77,7 +77,7 @@ const personSchema = z.strictObject({
   timezone: ianaZone.optional(),
   roles: z.array(name).min(1),
   // Keys are checked against the registered platforms in crossCheck (the list is not known here).
-  ids: z.record(z.string(), z.string().min(1)).refine((ids) => Object.keys(ids).length > 0, 'give at least one platform id (console, or a platform of this build)'),
+  ids: z.record(z.string(), z.string().min(1)).default({}),
   /** How an alert escalation may ring this person where the platform can (Feishu 加急, DingTalk DING, WeCom 紧急通知). */
   urgent: z.enum(['app', 'sms', 'phone']).optional(),
   /**
@@ -88,6 +88,14 @@ const personSchema = z.strictObject({
   consoleTokenSha256: z
     .string()
     .regex(/^[a-f0-9]{64}$/, 'the SHA-256 of the token, 64 lowercase hex characters (npm run console-token -- <person>)')
+    .optional(),
+  /**
+   * An AI agent that calls opsbot over MCP (/mcp, `opsbot mcp`) with a bearer token: the SHA-256 of that
+   * token. Its roles decide what it may run and request, as for a person; its changes are approved by people.
+   */
+  mcpTokenSha256: z
+    .string()
+    .regex(/^[a-f0-9]{64}$/, 'the SHA-256 of the token, 64 lowercase hex characters (npm run console-token -- <agent>)')
     .optional(),
   /**
    * With `impersonation` on: the Kubernetes user and groups this person's calls are made as. Default:
@@ -247,6 +255,15 @@ const policySchema = z.strictObject({
    * Where the bot posts without a triggering message (alerts, reports, /notify-test): named targets,
    * each a platform and a chat (or a send-only robot's name), and the name it posts as.
    */
+  /** MCP (/mcp and `opsbot mcp`): where agents' change requests are posted, and how long a call waits. */
+  mcp: z
+    .strictObject({
+      /** The notify target whose chat gets the approval cards of agents' requests. */
+      target: name.optional(),
+      /** A mutating call waits this long for the decision, then answers "pending" with the approval's id. */
+      wait: duration.default(50_000),
+    })
+    .default({ wait: 50_000 }),
   notify: z
     .strictObject({
       actor: name.default('opsbot'),
@@ -308,6 +325,19 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
   };
   if (!p.namespaces.allow.includes(p.namespaces.default)) {
     out.push(`namespaces.default: "${p.namespaces.default}" is not in namespaces.allow`);
+  }
+  // Everyone needs a way in: an id on a platform, or (an agent) an MCP token.
+  for (const [id, person] of Object.entries(p.people)) {
+    if (!Object.keys(person.ids).length && !person.mcpTokenSha256) out.push(`people.${id}.ids: give at least one platform id (console, or a platform of this build), or mcpTokenSha256 for an MCP agent`);
+  }
+  const agents = Object.entries(p.people).filter(([, person]) => person.mcpTokenSha256);
+  if (agents.length && !p.mcp.target) out.push(`mcp.target: people ${agents.map(([id]) => id).join(', ')} call over MCP; name the notify target where their change requests go`);
+  if (p.mcp.target && !p.notify.targets[p.mcp.target]) out.push(`mcp.target: unknown notify target "${p.mcp.target}" (notify.targets has: ${Object.keys(p.notify.targets).join(', ') || 'none'})`);
+  const agentTokens = new Map<string, string>();
+  for (const [id, person] of agents) {
+    const other = agentTokens.get(person.mcpTokenSha256 as string) ?? (Object.entries(p.people).find(([, q]) => q.consoleTokenSha256 === person.mcpTokenSha256)?.[0]);
+    if (other) out.push(`people.${id}.mcpTokenSha256: the same token as people.${other} (each needs their own)`);
+    agentTokens.set(person.mcpTokenSha256 as string, id);
   }
   const hashes = new Map<string, string>();
   for (const [id, person] of Object.entries(p.people)) {

@@ -265,6 +265,13 @@ const CATALOGUE = {
   'prom.badRange': ['range: a duration from 1m to 7d, e.g. 1h', 'range：1m 到 7d 之间的时长，例如 1h'],
   'prom.badStep': ['step: a duration, e.g. 1m (at most {max} points over the range)', 'step：时长，例如 1m（整个范围最多 {max} 个点）'],
 
+  // --- MCP ---------------------------------------------------------------------------------
+  'mcp.noApproval': ['no approval {id} requested by this agent', '没有本代理发起的审批 {id}'],
+  'mcp.unknownTool': ['no tool "{name}" for this agent (tools/list shows what its roles allow)', '本代理没有工具 "{name}"（tools/list 列出其角色允许的工具）'],
+  'mcp.pending': ['pending, id {id}: waiting for people to decide in {target} ({state}, waited {waited}); call opsbot_approval with id {id} for the decision', '待定，编号 {id}：等待 {target} 中的人工审批（{state}，已等待 {waited}）；用 opsbot_approval 查询编号 {id} 的结果'],
+  'mcp.waiting': ['approval {id}: waiting for people in {target}', '审批 {id}：等待 {target} 中的人工决定'],
+  'mcp.state': ['approval {id}: {state}', '审批 {id}：{state}'],
+
   // --- runbooks -------------------------------------------------------------------------------
   'approval.stepList': ['Steps ({n})', '步骤（{n}）'],
   'runbook.off': ['No runbooks are loaded (OPSBOT_RUNBOOKS names their folders)', '未加载运行手册（OPSBOT_RUNBOOKS 指定其目录）'],

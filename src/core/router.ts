@@ -155,6 +155,28 @@ export class Router {
     return this.#langOf(findPerson(this.#d.policy, platform, userId), text);
   }
 
+  /**
+   * A command from a caller that is not a chat message — an MCP agent, already identified by its token:
+   * validated, authorised, run (read-only) or requested (an approval card, for the chat `at` names),
+   * audited as the agent, with the same error boundary as a typed command.
+   */
+  async call(person: Person, at: { platform: PlatformId; userId: string; chatId: string }, command: string, raw: unknown, lang: Lang): Promise<{ ok: boolean; card: Card; error?: string }> {
+    const log = this.#d.log.child({ platform: at.platform, chatId: at.chatId, caller: person.id });
+    const started = performance.now();
+    let args: Record<string, unknown> | undefined;
+    try {
+      const spec = this.#d.registry.find(command);
+      if (!spec || spec.llm === false || spec.authz === 'self') throw new UsageError(msg('parse.unknown', { name: command }), undefined, 'unknown_command');
+      args = validateArgs(spec, raw ?? {});
+      const card = await this.#execute(spec, args, person, at, lang, log);
+      await this.#done(at, person.id, spec, args, started);
+      return { ok: true, card: { ...card, lang: card.lang ?? lang } };
+    } catch (err) {
+      const card = await this.#fail(err, log, at, command, args, started, lang, person.id);
+      return { ok: false, card, error: err instanceof OpsError ? err.says(lang) : card.title };
+    }
+  }
+
   async click(c: ClickIn): Promise<Card[]> {
     return (await this.act(c)).cards;
   }
@@ -272,7 +294,7 @@ export class Router {
     await this.#d.audit.record({ kind: 'command', actor, platform: at.platform, chatId: at.chatId, command: spec.name, args, outcome: 'ok', durationMs: Math.round(ms) });
   }
 
-  async #fail(err: unknown, log: Logger, at: { platform: PlatformId; userId: string; chatId: string }, command: string, args: Record<string, unknown> | undefined, started: number, lang: Lang): Promise<Card> {
+  async #fail(err: unknown, log: Logger, at: { platform: PlatformId; userId: string; chatId: string }, command: string, args: Record<string, unknown> | undefined, started: number, lang: Lang, actorId?: string): Promise<Card> {
     const ref = randomBytes(3).toString('hex');
     // A click on an approval someone already decided (or that expired) is refused, not an error of ours.
     const outcome: Outcome =
@@ -284,10 +306,10 @@ export class Router {
     else log.error({ ...ctx, err }, 'command failed');
     // Approval refusals are audited by the approval service with the approval id.
     if (!(err instanceof OpsError && err.code.startsWith('approval_'))) {
-      const person = findPerson(this.#d.policy, at.platform, at.userId);
+      const person = actorId ?? findPerson(this.#d.policy, at.platform, at.userId)?.id;
       await this.#d.audit.record({
         kind: outcome === 'error' || outcome === 'nothing_to_do' ? 'command' : 'refuse',
-        actor: person?.id ?? `${at.platform}:${at.userId}`,
+        actor: person ?? `${at.platform}:${at.userId}`,
         platform: at.platform,
         chatId: at.chatId,
         ...(command !== '-' ? { command } : {}),
