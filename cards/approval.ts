@@ -31,7 +31,7 @@ function render(a: Approval, o: ApprovalCardOptions, lang: Lang): Card {
   const id = a.id;
   const what = t(lang, 'approval.what', { who: a.requester.name, command: a.command, target: a.preview.target });
   const fields: Field[] = [
-    { label: t(lang, 'approval.change'), value: t(lang, 'approval.dryRun', { change: a.preview.change }) },
+    { label: t(lang, 'approval.change'), value: t(lang, a.preview.unchecked ? 'approval.noDryRun' : 'approval.dryRun', { change: a.preview.change }) },
     { label: t(lang, 'approval.risk'), value: t(lang, `approval.risk.${a.risk}`) },
   ];
   // With several clusters the request recorded which one; the approver must see it before approving.

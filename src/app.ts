@@ -15,6 +15,7 @@ import { Registry } from './core/registry.js';
 import { loadRunbooks } from './core/runbooks/runbook.js';
 import { ChartRenderer } from './core/charts.js';
 import { mcpRoutes } from './http/mcp-route.js';
+import { McpClients } from './mcp/client.js';
 import type { Images } from './core/images.js';
 import type { Router as CoreRouter } from './core/router.js';
 import { AuditExporter } from './core/audit-export.js';
@@ -169,6 +170,9 @@ export async function startApp(o: AppOptions): Promise<App> {
   const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(prometheusUrl ? { prometheusUrl } : {}), runbooks, ...(charts ? { charts } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
+  // MCP servers' tools join the commands (and the LLM's tools) as each server answers.
+  const mcp = new McpClients({ policy, registry: commands, log, env: process.env });
+  await mcp.start();
 
   const dispatcher = new Dispatcher({ core, store, log, now, concurrency: config.work.concurrency, maxInFlight: config.work.queue, onEvent: (p, k, outcome) => metrics.event(p, k, outcome) });
   metrics.work(() => dispatcher.workStats());
@@ -190,6 +194,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       store,
       stats: dispatcher.stats,
       now,
+      mcp: () => mcp.status(),
       platforms: () => [...(consoleEnabled ? [{ id: 'console', title: 'Web console (本地控制台)', transport: 'local' as const, facts: {} }] : []), ...platforms.info],
     });
   const consoleUi = consoleEnabled ? consoleAdapter({ core, dispatcher, store, log, status, demo: Boolean(demo), settings: config.settings, policyFile: config.policyPath, ...(config.consoleToken ? { token: config.consoleToken } : {}), now }) : undefined;
@@ -328,6 +333,7 @@ export async function startApp(o: AppOptions): Promise<App> {
         server.closeAllConnections();
         // An outcome the store keeps refusing gets one last attempt, then is logged in full for recovery.
         approvals.stop();
+        await mcp.close();
         await store.close();
         await stopDemos();
         log.info({ ms: Math.round(performance.now() - t0), drained: inTime }, 'stopped');

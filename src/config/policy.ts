@@ -262,8 +262,36 @@ const policySchema = z.strictObject({
       target: name.optional(),
       /** A mutating call waits this long for the decision, then answers "pending" with the approval's id. */
       wait: duration.default(50_000),
+      /**
+       * MCP servers whose tools the LLM may use beside our commands (as commands `mcp-<server>-<tool>`).
+       * Every tool is a change — approved by people — unless `readOnly` names it.
+       */
+      servers: z
+        .record(
+          name,
+          z
+            .strictObject({
+              /** Streamable HTTP endpoint… */
+              url: z.url({ protocol: /^https?$/ }).optional(),
+              /** …or a command started with stdio (argv, no shell). */
+              command: z.array(z.string().min(1)).min(1).optional(),
+              /** Environment variables for the command (values as given; secrets come from the process env via tokenEnv). */
+              env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+              /** The name of an environment variable holding a bearer token for `url`. */
+              tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+              /** Tools that only read (run without approval): names, or prefixes ending in `*`. */
+              readOnly: z.array(z.string().min(1)).default([]),
+              /** The risk (approval chain) of the other tools. */
+              risk: z.enum(RISK_LEVELS).default('medium'),
+              timeout: duration.default(30_000),
+              /** Most characters of a tool's answer kept (cards, the model's context). */
+              maxResultChars: z.number().int().min(200).max(100_000).default(8000),
+            })
+            .refine((s) => Boolean(s.url) !== Boolean(s.command), 'give exactly one of url or command'),
+        )
+        .default({}),
     })
-    .default({ wait: 50_000 }),
+    .default({ wait: 50_000, servers: {} }),
   notify: z
     .strictObject({
       actor: name.default('opsbot'),
@@ -347,9 +375,12 @@ function crossCheck(p: Policy, knownCommands: readonly string[], risks: Readonly
     if (other) out.push(`people.${id}.consoleTokenSha256: the same token as people.${other} (each person needs their own)`);
     hashes.set(person.consoleTokenSha256, id);
   }
+  // An MCP server's tools are commands `mcp-<server>-<tool>`, known once it answers: a role names them
+  // one by one or as `mcp-<server>-*`.
+  const mcpCommand = (c: string) => Object.keys(p.mcp.servers).some((s) => c.startsWith(`mcp-${s}-`) && c.length > `mcp-${s}-`.length);
   for (const [r, role] of Object.entries(p.roles)) {
     role.commands.forEach((c, i) => {
-      if (c !== '*' && !knownCommands.includes(c)) out.push(`roles.${r}.commands[${i}]: unknown command "${c}"`);
+      if (c !== '*' && !knownCommands.includes(c) && !mcpCommand(c)) out.push(`roles.${r}.commands[${i}]: unknown command "${c}"`);
     });
     role.namespaces.forEach((ns, i) => knownNs(ns, `roles.${r}.namespaces[${i}]`));
     role.clusters.forEach((c, i) => {

@@ -20,7 +20,8 @@ export function namespacesOf(policy: Policy, person: Person): string[] {
 export function mayRun(policy: Policy, person: Person, command: string): boolean {
   return person.roles.some((r) => {
     const cmds = policy.roles[r]?.commands ?? [];
-    return cmds.includes('*') || cmds.includes(command);
+    // `mcp-<server>-*`: every tool of one MCP server.
+    return cmds.includes('*') || cmds.includes(command) || cmds.some((c) => c.endsWith('-*') && command.startsWith(c.slice(0, -1)));
   });
 }
 

@@ -99,6 +99,8 @@ export interface Preview {
   risk?: Risk;
   /** How long the execution may take, when longer than a single command (a runbook's waits). */
   runMs?: number;
+  /** The change could not be dry-run (an external MCP tool): the approval card says so. */
+  unchecked?: true;
 }
 
 /**
@@ -133,6 +135,8 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
    * line are read as flags.
    */
   verbatim?: true;
+  /** The tool schema the LLM gets, when it is not derived from `args` (an MCP tool's own inputSchema). */
+  jsonSchema?: Record<string, unknown>;
   /** The command looks at every cluster itself (/clusters): it takes no `--cluster`. */
   eachCluster?: true;
   /** false: never offered to the LLM as a tool (approving is for humans only). */

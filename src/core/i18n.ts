@@ -31,6 +31,7 @@ const CATALOGUE = {
   'approval.what': ['**{who}** wants to **{command}** {target}', '**{who}** 申请 **{command}** {target}'],
   'approval.change': ['Change', '变更'],
   'approval.dryRun': ['{change} · dry run ✓', '{change} · 预检通过 ✓'],
+  'approval.noDryRun': ['{change} · no dry run (an external tool)', '{change} · 无法预检（外部工具）'],
   'approval.risk': ['Risk', '风险'],
   'approval.risk.low': ['low', '低'],
   'approval.risk.medium': ['medium', '中'],
@@ -270,6 +271,9 @@ const CATALOGUE = {
   'mcp.unknownTool': ['no tool "{name}" for this agent (tools/list shows what its roles allow)', '本代理没有工具 "{name}"（tools/list 列出其角色允许的工具）'],
   'mcp.pending': ['pending, id {id}: waiting for people to decide in {target} ({state}, waited {waited}); call opsbot_approval with id {id} for the decision', '待定，编号 {id}：等待 {target} 中的人工审批（{state}，已等待 {waited}）；用 opsbot_approval 查询编号 {id} 的结果'],
   'mcp.waiting': ['approval {id}: waiting for people in {target}', '审批 {id}：等待 {target} 中的人工决定'],
+  'mcp.tool.done': ['🔌 {server} · {tool}', '🔌 {server} · {tool}'],
+  'mcp.tool.failed': ['❌ {server} · {tool} failed', '❌ {server} · {tool} 失败'],
+  'mcp.tool.empty': ['(the tool answered nothing)', '（工具没有返回内容）'],
   'mcp.state': ['approval {id}: {state}', '审批 {id}：{state}'],
 
   // --- runbooks -------------------------------------------------------------------------------

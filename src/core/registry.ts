@@ -17,12 +17,37 @@ export interface ToolDefinition {
 
 /** All commands, looked up by name or alias. */
 export class Registry {
-  readonly commands: readonly AnyCommandSpec[];
+  readonly #base: readonly AnyCommandSpec[];
   readonly #byName = new Map<string, AnyCommandSpec>();
+  /** Commands that come and go at run time, by source (an MCP server's tools). */
+  readonly #extra = new Map<string, Map<string, AnyCommandSpec>>();
   #tools?: ToolDefinition[];
 
+  /** Every command: the built-in ones, then those of each source (MCP servers). */
+  get commands(): readonly AnyCommandSpec[] {
+    return this.#extra.size ? [...this.#base, ...[...this.#extra.values()].flatMap((m) => [...m.values()])] : this.#base;
+  }
+
+  /**
+   * Replaces the commands of one source (an MCP server's tools, as it lists them). A name a built-in
+   * command or another source has is refused (returned), never shadowed.
+   */
+  setExtra(source: string, specs: readonly AnyCommandSpec[]): string[] {
+    const mine = new Map<string, AnyCommandSpec>();
+    const refused: string[] = [];
+    for (const s of specs) {
+      const taken = this.#byName.has(s.name) || [...this.#extra].some(([src, m]) => src !== source && m.has(s.name)) || mine.has(s.name);
+      if (taken) refused.push(s.name);
+      else mine.set(s.name, s);
+    }
+    if (mine.size) this.#extra.set(source, mine);
+    else this.#extra.delete(source);
+    this.#tools = undefined;
+    return refused;
+  }
+
   constructor(commands: readonly AnyCommandSpec[]) {
-    this.commands = commands;
+    this.#base = commands;
     for (const c of commands) {
       for (const n of [c.name, ...(c.aliases ?? [])]) {
         if (this.#byName.has(n)) throw new Error(`command name "${n}" is defined twice`);
@@ -51,7 +76,14 @@ export class Registry {
   }
 
   find(name: string): AnyCommandSpec | undefined {
-    return this.#byName.get(name.toLowerCase());
+    const n = name.toLowerCase();
+    const found = this.#byName.get(n);
+    if (found) return found;
+    for (const m of this.#extra.values()) {
+      const s = m.get(n);
+      if (s) return s;
+    }
+    return undefined;
   }
 
   /** Is this text a slash command (after normalisation)? */
@@ -100,12 +132,13 @@ export class Registry {
   /** Tool definitions for the LLM, built once: the same schemas as the slash parser. */
   tools(): ToolDefinition[] {
     this.#tools ??= this.commands.filter((c) => c.llm !== false).map(toolFor);
+    // (rebuilt when a source's commands change)
     return this.#tools;
   }
 }
 
 function toolFor(spec: AnyCommandSpec): ToolDefinition {
-  const schema = z.toJSONSchema(spec.args, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = structuredClone(spec.jsonSchema) ?? (z.toJSONSchema(spec.args, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>);
   delete schema.$schema;
   const description =
     spec.summary.en +

@@ -1,3 +1,4 @@
+import type { McpServerStatus } from '../mcp/client.js';
 import { redactUrl, redactUrlsDeep, redactUrlsInText } from '../config/url.js';
 import type { DeadLetter } from './notifier.js';
 import type { KubeClient } from '../kube/client.js';
@@ -31,6 +32,8 @@ export interface StatusReport {
   outbound: { queued: number; running: number; deadLetters24h: number; lastDeadLetter?: { at: number; reason: string }; deadLetters: DeadLetter[] };
   alerts: { firing: number; byLevel: Record<string, number> };
   approvals: { open: number; executing: number };
+  /** The MCP servers of the policy (mcp.servers): up or down, their tools, the last error. */
+  mcp: McpServerStatus[];
 }
 
 export interface ClusterReport {
@@ -48,6 +51,7 @@ export interface StatusSources {
   stats: PlatformStats;
   platforms: () => { id: string; title: string; transport: PlatformReport['transport']; facts: Record<string, string>; connection?: () => ConnectionStatus | undefined }[];
   now: () => number;
+  mcp?: () => McpServerStatus[];
 }
 
 /**
@@ -104,5 +108,6 @@ export async function collectStatus(s: StatusSources): Promise<StatusReport> {
     outbound,
     alerts: { firing: firing.length, byLevel },
     approvals: { open: open.filter((x) => x.state === 'pending').length, executing: open.filter((x) => x.state === 'executing').length },
+    mcp: redactUrlsDeep(s.mcp?.() ?? []),
   };
 }

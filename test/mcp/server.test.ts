@@ -42,7 +42,7 @@ async function approvalCard(match: RegExp): Promise<{ id: string; title: string;
   }
   throw new Error('no approval card in the console room');
 }
-const textOf = (r: { content?: unknown }) => ((r.content as { type: string; text: string }[]) ?? []).map((c) => c.text).join('\n');
+const textOf = (r: unknown) => (((r as { content?: unknown }).content as { type: string; text: string }[]) ?? []).map((c) => c.text).join('\n');
 
 describe('opsbot as an MCP server (official SDK client)', () => {
   it('refuses a missing or wrong bearer token', async () => {
