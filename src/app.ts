@@ -171,7 +171,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
   // MCP servers' tools join the commands (and the LLM's tools) as each server answers.
-  const mcp = new McpClients({ policy, registry: commands, log, env: process.env });
+  const mcp = new McpClients({ policy, registry: commands, log, env: config.fromEnv });
   await mcp.start();
 
   const dispatcher = new Dispatcher({ core, store, log, now, concurrency: config.work.concurrency, maxInFlight: config.work.queue, onEvent: (p, k, outcome) => metrics.event(p, k, outcome) });

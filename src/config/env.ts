@@ -50,6 +50,8 @@ export interface Config {
   chartFont?: string;
   /** Folders of runbook YAML files (OPSBOT_RUNBOOKS), in order. */
   runbookDirs: string[];
+  /** A variable the policy names (an MCP server's tokenEnv, its PATH), read when needed; never logged. */
+  fromEnv: (name: string) => string | undefined;
   /** The demo starts its own Prometheus when one is installed (OPSBOT_DEMO_PROMETHEUS=auto). */
   demoPrometheus: boolean;
   /** SIGTERM: the bound on finishing in-flight work (OPSBOT_SHUTDOWN_TIMEOUT). */
@@ -310,6 +312,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     policyPath,
     policyIsExample,
     runbookDirs,
+    fromEnv: (name) => env[name],
     ...(get('OPSBOT_CHART_FONT') ? { chartFont: resolve(cwd, get('OPSBOT_CHART_FONT') as string) } : {}),
     dataDir,
     store,

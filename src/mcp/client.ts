@@ -40,7 +40,7 @@ export class McpClients {
   readonly #servers = new Map<string, { cfg: ServerConfig; client?: Client; status: McpServerStatus; backoff: number; timer?: NodeJS.Timeout }>();
   #closed = false;
 
-  constructor(private readonly o: { policy: Policy; registry: Registry; log: Logger; env: NodeJS.ProcessEnv; backoffMs?: number }) {
+  constructor(private readonly o: { policy: Policy; registry: Registry; log: Logger; env: (name: string) => string | undefined; backoffMs?: number }) {
     for (const [name, cfg] of Object.entries(o.policy.mcp.servers)) {
       this.#servers.set(name, { cfg, status: { name, state: 'connecting', tools: 0, since: Date.now(), restarts: 0 }, backoff: o.backoffMs ?? MIN_BACKOFF_MS });
     }
@@ -72,12 +72,12 @@ export class McpClients {
     const client = new Client({ name: 'opsbot', version: '0.1.0' });
     let transport: Transport;
     if (s.cfg.url) {
-      const token = s.cfg.tokenEnv ? this.o.env[s.cfg.tokenEnv] : undefined;
+      const token = s.cfg.tokenEnv ? this.o.env(s.cfg.tokenEnv) : undefined;
       transport = new StreamableHTTPClientTransport(new URL(s.cfg.url), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {});
     } else {
       const [command, ...args] = s.cfg.command as [string, ...string[]];
       // The server gets PATH and what the policy gives it, not opsbot's secrets.
-      transport = new StdioClientTransport({ command, args, env: { PATH: this.o.env['PATH'] ?? '', ...s.cfg.env }, stderr: 'pipe' });
+      transport = new StdioClientTransport({ command, args, env: { PATH: this.o.env('PATH') ?? '', ...s.cfg.env }, stderr: 'pipe' });
     }
     try {
       await client.connect(transport, { timeout: s.cfg.timeout });

@@ -17,7 +17,6 @@ let web: Awaited<ReturnType<typeof httpServer>>;
 beforeAll(async () => {
   llm = await new FakeOpenAI().start();
   web = await httpServer('web', TOKEN);
-  process.env['OPSBOT_TEST_WEB_MCP_TOKEN'] = TOKEN;
   const policy = readFileSync(join(ROOT, 'opsbot.example.yaml'), 'utf8')
     .replace(/^language: zh$/m, 'language: en')
     // A viewer may use the web server's tools (read-only ones run; the others would be requests).
@@ -37,13 +36,12 @@ mcp:
       readOnly: [lookup_runbook]
 `);
   writeFileSync(join(dir, 'policy.yaml'), policy);
-  app = await startTestApp({ OPSBOT_CONFIG: join(dir, 'policy.yaml'), LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, LLM_MODEL: 'test-model', LLM_MAX_RETRIES: '0' });
+  app = await startTestApp({ OPSBOT_CONFIG: join(dir, 'policy.yaml'), LLM_BASE_URL: llm.url, LLM_API_KEY: llm.apiKey, LLM_MODEL: 'test-model', LLM_MAX_RETRIES: '0', OPSBOT_TEST_WEB_MCP_TOKEN: TOKEN, PATH: process.env['PATH'] ?? '' });
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
   await llm?.stop();
   web?.server.close();
-  delete process.env['OPSBOT_TEST_WEB_MCP_TOKEN'];
   rmSync(dir, { recursive: true, force: true });
 });
 
