@@ -13,4 +13,4 @@ if (!person || !/^[a-z][a-z0-9_-]{0,40}$/.test(person)) {
 const token = `oc_${randomBytes(24).toString('base64url')}`;
 const hash = createHash('sha256').update(token).digest('hex');
 console.log(`token for ${person} (give it to them; it is not stored anywhere):\n  ${token}\n`);
-console.log(`policy file, under people.${person}:\n  consoleTokenSha256: ${hash}`);
+console.log(`policy file, under people.${person}:\n  consoleTokenSha256: ${hash}      (a person's console token)\n  mcpTokenSha256: ${hash}          (or: an MCP agent's bearer token, README "MCP")`);

@@ -271,7 +271,7 @@ const CATALOGUE = {
   'mcp.unknownTool': ['no tool "{name}" for this agent (tools/list shows what its roles allow)', '本代理没有工具 "{name}"（tools/list 列出其角色允许的工具）'],
   'mcp.pending': ['pending, id {id}: waiting for people to decide in {target} ({state}, waited {waited}); call opsbot_approval with id {id} for the decision', '待定，编号 {id}：等待 {target} 中的人工审批（{state}，已等待 {waited}）；用 opsbot_approval 查询编号 {id} 的结果'],
   'mcp.waiting': ['approval {id}: waiting for people in {target}', '审批 {id}：等待 {target} 中的人工决定'],
-  'mcp.tool.done': ['🔌 {server} · {tool}', '🔌 {server} · {tool}'],
+  'mcp.tool.done': ['🔌 {server} · {tool}', '🔌 {server} · {tool} 结果'],
   'mcp.tool.failed': ['❌ {server} · {tool} failed', '❌ {server} · {tool} 失败'],
   'mcp.tool.empty': ['(the tool answered nothing)', '（工具没有返回内容）'],
   'mcp.state': ['approval {id}: {state}', '审批 {id}：{state}'],

@@ -24,6 +24,8 @@ export interface TestApp extends App {
   dataDir: string;
   send(user: string, text: string, chat?: string): Promise<ApiCard[]>;
   card(id: string): Promise<ApiCard>;
+  /** The card once its title matches `want` (an approval reaching Done), or as it is after `ms`. */
+  settle(id: string, want: RegExp, ms?: number): Promise<ApiCard>;
   audit(): Promise<AuditEntry[]>;
   click(user: string, card: string, action: string): Promise<{ status: number; body: { cards?: ApiCard[]; error?: string } }>;
   stop(): Promise<void>;
@@ -103,6 +105,16 @@ export async function startTestApp(env: Record<string, string> = {}, o: TestAppO
       const res = await fetch(`${app.url}/console/api/cards/${id}`);
       if (res.status !== 200) throw new Error(`card ${id}: HTTP ${res.status}`);
       return (await res.json()) as ApiCard;
+    },
+    async settle(id, want, ms = 30_000) {
+      const read = async () => (await (await fetch(`${app.url}/console/api/cards/${id}`)).json()) as ApiCard;
+      const end = Date.now() + ms;
+      let card = await read();
+      while (!want.test(card.title) && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+        card = await read();
+      }
+      return card;
     },
     audit: () => app.core.audit.query({ limit: 1000 }),
     async stop() {

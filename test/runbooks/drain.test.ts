@@ -21,16 +21,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function settle(id: string, want: RegExp, ms = 30_000) {
-  const until = Date.now() + ms;
-  let card = await app.card(id);
-  while (!want.test(card.title) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 100));
-    card = await app.card(id);
-  }
-  return card;
-}
-
 async function approveTwice(id: string) {
   expect((await app.click('alice', id, 'approve')).status).toBe(200);
   expect((await app.click('dave', id, 'approve')).status).toBe(200);
@@ -57,7 +47,7 @@ describe('drain_node in the demo (cordon + evict, disruption budgets respected)'
     const [card] = await app.send('bob', `/runbook run drain_node node=${NODE_FREE}`);
     expect(card!.title).toMatch(/^Approval needed/);
     await approveTwice(card!.id);
-    const done = await settle(card!.id, /succeeded|done|failed/i);
+    const done = await app.settle(card!.id, /succeeded|done|failed/i);
     expect(done.title, done.text).toMatch(/succeeded|done/i);
     expect(done.text).toMatch(/3\. ✅/);
     expect((await app.kube.readNode(NODE_FREE)).spec?.unschedulable).toBe(true);
@@ -72,7 +62,7 @@ describe('drain_node in the demo (cordon + evict, disruption budgets respected)'
     expect(card!.title).toMatch(/^Approval needed/);
     expect(card!.text).toMatch(/held by a disruption budget now \(user-service-/);
     await approveTwice(card!.id);
-    const failed = await settle(card!.id, /failed|done/i);
+    const failed = await app.settle(card!.id, /failed|done/i);
     expect(failed.title).toMatch(/failed/i);
     expect(failed.text).toMatch(/user-service-[\w-]+ — Kubernetes refused the eviction: The disruption budget user-service needs 2 healthy pods and has 2 currently/);
     const left = (await app.kube.listPodsOnNode(NODE_HELD)).filter(evictable);
@@ -81,7 +71,7 @@ describe('drain_node in the demo (cordon + evict, disruption budgets respected)'
     // Uncordon (low risk: one oncall approval).
     const [un] = await app.send('bob', `/uncordon ${NODE_HELD}`);
     await app.click('alice', un!.id, 'approve');
-    expect((await settle(un!.id, /done|failed/i)).title).toMatch(/done/i);
+    expect((await app.settle(un!.id, /done|failed/i)).title).toMatch(/done/i);
     expect((await app.kube.readNode(NODE_HELD)).spec?.unschedulable).toBeFalsy();
   }, 60_000);
 });

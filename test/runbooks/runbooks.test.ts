@@ -42,16 +42,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function settle(id: string, want: RegExp, ms = 20_000) {
-  const until = Date.now() + ms;
-  let card = await app.card(id);
-  while (!want.test(card.title) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 100));
-    card = await app.card(id);
-  }
-  return card;
-}
-
 describe('runbooks in the demo', () => {
   it('lists and shows the shipped runbooks', async () => {
     const [list] = await app.send('alice', '/runbook list');
@@ -92,7 +82,7 @@ describe('runbooks in the demo', () => {
     expect((await app.kube.readDeployment('production', 'api-gateway')).spec!.replicas).toBe(before);
     const click = await app.click('bob', card!.id, 'approve');
     expect(click.status).toBe(200);
-    const done = await settle(card!.id, /succeeded|done/i);
+    const done = await app.settle(card!.id, /succeeded|done/i);
     expect(done.text).toMatch(/1\. ✅/);
     expect(done.text).toMatch(/2\. ✅/);
     expect((await app.kube.readDeployment('production', 'api-gateway')).spec!.replicas).toBe(before + 2);
@@ -106,7 +96,7 @@ describe('runbooks in the demo', () => {
     const [card] = await app.send('alice', `/runbook run scale_then_stuck deployment=${dep} namespace=staging pod=${pod}`);
     expect(card!.title).toMatch(/^Approval needed/);
     await app.click('bob', card!.id, 'approve');
-    const failed = await settle(card!.id, /failed/i);
+    const failed = await app.settle(card!.id, /failed/i);
     expect(failed.text).toMatch(/1\. ✅/);
     expect(failed.text).toMatch(/2\. ❌/);
     expect(failed.text).toMatch(/3\. ▫️/);
@@ -119,7 +109,7 @@ describe('runbooks in the demo', () => {
     expect(rollback.title).toMatch(/^Approval needed/);
     expect(rollback.text).toContain(`replicas ${before + 1} → ${before}`);
     await app.click('bob', rollback.id, 'approve');
-    await settle(rollback.id, /succeeded|done/i);
+    await app.settle(rollback.id, /succeeded|done/i);
     expect((await app.kube.readDeployment('staging', dep)).spec!.replicas).toBe(before);
   }, 40_000);
 });
