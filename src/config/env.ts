@@ -217,7 +217,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
   } else if (demo) {
     policyPath = resolve(cwd, 'opsbot.example.yaml');
     policyIsExample = true;
-    notes.push('using the example policy opsbot.example.yaml (demo users alice, bob, carol)');
+    notes.push('using the example policy opsbot.example.yaml (demo users alice, bob, carol, dave)');
   } else {
     policyPath = resolve(cwd, 'opsbot.yaml');
     problems.push('OPSBOT_CONFIG: no policy file; copy opsbot.example.yaml to opsbot.yaml and edit it, or set OPSBOT_CONFIG');

@@ -23,7 +23,7 @@ describe('console API answers commands', () => {
     expect(await (await fetch(`${app.url}/readyz`)).json()).toEqual({ ok: true, checks: { kubernetes: 'ok', store: 'ok' } });
     expect(await (await fetch(`${app.url}/metrics`)).text()).toMatch(/^opsbot_store_bytes [1-9]\d*$/m);
     const users = (await (await fetch(`${app.url}/console/api/users`)).json()) as { users: { user: string }[] };
-    expect(users.users.map((u) => u.user)).toEqual(['alice', 'bob', 'carol']);
+    expect(users.users.map((u) => u.user)).toEqual(['alice', 'bob', 'carol', 'dave']);
   });
 
   it('/pods: problems first, a count of the rest, drill-down buttons', async () => {

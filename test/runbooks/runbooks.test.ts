@@ -114,6 +114,18 @@ describe('runbooks in the demo', () => {
   }, 40_000);
 });
 
+describe('the demo policy', () => {
+  it('a high-risk change completes: an on-call approves, then a lead other than the requester (dave)', async () => {
+    const [card] = await app.send('alice', '/runbook run deployment_rollback deployment=payment-service namespace=production');
+    expect(card!.title).toMatch(/^Approval needed/);
+    expect((await app.click('bob', card!.id, 'approve')).status).toBe(200);
+    expect((await app.click('dave', card!.id, 'approve')).status).toBe(200);
+    const done = await app.settle(card!.id, /done|failed/i);
+    expect(done.title, done.text).toMatch(/^Done/);
+    expect(done.text).toMatch(/1\. ✅ `\/rollback payment-service -n production`/);
+  }, 40_000);
+});
+
 describe('alert → runbook', () => {
   const post = (b: unknown) => fetch(`${app.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
   const alert = (alertname: string, labels: Record<string, string>, annotations: Record<string, string>) => ({
