@@ -48,6 +48,13 @@ describe('runbooks in the demo', () => {
     for (const n of ['scale_up', 'scale_down', 'deployment_rollback', 'pod_restart']) expect(list!.text).toContain(n);
     const [show] = await app.send('alice', '/runbook show scale_up');
     expect(show!.text).toMatch(/replicas \+ by|scale/);
+    // The name alone shows it too; with parameters, its dry run.
+    const [bare] = await app.send('alice', '/runbook scale_up');
+    expect(bare!.title).toBe(show!.title);
+    const [dry] = await app.send('alice', '/runbook scale_up deployment=api-gateway namespace=production');
+    expect(dry!.title).toBe('📘 Dry run of runbook scale_up');
+    const [none] = await app.send('alice', '/runbook show nope');
+    expect(none!.title).toMatch(/no runbook "nope" \(have: deployment_rollback, drain_node, pod_restart, scale_down/);
   });
 
   it('a dry run of every shipped runbook in the demo: each step rendered and dry-run, nothing changed', async () => {
