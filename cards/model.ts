@@ -36,9 +36,10 @@ export type Block =
   /**
    * An image kept by the core (a chart: core/images.ts), named by its reference. Where a platform can show
    * uploaded images its renderer uploads it; elsewhere the block is left out — a card with an image also
-   * says what it shows in text (a chart's table of trends).
+   * says what it shows in text (a chart's table of trends). `url`: set on the way to a platform that
+   * fetches images itself (DingTalk), a signed link to this image (OPSBOT_PUBLIC_URL).
    */
-  | { type: 'image'; ref: string; alt: string; width: number; height: number };
+  | { type: 'image'; ref: string; alt: string; width: number; height: number; url?: string };
 
 export interface Field {
   label: string;

@@ -15,6 +15,7 @@ import { Registry } from './core/registry.js';
 import { loadRunbooks } from './core/runbooks/runbook.js';
 import { ChartRenderer } from './core/charts.js';
 import { mcpRoutes } from './http/mcp-route.js';
+import { imageRoutes } from './http/images-route.js';
 import { McpClients } from './mcp/client.js';
 import type { Images } from './core/images.js';
 import type { Router as CoreRouter } from './core/router.js';
@@ -167,7 +168,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   metrics.storeHealth(() => store.health().writable);
   // Names this process in execution leases (several replicas share one store).
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(prometheusUrl ? { prometheusUrl } : {}), runbooks, ...(charts ? { charts } : {}) });
+  const core = createCore({ registry: commands, clusters, policy, log, signer: new PayloadSigner(key), store, storeHealth: () => store.health(), now, metrics, llm: config.llm, ...(o.approvalRetryMs ? { approvalRetryMs: o.approvalRetryMs } : {}), instanceId, ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}), ...(config.alerts.alertmanagerUrl ? { alertmanagerUrl: config.alerts.alertmanagerUrl } : {}), ...(prometheusUrl ? { prometheusUrl } : {}), runbooks, ...(charts ? { charts } : {}), ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) });
   if (core.assistant?.enabled) log.info({ model: config.llm.model, baseUrl: config.llm.baseUrl ?? 'https://api.openai.com/v1' }, 'plain-language requests enabled');
   const { router, approvals } = core;
   // MCP servers' tools join the commands (and the LLM's tools) as each server answers.
@@ -185,6 +186,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const routers = [
     alertmanagerRoutes({ alerts: core.alerts, log, ...(config.alerts.webhookToken ? { token: config.alerts.webhookToken } : {}) }),
     mcpRoutes({ core, policy, log }),
+    imageRoutes(core.images),
     webhookRoutes({ dispatcher, log, now, adapters: platforms.http, disabled: platforms.disabled, onRejected: (p, reason) => metrics.webhookRejected(p, reason) }),
   ];
   const status = () =>

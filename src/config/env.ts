@@ -46,6 +46,8 @@ export interface Config {
   kubeTimeoutMs: number;
   /** Prometheus's base URL (PROMETHEUS_URL), when configured. */
   prometheusUrl?: string;
+  /** The bot's address as the platforms' servers reach it (OPSBOT_PUBLIC_URL): signed image links. */
+  publicUrl?: string;
   /** A CJK font file for chart labels (OPSBOT_CHART_FONT); default: the first of the usual paths found. */
   chartFont?: string;
   /** Folders of runbook YAML files (OPSBOT_RUNBOOKS), in order. */
@@ -155,6 +157,7 @@ export const CORE_VARS: VarDoc[] = [
   { name: 'ALERTMANAGER_WEBHOOK_TOKEN', meaning: 'bearer token of POST /webhooks/alertmanager', secret: true },
   { name: 'ALERTMANAGER_URL', meaning: "Alertmanager's base URL (API v2), for silences" },
   { name: 'PROMETHEUS_URL', meaning: "Prometheus's base URL (HTTP API), for /query and /top" },
+  { name: 'OPSBOT_PUBLIC_URL', meaning: "the bot's base URL as the chat platforms' servers reach it (e.g. https://opsbot.example.com): cards on platforms that show images only by URL then show charts by a signed link (GET /images/…); without it they show the text trend" },
   { name: 'OPSBOT_CHART_FONT', default: '(fonts-wqy-zenhei or Noto CJK, when installed)', meaning: 'a font file with Chinese glyphs for chart images (/query --range); without one Chinese labels do not render' },
   { name: 'OPSBOT_RUNBOOKS', default: './runbooks', meaning: 'folders of runbook YAML files, comma-separated (the shipped runbooks are in ./runbooks; empty: none); every file is checked at startup' },
   { name: 'OPSBOT_DEMO_PROMETHEUS', default: 'auto', meaning: 'the demo starts its own Prometheus scraping the demo cluster when a prometheus binary is installed (auto), or never (off)' },
@@ -285,6 +288,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
 
   const alertmanagerUrl = check('ALERTMANAGER_URL', url, undefined as string | undefined);
   const prometheusUrl = check('PROMETHEUS_URL', url, undefined as string | undefined);
+  const publicUrl = check('OPSBOT_PUBLIC_URL', url, undefined as string | undefined);
   const demoPrometheus = check('OPSBOT_DEMO_PROMETHEUS', z.enum(['auto', 'off'], { message: 'must be auto or off' }), 'auto') === 'auto';
   const webhookToken = secret('ALERTMANAGER_WEBHOOK_TOKEN', 16);
   const consoleToken = secret('CONSOLE_TOKEN', 16);
@@ -313,6 +317,7 @@ export function loadConfig(env: Env, opts: { cwd?: string; inClusterTokenPath?: 
     policyIsExample,
     runbookDirs,
     fromEnv: (name) => env[name],
+    ...(publicUrl ? { publicUrl } : {}),
     ...(get('OPSBOT_CHART_FONT') ? { chartFont: resolve(cwd, get('OPSBOT_CHART_FONT') as string) } : {}),
     dataDir,
     store,

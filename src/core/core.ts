@@ -77,6 +77,8 @@ export function createCore(d: {
   runbooks?: Runbooks;
   /** Draws range queries as PNG (absent where the canvas library cannot load: text trends only). */
   charts?: ChartRenderer;
+  /** OPSBOT_PUBLIC_URL: images get signed links platforms can fetch. */
+  publicUrl?: string;
 }): Core {
   const now = d.now ?? Date.now;
   const metrics = d.metrics;
@@ -88,7 +90,7 @@ export function createCore(d: {
   const notifier = new Notifier({ policy: d.policy, audit, store: d.store, log: d.log, now });
   // The workflow needs the approval service and the service needs contexts that carry the workflow.
   const alertmanager = d.alertmanagerUrl ? new AlertmanagerClient(d.alertmanagerUrl) : undefined;
-  const images = new Images(d.store, now);
+  const images = new Images(d.store, now, d.publicUrl ? { publicUrl: d.publicUrl, signer: d.signer } : undefined);
   const charts = d.charts;
   const ctxDeps: ContextDeps = { clusters: d.clusters, policy: d.policy, registry: d.registry, signer: d.signer, now, notifier, workflow: undefined as unknown as Workflow, ...(alertmanager ? { alertmanager } : {}), ...(d.prometheusUrl ? { prometheus: new PrometheusClient(d.prometheusUrl) } : {}), ...(d.runbooks ? { runbooks: d.runbooks } : {}), ...(charts ? { chart: async (series, o) => {
     // A chart of lone points says nothing the table does not.

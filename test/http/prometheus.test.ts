@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
 import { loadImage } from '@napi-rs/canvas';
 import { FakeFeishuApi } from '../fakes/feishu-api.js';
+import { renderMarkdown } from '../../src/platforms/dingtalk/render.js';
 import { FEISHU, feishuEnv, messageEnvelope, signedRequest } from '../helpers/sign-feishu.js';
 import { untilAsync } from '../helpers/until.js';
 
@@ -77,7 +78,7 @@ describe.skipIf(!have)('Prometheus queries in chat (/query, /top)', () => {
     ((p['people'] as Record<string, { ids: Record<string, string> }>)['alice'] as { ids: Record<string, string> }).ids['feishu'] = FEISHU.alice;
     writeFileSync(join(dir, 'policy.yaml'), stringify(p));
     feishu = await new FakeFeishuApi().start();
-    app = await startTestApp({ PROMETHEUS_URL: promUrl, ...feishuEnv(feishu.url, 'http'), OPSBOT_CONFIG: join(dir, 'policy.yaml') });
+    app = await startTestApp({ PROMETHEUS_URL: promUrl, ...feishuEnv(feishu.url, 'http'), OPSBOT_CONFIG: join(dir, 'policy.yaml'), OPSBOT_PUBLIC_URL: 'https://opsbot.example.com' });
   }, 60_000);
   afterAll(async () => {
     await app?.stop();
@@ -131,6 +132,19 @@ describe.skipIf(!have)('Prometheus queries in chat (/query, /top)', () => {
     const uploaded = feishu.images.get(key)!;
     expect((await loadImage(uploaded)).width).toBe(800);
     expect(JSON.stringify(sent.card)).toContain('api-gateway'); // the table of trends is there too
+    // DingTalk fetches images by URL: a signed link under OPSBOT_PUBLIC_URL, rendered as a markdown image.
+    const link = app.core.images.url(image!.ref!)!;
+    expect(link).toMatch(/^https:\/\/opsbot\.example\.com\/images\/img_[\w-]{22}\.png\?p=/);
+    const path = link.replace('https://opsbot.example.com', app.url);
+    const got = await fetch(path);
+    expect(got.status).toBe(200);
+    expect(Buffer.from(await got.arrayBuffer()).equals(png)).toBe(true);
+    expect((await fetch(path.replace(/p=v1\.[^.]+/, 'p=v1.AAAA'))).status).toBe(404);
+    expect((await fetch(`${app.url}/images/${image!.ref}.png`)).status).toBe(404);
+    expect((await fetch(path.replace(image!.ref!, `img_${'A'.repeat(22)}`))).status).toBe(404);
+    const md = renderMarkdown(app.core.images.withLinks({ title: 't', tone: 'info', blocks: [image as never] })).text;
+    expect(md).toContain(`](${link.slice(0, link.indexOf('?'))}?p=`);
+    expect(renderMarkdown({ title: 't', tone: 'info', blocks: [image as never] }).text).not.toContain('![');
   }, 30_000);
 
   it('/top cpu: the named query for a namespace, or every namespace the person may see', async () => {

@@ -9,6 +9,7 @@ import { settle } from '../../core/ingress.js';
 import { Outbound, type SharedRate } from '../../core/outbound.js';
 import { definePlatform } from '../../core/platform.js';
 import { secretsEqual } from '../../core/secure-compare.js';
+import type { Images } from '../../core/images.js';
 import type { Store } from '../../core/store/store.js';
 import type { Logger } from '../../log.js';
 import { type CardSpace, DingtalkClient, SessionGone } from './client.js';
@@ -40,6 +41,8 @@ export interface DingtalkAdapterOptions {
   minBackoffMs?: number;
   /** The send limits shared with other replicas (PlatformDeps.rate). */
   rate?: SharedRate;
+  /** Cards' images, as signed links DingTalk fetches (OPSBOT_PUBLIC_URL; PlatformDeps.images). */
+  images?: Images;
 }
 
 /**
@@ -136,11 +139,18 @@ export class DingtalkAdapter implements PlatformAdapter {
   /** The card update a click is answered with (on the socket or in the HTTP response); no toast on DingTalk. */
   answerAction(a: ActionAnswer, ev: CardActionEvent): HttpReply {
     if (!a.card) return { status: 200, body: {} };
-    if (ev.cardRef) void this.#remember(ev.cardRef, { chatId: ev.chatId, actions: slotActions(a.card) });
-    return { status: 200, body: { cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true }, cardData: { cardParamMap: renderParams(a.card) } } };
+    const card = this.#linked(a.card);
+    if (ev.cardRef) void this.#remember(ev.cardRef, { chatId: ev.chatId, actions: slotActions(card) });
+    return { status: 200, body: { cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true }, cardData: { cardParamMap: renderParams(card) } } };
   }
 
-  async send(to: SendTarget, card: Card, o: { idempotencyKey?: string } = {}): Promise<string> {
+  /** DingTalk shows an image by URL only: each image block gets its signed link, when OPSBOT_PUBLIC_URL is set. */
+  #linked(card: Card): Card {
+    return this.#o.images?.withLinks(card) ?? card;
+  }
+
+  async send(to: SendTarget, given: Card, o: { idempotencyKey?: string } = {}): Promise<string> {
+    const card = this.#linked(given);
     const c = this.#o.config;
     const outTrackId = o.idempotencyKey ? `ob${createHash('sha256').update(`opsbot:${o.idempotencyKey}`).digest('hex').slice(0, 30)}` : `ob${randomUUID().replace(/-/g, '')}`;
     if (c.cardTemplateId) {
@@ -170,7 +180,8 @@ export class DingtalkAdapter implements PlatformAdapter {
     return outTrackId;
   }
 
-  async update(ref: string, card: Card): Promise<void> {
+  async update(ref: string, given: Card): Promise<void> {
+    const card = this.#linked(given);
     const rec = await this.#o.store.getKv<CardRecord>(`dingtalk:card:${ref}`, this.#o.now());
     if (rec?.markdown) {
       await this.#markdown({ chatId: rec.chatId }, withoutButtons(card));
@@ -280,7 +291,7 @@ export const dingtalk = definePlatform<DingtalkConfig>({
   howToEnable: 'dingtalk is not configured (set DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET)',
   readConfig: readDingtalkConfig,
   async start(config, deps) {
-    const adapter = new DingtalkAdapter({ config, log: deps.log, store: deps.store, now: deps.now, ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}) });
+    const adapter = new DingtalkAdapter({ config, log: deps.log, store: deps.store, now: deps.now, ...(deps.images ? { images: deps.images } : {}), ...(deps.backoffMs ? { minBackoffMs: deps.backoffMs } : {}), ...(deps.rate ? { rate: deps.rate } : {}) });
     await adapter.init();
     const http = config.mode === 'http';
     return {

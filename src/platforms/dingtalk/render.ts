@@ -46,8 +46,9 @@ function block(b: Block, lang: Lang): string {
     case 'divider':
       return '---';
     case 'image':
-      // A robot's markdown shows only images at public URLs: the card's text (the trend table) stands.
-      return '';
+      // DingTalk fetches images by URL: a signed link to ours (OPSBOT_PUBLIC_URL); without one the card's
+      // text (the trend table) stands alone.
+      return b.url && /^https?:\/\/[^\s()]+$/.test(b.url) ? `![${plain(b.alt).replace(/[[\]]/g, '')}](${b.url})` : '';
   }
 }
 
