@@ -5,12 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 if ! command -v node >/dev/null 2>&1; then
-  echo "opsbot: Node.js 20 or newer is required (https://nodejs.org)" >&2
+  echo "opsbot: Node.js 20.15 or newer is required (https://nodejs.org)" >&2
   exit 1
 fi
-major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 20 ]; then
-  echo "opsbot: Node.js 20 or newer is required (found $(node --version))" >&2
+# 20.15: zlib.crc32 (chart PNGs)
+if [ "$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 20 || (a === 20 && b >= 15) ? 1 : 0')" != 1 ]; then
+  echo "opsbot: Node.js 20.15 or newer is required (found $(node --version))" >&2
   exit 1
 fi
 
