@@ -1,6 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
-/** Constant-time comparison of two secrets of any length (hashing equalises the lengths). */
+/**
+ * Constant-time comparison of two secrets of any length (hashing equalises the lengths). One-shot
+ * `hash()`: no Hash object per call (each is a native object the GC must finalise — on the webhook path
+ * that cost more than the hashing).
+ */
 export function secretsEqual(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+  return timingSafeEqual(hash('sha256', a, 'buffer'), hash('sha256', b, 'buffer'));
 }
