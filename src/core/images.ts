@@ -47,7 +47,13 @@ export class Images {
   /** The card with each image's link set, for a platform that fetches images by URL. */
   withLinks(card: Card): Card {
     if (!this.links || !card.blocks.some((b) => b.type === 'image')) return card;
-    return { ...card, blocks: card.blocks.map((b) => (b.type === 'image' ? { ...b, ...(this.url(b.ref) ? { url: this.url(b.ref) as string } : {}) } : b)) };
+    return {
+      ...card,
+      blocks: card.blocks.map((b) => {
+        const url = b.type === 'image' ? this.url(b.ref) : undefined;
+        return url ? { ...b, url } : b;
+      }),
+    };
   }
 
   /** Keeps the PNG; returns its reference, or undefined when it is too large to send anywhere. */

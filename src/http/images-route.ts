@@ -9,7 +9,8 @@ import type { Images } from '../core/images.js';
 export function imageRoutes(images: Images): Router {
   const r = new Router();
   r.get('/images/:file', async (ctx) => {
-    const m = /^(img_[A-Za-z0-9_-]{22})\.png$/.exec(ctx.params['file'] ?? '');
+    // The reference itself is checked by Images.fromLink (one pattern, beside the references it makes).
+    const m = /^(.+)\.png$/.exec(ctx.params['file'] ?? '');
     const p = typeof ctx.query['p'] === 'string' ? ctx.query['p'] : '';
     const png = m && p.length <= 2048 ? await images.fromLink(m[1] as string, p) : undefined;
     if (!png) {
