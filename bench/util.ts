@@ -47,23 +47,38 @@ export function printTable(rows: Row[]): void {
 
 /**
  * With BENCH_PROFILE=<file>, a CPU profile (.cpuprofile, for Chrome DevTools or speedscope) of `fn` only —
- * the measured phase, without start-up and module loading.
+ * the measured phase, without start-up and module loading. With BENCH_HEAP=<file>, a sampling heap
+ * profile (.heapprofile: what allocated, by call stack) of the same phase.
  */
 export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const file = process.env['BENCH_PROFILE'];
-  if (!file) return fn();
+  const heap = process.env['BENCH_HEAP'];
+  if (!file && !heap) return fn();
   const { Session } = await import('node:inspector/promises');
   const { writeFileSync } = await import('node:fs');
   const s = new Session();
   s.connect();
-  await s.post('Profiler.enable');
-  await s.post('Profiler.setSamplingInterval', { interval: 200 });
-  await s.post('Profiler.start');
+  if (file) {
+    await s.post('Profiler.enable');
+    await s.post('Profiler.setSamplingInterval', { interval: 200 });
+    await s.post('Profiler.start');
+  }
+  if (heap) {
+    await s.post('HeapProfiler.enable');
+    // Every allocation survives until collected; with the GC's objects included, the profile shows what was allocated, not what lived.
+    await s.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
   try {
     return await fn();
   } finally {
-    const { profile } = await s.post('Profiler.stop');
-    writeFileSync(file.replace(/(\.cpuprofile)?$/, `.${name}.cpuprofile`), JSON.stringify(profile));
+    if (file) {
+      const { profile } = await s.post('Profiler.stop');
+      writeFileSync(file.replace(/(\.cpuprofile)?$/, `.${name}.cpuprofile`), JSON.stringify(profile));
+    }
+    if (heap) {
+      const { profile } = await s.post('HeapProfiler.stopSampling');
+      writeFileSync(heap.replace(/(\.heapprofile)?$/, `.${name}.heapprofile`), JSON.stringify(profile));
+    }
     s.disconnect();
   }
 }

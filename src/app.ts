@@ -42,6 +42,9 @@ import type { PlatformAdapter } from './core/adapter.js';
 import type { PlatformDefinition, StartedPlatform } from './core/platform.js';
 import { PLATFORMS, platformIds } from './platforms/index.js';
 
+/** The listening socket's accept queue (see app.listen). */
+const LISTEN_BACKLOG = 4096;
+
 export class StartupError extends Error {
   constructor(readonly problems: string[]) {
     super(problems.join('; '));
@@ -274,7 +277,11 @@ export async function startApp(o: AppOptions): Promise<App> {
   const sweeper = setInterval(() => void sweep(), o.sweepMs ?? 5000);
   sweeper.unref();
 
-  const server: Server = app.listen(config.port, config.host);
+  // A burst (an alert storm's webhooks, a room clicking Approve at once) opens many connections in the
+  // same millisecond. Node's default accept queue holds 511: past it the kernel drops the SYN and the
+  // client retries a full second later. The kernel caps this at net.core.somaxconn (4096 on current
+  // kernels).
+  const server: Server = app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);

@@ -1,6 +1,6 @@
 import type { PlatformId, Policy } from '../config/policy.js';
 import type { Clusters } from '../kube/clusters.js';
-import type { Logger } from '../log.js';
+import { lazyChild, type Logger } from '../log.js';
 import { ButtonActions } from './actions.js';
 import { Bus } from './bus.js';
 import { PrometheusClient } from './prometheus.js';
@@ -113,7 +113,7 @@ export function createCore(d: {
     ...(d.approvalRetryMs ? { retryMs: d.approvalRetryMs } : {}),
     ...(d.instanceId ? { instanceId: d.instanceId } : {}),
     ...(d.leaseMs ? { leaseMs: d.leaseMs } : {}),
-    context: (person, actor, chatId, signal, lang, on) => buildContext(ctxDeps, person, actor, chatId, { lang, log: d.log.child({ chatId }), signal, ...on }),
+    context: (person, actor, chatId, signal, lang, on) => buildContext(ctxDeps, person, actor, chatId, { lang, log: lazyChild(d.log, { chatId }), signal, ...on }),
   });
   ctxDeps.workflow = new ApprovalWorkflow(approvals, audit, d.policy);
   const assistant = d.llm

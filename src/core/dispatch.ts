@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Card } from '../../cards/model.js';
 import { withoutButtons } from '../../cards/fallback.js';
-import type { Logger } from '../log.js';
+import { lazyChild, type Logger } from '../log.js';
 import type { ActionAnswer, CardActionEvent, EventSink, IncomingMessage, PlatformAdapter, ReplyHandle, SendTarget } from './adapter.js';
 import type { CardUpdater } from './live-cards.js';
 import type { Core } from './core.js';
@@ -99,7 +99,7 @@ export class Dispatcher {
    * `done` resolves with the handles of the cards posted (the console waits for it; platforms do not).
    */
   async message(adapter: PlatformAdapter, ev: IncomingMessage): Promise<{ status: 'accepted' | 'duplicate' | 'busy'; done: Promise<string[]> }> {
-    const log = this.#lazyLog({ platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId });
+    const log = lazyChild(this.#o.log, { platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId });
     this.stats.event(adapter.id);
     // Delivery semantics (at least once, answered once): the event is claimed for the time its work may
     // take; done, the claim is kept for the dedupe window; failed (the reply could not be sent), it is
@@ -108,7 +108,7 @@ export class Dispatcher {
     // way: a repeated request is a second approval card, and executions are guarded by the approval's CAS.
     const claimKey = eventKey(adapter.id, ev.eventId);
     if (!(await this.#first(adapter.id, ev.eventId, Math.min(PROCESSING_CLAIM_MS, this.#o.dedupeTtlMs)))) {
-      log().info('duplicate event ignored');
+      log.info('duplicate event ignored');
       this.#o.onEvent(adapter.id, 'message', 'duplicate');
       return { status: 'duplicate', done: Promise.resolve([]) };
     }
@@ -117,7 +117,7 @@ export class Dispatcher {
     if (this.#inflight.size >= this.#o.maxInFlight) {
       this.#shed++;
       this.#o.onEvent(adapter.id, 'message', 'busy');
-      log().warn({ inFlight: this.#inflight.size, running: this.#work.activeCount, queued: this.#work.pendingCount }, 'overloaded: event answered with a busy reply');
+      log.warn({ inFlight: this.#inflight.size, running: this.#work.activeCount, queued: this.#work.pendingCount }, 'overloaded: event answered with a busy reply');
       const lang = router.langOf(adapter.id, ev.userId, ev.text);
       return { status: 'busy', done: this.#track(this.deliver(adapter, to, [{ title: t(lang, 'dispatch.busy'), tone: 'warning', blocks: [], lang }], ev.eventId), log) };
     }
@@ -139,7 +139,7 @@ export class Dispatcher {
       },
       async (err: unknown) => {
         await this.#o.store.releaseClaim(claimKey).catch(() => undefined);
-        log().warn({ reason: (err as Error)?.message ?? String(err) }, 'the reply could not be delivered; the event is released so a redelivery is answered');
+        log.warn({ reason: (err as Error)?.message ?? String(err) }, 'the reply could not be delivered; the event is released so a redelivery is answered');
         throw err;
       },
     );
@@ -154,7 +154,7 @@ export class Dispatcher {
    * posted because of the click (the console waits for it).
    */
   async action(adapter: PlatformAdapter, ev: CardActionEvent): Promise<ActionAnswer & { delivered: Promise<string[]> }> {
-    const log = this.#lazyLog({ platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId, kind: 'click' });
+    const log = lazyChild(this.#o.log, { platform: adapter.id, eventId: ev.eventId, chatId: ev.chatId, kind: 'click' });
     const none = Promise.resolve([]);
     const lang = this.#o.core.router.langOf(adapter.id, ev.userId);
     this.stats.event(adapter.id);
@@ -294,20 +294,11 @@ export class Dispatcher {
     return { running: this.#work.activeCount, queued: this.#work.pendingCount, shed: this.#shed };
   }
 
-  /**
-   * A child logger made only when something is logged: building one per event (bindings serialised and
-   * redacted) was ~6% of the webhook path's CPU.
-   */
-  #lazyLog(bindings: Record<string, string>): () => Logger {
-    let child: Logger | undefined;
-    return () => (child ??= this.#o.log.child(bindings));
-  }
-
   /** Tracks background work; the returned promise never rejects (a failure is logged, and yields no cards). */
-  #track(p: Promise<string[]>, log: () => Logger): Promise<string[]> {
+  #track(p: Promise<string[]>, log: Logger): Promise<string[]> {
     const q: Promise<string[]> = p
       .catch((err: unknown) => {
-        log().error({ err }, 'event handling failed');
+        log.error({ err }, 'event handling failed');
         return [];
       })
       .finally(() => this.#inflight.delete(q));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Card } from '../../cards/model.js';
 import { errorCard } from '../../cards/error.js';
 import { findPerson, type Person, type PlatformId, type Policy } from '../config/policy.js';
-import type { Logger } from '../log.js';
+import { lazyChild, type Logger } from '../log.js';
 import type { ApprovalService } from './approvals/service.js';
 import type { Audit } from './audit.js';
 import { prepare } from './authz.js';
@@ -110,7 +110,7 @@ export class Router {
   }
 
   async message(m: MessageIn): Promise<Card[]> {
-    const log = this.#d.log.child({ platform: m.platform, chatId: m.chatId });
+    const log = lazyChild(this.#d.log, { platform: m.platform, chatId: m.chatId });
     const started = performance.now();
     let command = '-';
     let args: Record<string, unknown> | undefined;
@@ -161,7 +161,7 @@ export class Router {
    * audited as the agent, with the same error boundary as a typed command.
    */
   async call(person: Person, at: { platform: PlatformId; userId: string; chatId: string }, command: string, raw: unknown, lang: Lang): Promise<{ ok: boolean; card: Card; error?: string }> {
-    const log = this.#d.log.child({ platform: at.platform, chatId: at.chatId, caller: person.id });
+    const log = lazyChild(this.#d.log, { platform: at.platform, chatId: at.chatId, caller: person.id });
     const started = performance.now();
     let args: Record<string, unknown> | undefined;
     try {
@@ -211,7 +211,7 @@ export class Router {
    * resolved, verified (signature, age, chat), the clicker identified, and the kind's handler run.
    */
   async act(c: ClickIn): Promise<ClickOutcome> {
-    const log = this.#d.log.child({ platform: c.platform, chatId: c.chatId, kind: 'click' });
+    const log = lazyChild(this.#d.log, { platform: c.platform, chatId: c.chatId, kind: 'click' });
     const started = performance.now();
     const state: { command: string; args?: Record<string, unknown> } = { command: '-' };
     let lang = this.#langOf(undefined);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, redactUrl } from '../../src/log.js';
+import { createLogger, lazyChild, redactUrl } from '../../src/log.js';
 import { loadConfig } from '../../src/config/env.js';
 import { LogCapture, ROOT, startTestApp, type TestApp } from '../helpers/start-app.js';
 
@@ -75,5 +75,27 @@ describe('secrets never reach the log', () => {
       expect(line, `${name}: ${r.problems.join(' | ')}`).toMatch(/must not contain user:password@/);
       expect(r.problems.join('\n')).not.toMatch(/PLANTED/);
     }
+  });
+
+  it('a lazy child logger writes what a child would (bindings redacted), and is made only when a line is written', () => {
+    const dest = new LogCapture();
+    const log = createLogger({ level: 'info', format: 'json', destination: dest });
+    let made = 0;
+    const counting = new Proxy(log, { get: (t, k) => (k === 'child' ? (...a: Parameters<typeof log.child>) => (made++, t.child(...a)) : Reflect.get(t, k)) });
+    const lazy = lazyChild(counting, { chatId: 'oc_1', cfg: { token: 'PLANTED-token' } });
+    lazy.debug({ x: 1 }, 'below the level');
+    expect(lazy.isLevelEnabled('debug')).toBe(false);
+    expect(lazy.isLevelEnabled('info')).toBe(true);
+    expect(made).toBe(0);
+    expect(dest.text).toBe('');
+    lazy.info({ n: 1 }, 'first');
+    lazy.warn('second');
+    lazy.child({ step: 2 }).info('grandchild');
+    expect(made).toBe(1);
+    const lines = dest.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l['msg'])).toEqual(['first', 'second', 'grandchild']);
+    for (const l of lines) expect(l).toMatchObject({ chatId: 'oc_1', cfg: { token: '[redacted]' } });
+    expect(lines[2]).toMatchObject({ step: 2 });
+    expect(dest.text).not.toMatch(/PLANTED/);
   });
 });

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { approvalCard } from '../../../cards/approval.js';
 import type { Card } from '../../../cards/model.js';
 import type { Person, Policy } from '../../config/policy.js';
-import type { Logger } from '../../log.js';
+import { lazyChild, type Logger } from '../../log.js';
 import type { Audit } from '../audit.js';
 import type { LiveCards } from '../live-cards.js';
 import { refuseDecision } from '../authz.js';
@@ -332,7 +332,7 @@ export class ApprovalService {
     const person = personById(this.#d.policy, a.requester.personId);
     let result: { ok: boolean; summary: string; card?: Card };
     let progressed: Promise<void> = Promise.resolve();
-    const log = this.#d.log.child({ approvalId: a.id, command: a.command });
+    const log = lazyChild(this.#d.log, { approvalId: a.id, command: a.command });
     const lang = a.lang ?? this.#d.policy.language;
     const stopRenewing = this.#renewLease(a.id, log);
     try {
