@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp } from '../src/app.js';
+import { demoKubeConfigText } from '../src/kube/client.js';
 import type { Approval } from '../src/core/approvals/types.js';
 import { loadConfig } from '../src/config/env.js';
 import { SqliteStore } from '../src/core/store/sqlite.js';
@@ -15,7 +17,7 @@ import { median, percentile, profiled, type Row } from './util.js';
 const ROOT = new URL('../', import.meta.url).pathname;
 
 /** Rounds of the click bench (a fresh app each): this machine is a shared VM, one round can be 1.5× another. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 /**
  * The generator: a separate process (on 2 cores, a generator sharing the server's event loop took about
@@ -48,12 +50,38 @@ interface ClickRound {
   winners: number;
 }
 
-/** One round against opsbot: 100 approvals, 10 clicks each, all at once. */
+/** The demo API in its own process (bench/demo-api-server.ts). */
+async function demoApi(minPods: number): Promise<{ url: string; deletes(): Promise<number>; stop(): Promise<void> }> {
+  const p = spawn(process.execPath, ['--import', 'tsx', 'bench/demo-api-server.ts', String(minPods)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: p.stdout })[Symbol.asyncIterator]();
+  const next = async () => JSON.parse(((await lines.next()).value as string | undefined) ?? '{}') as { url?: string; deletes?: number };
+  const { url } = await next();
+  if (!url) throw new Error('the demo API did not start');
+  return {
+    url,
+    async deletes() {
+      p.stdin.write('deletes\n');
+      return (await next()).deletes ?? -1;
+    },
+    async stop() {
+      p.stdin.write('exit\n');
+      await once(p, 'exit');
+    },
+  };
+}
+
+/**
+ * One round against opsbot: 100 approvals, 10 clicks each, all at once. The cluster is the demo API in
+ * its own process, as a real API server is elsewhere: the CPU measured is opsbot's alone.
+ */
 async function clickRound(): Promise<ClickRound> {
   const dataDir = mkdtempSync(join(tmpdir(), 'opsbot-bench-'));
-  const r = loadConfig({ OPSBOT_DEMO: '1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'silent', OPSBOT_DEMO_PROMETHEUS: 'off' }, { cwd: ROOT });
+  const cluster = await demoApi(150);
+  const kubeconfig = join(dataDir, 'kubeconfig');
+  writeFileSync(kubeconfig, demoKubeConfigText(cluster.url));
+  const r = loadConfig({ KUBECONFIG: kubeconfig, OPSBOT_CONFIG: join(ROOT, 'opsbot.example.yaml'), HOST: '127.0.0.1', PORT: '0', OPSBOT_DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, { cwd: ROOT });
   if (!r.ok) throw new Error(r.problems.join('\n'));
-  const app = await startApp({ config: r.config, log: createLogger({ level: 'silent', format: 'json' }), demo: { seed: { minPods: 150 } } });
+  const app = await startApp({ config: r.config, log: createLogger({ level: 'silent', format: 'json' }) });
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return (await res.json()) as { cards: { id: string; title: string }[] };
@@ -79,11 +107,12 @@ async function clickRound(): Promise<ClickRound> {
       p99: percentile(lat, 99),
       perSecond: 1000 / (wall / 1000),
       cpu: (cpu.user + cpu.system) / 1000,
-      executions: app.demo!.count('DELETE', /\/pods\//, { dryRun: false }),
+      executions: await cluster.deletes(),
       winners: titles.filter((t) => /^Approved by .* — executing|已批准 — 执行中/.test(t)).length, // the policy's language (the shipped example: zh)
     };
   } finally {
     await app.close();
+    await cluster.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -133,7 +162,7 @@ export async function benchApprovalClicks(): Promise<Row[]> {
     { metric: `1,000 concurrent approve clicks over 100 approvals: executions reaching the API (each of ${ROUNDS} rounds)`, value: rounds.map((x) => x.executions).join(', '), goal: 'exactly 100', ok: exact },
     { metric: `click → acknowledgement, p50 / p99 (median of ${ROUNDS} rounds; p99 range)`, value: `${m(rounds, 'p50').toFixed(0)} / ${m(rounds, 'p99').toFixed(0)} ms (${range(rounds, 'p99', ' ms')})`, goal: 'p99 < 500 ms', ok: m(rounds, 'p99') < 500 },
     { metric: 'decisions acknowledged per second (end to end, HTTP; range)', value: `${m(rounds, 'perSecond').toFixed(0)} (${range(rounds, 'perSecond')})`, goal: '≥ 1,500 / s', ok: m(rounds, 'perSecond') >= 1500 },
-    { metric: 'server CPU per click (process.cpuUsage, the 100 executions and the demo API included; range)', value: `${m(rounds, 'cpu').toFixed(0)} µs (${range(rounds, 'cpu')})`, goal: '—', ok: true },
+    { metric: 'opsbot CPU per click (process.cpuUsage, its 100 executions included; the demo API in its own process; range)', value: `${m(rounds, 'cpu').toFixed(0)} µs (${range(rounds, 'cpu')})`, goal: '—', ok: true },
     { metric: 'the same generator against a bare Koa JSON handler (its floor here): p99, per second, CPU per request', value: `${m(bare, 'p99').toFixed(0)} ms, ${m(bare, 'perSecond').toFixed(0)} / s, ${m(bare, 'cpu').toFixed(0)} µs`, goal: '—', ok: true },
     { metric: 'opsbot ÷ bare Koa, server CPU per click', value: `${(m(rounds, 'cpu') / m(bare, 'cpu')).toFixed(2)}×`, goal: '—', ok: true },
   ];

@@ -60,7 +60,7 @@ export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T
   s.connect();
   if (file) {
     await s.post('Profiler.enable');
-    await s.post('Profiler.setSamplingInterval', { interval: 200 });
+    await s.post('Profiler.setSamplingInterval', { interval: Number(process.env['BENCH_PROFILE_US'] ?? 200) });
     await s.post('Profiler.start');
   }
   if (heap) {

@@ -343,6 +343,7 @@ export async function startApp(o: AppOptions): Promise<App> {
         // An outcome the store keeps refusing gets one last attempt, then is logged in full for recovery.
         approvals.stop();
         await mcp.close();
+        for (const c of clusters.list) c.client.close();
         await store.close();
         await stopDemos();
         log.info({ ms: Math.round(performance.now() - t0), drained: inTime }, 'stopped');

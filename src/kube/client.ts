@@ -13,6 +13,8 @@ import {
   type CoreV1Event,
   type VersionInfo,
 } from '@kubernetes/client-node';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { KubeConfigSource } from '../config/env.js';
 import { UsageError } from '../core/errors.js';
 import { type CallTarget, toKubeError } from './errors.js';
@@ -47,6 +49,8 @@ const both = <T>(v: T): Both<T> => {
 type Middleware = { pre(ctx: RequestCtx): Both<RequestCtx>; post<T>(r: T): Both<T> };
 interface RequestCtx {
   setSignal(s: AbortSignal): void;
+  getAgent(): unknown;
+  setAgent(a: unknown): void;
   setHeaderParam(k: string, v: string): void;
   getHeaders(): Record<string, string>;
   headers: unknown;
@@ -73,6 +77,51 @@ export function impersonationHeaders(id: KubeIdentity): [string, string][] {
   return out;
 }
 
+/** The agent options that decide who we are to the API server and whom we trust: one pooled agent per set. */
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'ciphers', 'secureProtocol', 'timeout'] as const;
+/**
+ * An idle pooled connection is closed after this: well below the idle timeouts of the load balancers
+ * in front of API servers (60 s and more), so a request never reuses a socket the other end is closing.
+ */
+const KUBE_IDLE_SOCKET_MS = 30_000;
+
+/** The library reads the CA and client certificate into new Buffers for every call: compared by content. */
+function sameOption(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameOption(x, b[i]));
+  return false;
+}
+
+/**
+ * client-node 1.x makes a new `https.Agent` for every API call (applySecurityAuthentication), so every
+ * call opened a new connection — a TCP and TLS handshake per call, on both ends (an approved change
+ * made three). This keeps one keep-alive agent per cluster with exactly the options of the agent the
+ * library made (CA, client certificate, verification), made again if those change (a rotated exec
+ * certificate). Proxy agents (socks, hpagent) are left as made.
+ */
+class AgentPool {
+  #current?: { made: Record<string, unknown>; agent: HttpAgent };
+
+  for(made: unknown): unknown {
+    if (!(made instanceof HttpAgent) || (made.constructor !== HttpsAgent && made.constructor !== HttpAgent)) return made;
+    const options = (made as HttpAgent & { options: Record<string, unknown> }).options;
+    const c = this.#current;
+    if (c && c.agent.constructor === made.constructor && TLS_OPTIONS.every((k) => sameOption(c.made[k], options[k]))) return c.agent;
+    const Ctor = made.constructor as typeof HttpsAgent;
+    const agent = new Ctor({ ...options, keepAlive: true, timeout: (options['timeout'] as number | undefined) ?? KUBE_IDLE_SOCKET_MS });
+    // The agent it replaces keeps its sockets until they go idle: requests on them finish.
+    this.#current = { made: options, agent };
+    return agent;
+  }
+
+  /** Closes the pooled connections (the app's shutdown). */
+  close(): void {
+    this.#current?.agent.destroy();
+    this.#current = undefined;
+  }
+}
+
 /**
  * Kubernetes access over `@kubernetes/client-node`. Every call has a timeout (KUBE_TIMEOUT) and can be
  * cancelled; every failure becomes a one-line OpsError (`deployment "ngnix" not found in namespace "default"`).
@@ -86,6 +135,7 @@ export class KubeClient {
   /** The client this one is a view of (`as`), whose onError it reports to. */
   readonly #root?: KubeClient;
   readonly identity?: KubeIdentity;
+  readonly #agents: AgentPool;
 
   /** Each failed API call that is not "not found", by error code (/metrics: opsbot_kube_errors_total). */
   onError?: (code: string) => void;
@@ -99,7 +149,9 @@ export class KubeClient {
       this.#version = view.of.#version;
       this.#root = view.of.#root ?? view.of;
       this.identity = view.identity;
+      this.#agents = view.of.#agents;
     } else {
+      this.#agents = new AgentPool();
       this.core = kc.makeApiClient(CoreV1Api);
       this.apps = kc.makeApiClient(AppsV1Api);
       this.#version = kc.makeApiClient(VersionApi);
@@ -109,6 +161,11 @@ export class KubeClient {
   /** The same cluster, every call made as `identity` (impersonation headers); shares the connections. */
   as(identity: KubeIdentity): KubeClient {
     return new KubeClient(this.kubeConfig, this.#timeoutMs, { of: this.#root ?? this, identity });
+  }
+
+  /** Closes the kept-alive connections to the API server (views share them: close the client they came from). */
+  close(): void {
+    this.#agents.close();
   }
 
   /** Where the API is, for the startup log (no credentials). */
@@ -282,9 +339,11 @@ export class KubeClient {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
     const identity = this.identity;
+    const agents = this.#agents;
     const mw: Middleware = {
       pre: (ctx) => {
         ctx.setSignal(signal);
+        ctx.setAgent(agents.for(ctx.getAgent()));
         if (contentType) ctx.setHeaderParam('Content-Type', contentType);
         // Headers as [name, value] pairs, so that each group is its own header: node-fetch (client-node
         // 1.x's HTTP library) appends every pair, where a record would hold one value per name. Nothing

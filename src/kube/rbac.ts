@@ -9,7 +9,7 @@ export interface KubeVerb {
 }
 
 /** A KubeClient method a command may call. */
-export type KubeCall = Exclude<{ [K in keyof KubeClient]-?: KubeClient[K] extends (...a: never[]) => unknown ? K : never }[keyof KubeClient], 'onError' | 'as'>;
+export type KubeCall = Exclude<{ [K in keyof KubeClient]-?: KubeClient[K] extends (...a: never[]) => unknown ? K : never }[keyof KubeClient], 'onError' | 'as' | 'close'>;
 
 const v = (group: string, resource: string, verb: string): KubeVerb => ({ group, resource, verb });
 
