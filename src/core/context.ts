@@ -35,7 +35,11 @@ export interface ContextDeps {
 export interface ContextOptions {
   lang: 'en' | 'zh';
   log: Logger;
-  signal: AbortSignal;
+  /**
+   * The command's bound; a function makes it when first used (an AbortSignal.timeout is a timer and a
+   * weak reference: most clicks — a refusal, an approval decided — never need one).
+   */
+  signal: AbortSignal | (() => AbortSignal);
   /** The cluster to act on; default: the chat's default cluster. */
   cluster?: string;
   /** An approved change: who approved it (sent to the cluster with impersonation, for its audit log). */
@@ -52,6 +56,7 @@ export function buildContext(d: ContextDeps, person: Person, actor: { platform: 
   // A drill-down button acts on the cluster the card came from.
   const onCluster = (command: string, args: Record<string, unknown>) =>
     d.clusters.named && args['cluster'] === undefined && d.registry.find(command)?.args.shape['cluster'] ? { ...args, cluster: cluster.name } : args;
+  let signal: AbortSignal | undefined;
   const ctx: CommandContext = {
     kube: identity ? cluster.client.as({ ...identity, ...(approvedBy ? { extra: approvedBy } : {}) }) : cluster.client,
     cluster: cluster.name,
@@ -61,7 +66,9 @@ export function buildContext(d: ContextDeps, person: Person, actor: { platform: 
     person,
     lang: o.lang,
     log: o.log,
-    signal: o.signal,
+    get signal() {
+      return (signal ??= typeof o.signal === 'function' ? o.signal() : o.signal);
+    },
     now: d.now,
     defaultNamespace: d.policy.namespaces.default,
     namespaces: namespacesOf(d.policy, person),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Card } from '../../cards/model.js';
 import { errorCard } from '../../cards/error.js';
 import { findPerson, type Person, type PlatformId, type Policy } from '../config/policy.js';
@@ -259,7 +259,8 @@ export class Router {
   }
 
   #context(person: Person, at: { platform: PlatformId; userId: string; chatId: string }, lang: Lang, log: Logger, timeoutMs = this.#d.commandTimeoutMs ?? 30_000): CommandContext {
-    return buildContext(this.#d, person, at, at.chatId, { lang, log, signal: AbortSignal.timeout(timeoutMs) });
+    const until = performance.now() + timeoutMs;
+    return buildContext(this.#d, person, at, at.chatId, { lang, log, signal: () => AbortSignal.timeout(Math.max(1, Math.round(until - performance.now()))) });
   }
 
   #identify(platform: PlatformId, userId: string): Person {
@@ -295,7 +296,8 @@ export class Router {
   }
 
   async #fail(err: unknown, log: Logger, at: { platform: PlatformId; userId: string; chatId: string }, command: string, args: Record<string, unknown> | undefined, started: number, lang: Lang, actorId?: string): Promise<Card> {
-    const ref = randomBytes(3).toString('hex');
+    // A reference to find the line in the log (randomUUID draws from a cached pool; randomBytes(3) cost a syscall's worth).
+    const ref = randomUUID().slice(0, 6);
     // A click on an approval someone already decided (or that expired) is refused, not an error of ours.
     const outcome: Outcome =
       err instanceof StoreUnavailableError ? 'store_unavailable' : err instanceof UsageError ? 'bad_input' : err instanceof NotAllowedError || err instanceof VerificationError || err instanceof ConflictError ? 'refused' : err instanceof NothingToDoError ? 'nothing_to_do' : 'error';
