@@ -80,10 +80,12 @@ export function impersonationHeaders(id: KubeIdentity): [string, string][] {
 /** The agent options that decide who we are to the API server and whom we trust: one pooled agent per set. */
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'ciphers', 'secureProtocol', 'timeout'] as const;
 /**
- * An idle pooled connection is closed after this: well below the idle timeouts of the load balancers
- * in front of API servers (60 s and more), so a request never reuses a socket the other end is closing.
+ * An idle pooled connection is closed after this: below the idle timeouts of what sits in front of API
+ * servers (cloud load balancers: 15 s on some HTTP listeners, 60 s and more elsewhere), so a request is
+ * not sent on a socket the other end is about to close. A server that says its own (`Keep-Alive:
+ * timeout=N`) is believed when shorter.
  */
-const KUBE_IDLE_SOCKET_MS = 30_000;
+const KUBE_IDLE_SOCKET_MS = 10_000;
 
 /** The library reads the CA and client certificate into new Buffers for every call: compared by content. */
 function sameOption(a: unknown, b: unknown): boolean {

@@ -115,4 +115,21 @@ describe('connections to the API server are kept alive', () => {
     expect(seen.connections).toBe(2);
     kube.close();
   });
+
+  it('a kept connection the server closed while idle is not reused: the next call opens a new one and succeeds', async () => {
+    const seen: Seen = { connections: 0, closed: 0, requests: [] };
+    const server = createHttpServer((req, res) => {
+      // Like an API server behind a load balancer that drops idle connections, without a Keep-Alive hint.
+      res.on('finish', () => setTimeout(() => req.socket.destroy(), 100));
+      api(seen)(req, res);
+    });
+    server.keepAliveTimeout = 0;
+    const port = await listen(server, seen, 'connection');
+    const kube = new KubeClient(loadKubeConfig({ kind: 'demo' }, `http://127.0.0.1:${port}`), 5000);
+    await kube.version();
+    await until(() => seen.closed === 1);
+    expect((await kube.version()).gitVersion).toBe('v1.30.2');
+    expect(seen.connections).toBe(2);
+    kube.close();
+  });
 });
