@@ -101,7 +101,7 @@ async function clickRound(decided = false): Promise<ClickRound> {
     await generator.started;
     // From the generator's first click to the last execution's end: the 100 executions are in the CPU.
     const cpu0 = process.cpuUsage();
-    const out = await profiled('clicks', async () => {
+    const out = await profiled(decided ? 'clicks-decided' : 'clicks', async () => {
       const o = await generator.done;
       await app.approvals.idle();
       return o;

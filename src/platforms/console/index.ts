@@ -62,6 +62,7 @@ export function consoleAdapter(opts: ConsoleOptions): { adapter: PlatformAdapter
   // the store is shared): a page on one replica sees the card another replica posted or updated.
   const broadcast = (c: ConsoleCard) => void opts.core.bus.publish(CARD_CHANNEL, c).catch((err: unknown) => opts.log.warn({ err }, 'console: live update not published'));
   const subscribed = opts.core.bus.subscribe<ConsoleCard>(CARD_CHANNEL, (c) => {
+    if (!streams.size) return; // no page open here: nothing to format
     const data = `event: card\ndata: ${JSON.stringify(c)}\n\n`;
     for (const s of streams) s.write(data);
   });
