@@ -237,4 +237,30 @@ describe('safety', () => {
     expect(writes(/user-service\/scale$/) - before).toBe(1);
     expect((await app.audit()).filter((e) => e.approvalId === idOf(req) && e.kind === 'execute')).toHaveLength(1);
   });
+
+  it('concurrent clicks on one approval are decided in turn: one compare-and-set, no lost races to retry', async () => {
+    const req = await one('alice', '/scale user-service 8');
+    const store = app.store as unknown as { updateApproval: (next: { id: string; state: string }, v: number) => Promise<boolean> };
+    const original = store.updateApproval;
+    const attempts: { state: string; ok: boolean }[] = [];
+    store.updateApproval = async (next, v) => {
+      const ok = await original.call(app.store, next, v);
+      if (next.id === idOf(req)) attempts.push({ state: next.state, ok });
+      return ok;
+    };
+    try {
+      // Straight to the router, all at once (as a burst of platform callbacks reaches it): each click's
+      // reads then interleave with the others'.
+      const stored = await app.store.getCard<{ view: { chat: string }; actions: Record<string, string> }>(`console:${req.id}`);
+      const click = { platform: 'console' as const, userId: 'bob', chatId: stored!.view.chat, payload: stored!.actions['approve']! };
+      const results = await Promise.all(Array.from({ length: 10 }, () => app.router.act(click)));
+      await app.approvals.idle();
+      expect(results.filter((r) => !r.refused)).toHaveLength(1);
+      expect(results.filter((r) => r.refused && /already approved by/.test(r.refused))).toHaveLength(9);
+      // The decision once; then the execution's outcome. No failed attempt.
+      expect(attempts).toEqual([{ state: 'executing', ok: true }, { state: 'succeeded', ok: true }]);
+    } finally {
+      store.updateApproval = original;
+    }
+  });
 });

@@ -18,6 +18,7 @@ import { type Lang, msg, pick, same, t, type Text } from '../i18n.js';
 import { canTransition } from './states.js';
 import type { ActorRef, Approval, ApprovalState } from './types.js';
 import type { StepOutcome } from '../runbooks/engine.js';
+import { KeyedSerial } from '../serial.js';
 
 export interface ApprovalDeps {
   store: Store;
@@ -60,6 +61,7 @@ export class ApprovalService {
   readonly #unrecorded = new Map<string, Approval>();
   /** Approvals this process is executing (or recording): never "recovered" under its own feet. */
   readonly #running = new Set<string>();
+  readonly #deciding = new KeyedSerial();
 
   /** Executions this process runs now (shutdown reports them). */
   get executing(): number {
@@ -147,8 +149,16 @@ export class ApprovalService {
 
   /** Approve or reject the current step, from a button or /approve, /reject. */
   async decide(ctx: CommandContext, id: string, decision: 'approve' | 'reject', reason?: string): Promise<Card> {
-    const { person, actor, chatId } = ctx;
     this.#writable();
+    // One decision at a time per approval in this process: ten clicks arriving together all read
+    // "pending" and raced the compare-and-set — nine lost, re-read and were refused (~9 failed writes per
+    // approval in the 1,000-click bench). In turn, the later ones read the decided state and are refused
+    // at once. Across replicas the compare-and-set still decides.
+    return this.#deciding.run(id.trim().toUpperCase(), () => this.#decide(ctx, id, decision, reason));
+  }
+
+  async #decide(ctx: CommandContext, id: string, decision: 'approve' | 'reject', reason?: string): Promise<Card> {
+    const { person, actor, chatId } = ctx;
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
       const a = await this.#load(ctx, id);
       const now = this.#d.now();
