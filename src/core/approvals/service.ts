@@ -149,26 +149,39 @@ export class ApprovalService {
 
   /** Approve or reject the current step, from a button or /approve, /reject. */
   async decide(ctx: CommandContext, id: string, decision: 'approve' | 'reject', reason?: string): Promise<Card> {
+    const { person, actor, chatId } = ctx;
     this.#writable();
-    // One decision at a time per approval in this process: ten clicks arriving together all read
-    // "pending" and raced the compare-and-set — nine lost, re-read and were refused (~9 failed writes per
-    // approval in the 1,000-click bench). In turn, the later ones read the decided state and are refused
-    // at once. Across replicas the compare-and-set still decides.
-    return this.#deciding.run(id.trim().toUpperCase(), () => this.#decide(ctx, id, decision, reason));
+    // The read and the compare-and-set, one decision at a time per approval in this process: ten clicks
+    // arriving together all read "pending" and raced the compare-and-set — nine lost, re-read and were
+    // refused (~9 failed writes per approval in the 1,000-click bench). In turn, the later ones read the
+    // decided state. Refusals are audited, and cards made, outside the turn, so they do not queue behind
+    // each other. Across replicas the compare-and-set still decides.
+    const moved = await this.#deciding.run(id.trim().toUpperCase(), () => this.#transition(ctx, id, decision, reason));
+    if ('refused' in moved) throw await this.#refuse(ctx, moved.id, moved.refused);
+    if ('tooFast' in moved) throw new ConflictError(msg('approval.err.tooFast', { id }));
+    const { a, next } = moved;
+    const kind = decision === 'reject' ? 'reject' : 'approve';
+    await this.#d.audit.record({ kind, actor: person.id, platform: actor.platform, chatId, command: a.command, approvalId: id, outcome: 'ok', ...(decision === 'approve' ? { reason: `step ${a.step + 1}/${a.steps.length} (${a.steps[a.step]?.role})` } : reason ? { reason } : {}) });
+    ctx.log.info({ approvalId: id, decision, by: person.id, state: next.state }, 'approval decided');
+    this.#track(this.#notify(next));
+    if (next.state === 'executing') this.#track(this.#execute(next));
+    return this.card(next);
   }
 
-  async #decide(ctx: CommandContext, id: string, decision: 'approve' | 'reject', reason?: string): Promise<Card> {
-    const { person, actor, chatId } = ctx;
+  /** The decision's compare-and-set (re-read on a lost race), or why it is refused (audited by the caller). */
+  async #transition(ctx: CommandContext, id: string, decision: 'approve' | 'reject', reason?: string): Promise<{ a: Approval; next: Approval } | { refused: OpsError; id: string } | { tooFast: true }> {
+    const { person, actor } = ctx;
     for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
-      const a = await this.#load(ctx, id);
+      const a = await this.#read(ctx, id);
+      if (a instanceof OpsError) return { refused: a, id: id.trim().toUpperCase() };
       const now = this.#d.now();
       if (a.state === 'pending' && now >= a.expiresAt) {
         await this.#expire(a);
-        throw await this.#refuse(ctx, id, new ConflictError(msg('approval.err.expiredAt', { id, at: this.#t(a.expiresAt) }), 'approval_expired'));
+        return { refused: new ConflictError(msg('approval.err.expiredAt', { id, at: this.#t(a.expiresAt) }), 'approval_expired'), id };
       }
-      if (a.state !== 'pending') throw await this.#refuse(ctx, id, new ConflictError(this.#closedReason(a), 'approval_closed'));
+      if (a.state !== 'pending') return { refused: new ConflictError(this.#closedReason(a), 'approval_closed'), id };
       const refusal = refuseDecision(this.#d.policy, person, a);
-      if (refusal) throw await this.#refuse(ctx, id, new NotAllowedError(refusal.says, 'approval_not_allowed', refusal.advice));
+      if (refusal) return { refused: new NotAllowedError(refusal.says, 'approval_not_allowed', refusal.advice), id };
 
       const next: Approval = structuredClone(a);
       next.version = a.version + 1;
@@ -192,15 +205,10 @@ export class ApprovalService {
         }
       }
       if (!canTransition(a.state, next.state)) throw new Error(`bad transition ${a.state} → ${next.state}`);
-      if (!(await this.#d.store.updateApproval(next, a.version))) continue; // someone else moved it first: re-read
-      const kind = decision === 'reject' ? 'reject' : 'approve';
-      await this.#d.audit.record({ kind, actor: person.id, platform: actor.platform, chatId, command: a.command, approvalId: id, outcome: 'ok', ...(decision === 'approve' ? { reason: `step ${a.step + 1}/${a.steps.length} (${a.steps[a.step]?.role})` } : reason ? { reason } : {}) });
-      ctx.log.info({ approvalId: id, decision, by: person.id, state: next.state }, 'approval decided');
-      this.#track(this.#notify(next));
-      if (next.state === 'executing') this.#track(this.#execute(next));
-      return this.card(next);
+      if (await this.#d.store.updateApproval(next, a.version)) return { a, next };
+      // Someone else (another replica) moved it first: re-read.
     }
-    throw new ConflictError(msg('approval.err.tooFast', { id }));
+    return { tooFast: true };
   }
 
   /** The requester withdraws a pending request. */
@@ -472,10 +480,17 @@ export class ApprovalService {
   }
 
   async #load(ctx: CommandContext, id: string): Promise<Approval> {
+    const a = await this.#read(ctx, id);
+    if (a instanceof OpsError) throw await this.#refuse(ctx, id.trim().toUpperCase(), a);
+    return a;
+  }
+
+  /** The approval, or why it cannot be acted on from this chat (not audited here). */
+  async #read(ctx: CommandContext, id: string): Promise<Approval | OpsError> {
     const norm = id.trim().toUpperCase();
     const a = await this.#d.store.getApproval(norm);
-    if (!a) throw await this.#refuse(ctx, norm, new NotFoundError(msg('approval.err.none', { id: norm })));
-    if (a.chatId !== ctx.chatId || a.requester.platform !== ctx.actor.platform) throw await this.#refuse(ctx, norm, new NotAllowedError(msg('approval.err.otherChat', { id: norm }), 'approval_other_chat', ''));
+    if (!a) return new NotFoundError(msg('approval.err.none', { id: norm }));
+    if (a.chatId !== ctx.chatId || a.requester.platform !== ctx.actor.platform) return new NotAllowedError(msg('approval.err.otherChat', { id: norm }), 'approval_other_chat', '');
     return a;
   }
 
