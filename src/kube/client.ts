@@ -338,8 +338,13 @@ export class KubeClient {
 
   async #call<T>(target: CallTarget, o: CallOptions, fn: (opts: never) => Promise<T>, contentType?: string): Promise<T> {
     if (o.signal?.aborted) throw new UsageError(msg('kube.cancelled'));
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    // One controller, its timer cleared when the call ends: AbortSignal.timeout + AbortSignal.any cost
+    // ~18 µs a call and kept a timer and weak references alive for KUBE_TIMEOUT after every call.
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new DOMException('The operation timed out.', 'TimeoutError')), this.#timeoutMs);
+    const cancel = () => ac.abort(o.signal?.reason);
+    o.signal?.addEventListener('abort', cancel, { once: true });
+    const signal = ac.signal;
     const identity = this.identity;
     const agents = this.#agents;
     const mw: Middleware = {
@@ -362,6 +367,9 @@ export class KubeClient {
       // A missing object is an answer, not an API error.
       if (e.code !== 'not_found') (this.#root ?? this).onError?.(e.code);
       throw e;
+    } finally {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', cancel);
     }
   }
 }
