@@ -29,7 +29,7 @@ export const cordon = defineCommand({
   mutating: { risk: 'medium' },
   async preview(ctx, a) {
     const before = await current(ctx, a.node, true);
-    await ctx.kube.cordonNode(a.node, true, { signal: ctx.signal, dryRun: true });
+    if (!ctx.executing) await ctx.kube.cordonNode(a.node, true, { signal: ctx.signal, dryRun: true });
     return { target: a.node, change: t(ctx.lang, 'cordon.change'), before };
   },
   async run(ctx, a) {
@@ -49,7 +49,7 @@ export const uncordon = defineCommand({
   mutating: { risk: 'low' },
   async preview(ctx, a) {
     const before = await current(ctx, a.node, false);
-    await ctx.kube.cordonNode(a.node, false, { signal: ctx.signal, dryRun: true });
+    if (!ctx.executing) await ctx.kube.cordonNode(a.node, false, { signal: ctx.signal, dryRun: true });
     return { target: a.node, change: t(ctx.lang, 'uncordon.change'), before };
   },
   async run(ctx, a) {

@@ -19,7 +19,7 @@ export default defineCommand({
   async preview(ctx, a) {
     const ns = nsOf(ctx, a);
     const pod = await ctx.kube.readPod(ns, a.pod, { signal: ctx.signal });
-    await ctx.kube.deletePod(ns, a.pod, { signal: ctx.signal, dryRun: true });
+    if (!ctx.executing) await ctx.kube.deletePod(ns, a.pod, { signal: ctx.signal, dryRun: true });
     const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
     const change = owner ? `delete pod; ${owner.kind} ${owner.name} starts a replacement` : 'delete pod — it has NO controller and will not come back';
     // Drift fingerprint: a pod of the same name that was replaced meanwhile has another uid.

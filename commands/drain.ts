@@ -45,10 +45,10 @@ export default defineCommand({
     const cordoned = Boolean(node.spec?.unschedulable);
     const pods = await movable(ctx, a.node);
     if (cordoned && !pods.length) throw new NothingToDoError(msg('drain.already', { node: a.node }));
-    if (!cordoned) await ctx.kube.cordonNode(a.node, true, { signal: ctx.signal, dryRun: true });
+    if (!cordoned && !ctx.executing) await ctx.kube.cordonNode(a.node, true, { signal: ctx.signal, dryRun: true });
     // Each eviction dry-run now: what a budget holds is said up front (the drain then waits for it).
     const held: string[] = [];
-    for (const p of pods) {
+    for (const p of ctx.executing ? [] : pods) {
       try {
         await ctx.kube.evictPod(p.metadata?.namespace as string, p.metadata?.name as string, { signal: ctx.signal, dryRun: true });
       } catch (e) {

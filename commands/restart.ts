@@ -25,7 +25,7 @@ export default defineCommand({
     if ((dep.status?.observedGeneration ?? 0) < (dep.metadata?.generation ?? 0) || updated < want) {
       throw new NothingToDoError(msg('restart.rolling', { target: `${ns}/${a.deployment}`, updated, want }));
     }
-    await ctx.kube.restartDeployment(ns, a.deployment, new Date(ctx.now()), { signal: ctx.signal, dryRun: true });
+    if (!ctx.executing) await ctx.kube.restartDeployment(ns, a.deployment, new Date(ctx.now()), { signal: ctx.signal, dryRun: true });
     const n = dep.spec?.replicas ?? 1;
     // Drift fingerprint: the generation moves whenever anyone changes the deployment's spec.
     return { target: `${ns}/${a.deployment}`, change: `rolling restart of ${n} pod${n === 1 ? '' : 's'}`, before: dep.metadata?.generation ?? 0 };

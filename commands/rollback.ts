@@ -52,7 +52,7 @@ export default defineCommand({
   mutating: { risk: 'high' },
   async preview(ctx, a) {
     const p = await plan(ctx, a);
-    await ctx.kube.replaceDeploymentTemplate(p.ns, a.deployment, p.template, { signal: ctx.signal, dryRun: true });
+    if (!ctx.executing) await ctx.kube.replaceDeploymentTemplate(p.ns, a.deployment, p.template, { signal: ctx.signal, dryRun: true });
     return { target: `${p.ns}/${a.deployment}`, change: p.change, before: p.current };
   },
   async run(ctx, a) {

@@ -27,7 +27,7 @@ export default defineCommand({
     const dep = await ctx.kube.readDeployment(ns, a.deployment, { signal: ctx.signal });
     const before = dep.spec?.replicas ?? 1;
     if (before === a.replicas) throw new NothingToDoError(msg('scale.same', { target: `${ns}/${a.deployment}`, n: before }));
-    await ctx.kube.scaleDeployment(ns, a.deployment, a.replicas, { signal: ctx.signal, dryRun: true });
+    if (!ctx.executing) await ctx.kube.scaleDeployment(ns, a.deployment, a.replicas, { signal: ctx.signal, dryRun: true });
     return { target: `${ns}/${a.deployment}`, change: `replicas ${before} → ${a.replicas}`, before };
   },
   async run(ctx, a) {

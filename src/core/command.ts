@@ -30,6 +30,12 @@ export interface CommandContext {
   lang: Lang;
   log: Logger;
   signal: AbortSignal;
+  /**
+   * An approved change being run, not requested: previews re-read the target (the drift check) and skip
+   * their server-side dry run — the real call follows at once and answers what the dry run would (it was
+   * made when the change was requested, and the card showed it).
+   */
+  executing?: boolean;
   now: () => number;
   /** The namespace a command acts in when none was given (policy `namespaces.default`). */
   defaultNamespace: string;

@@ -44,6 +44,8 @@ export interface ContextOptions {
   cluster?: string;
   /** An approved change: who approved it (sent to the cluster with impersonation, for its audit log). */
   approvedBy?: readonly string[];
+  /** An approved change being run (CommandContext.executing). */
+  executing?: boolean;
   /** An approved change of several steps: where each step's progress goes (the approval's card). */
   progress?: CommandContext['progress'];
 }
@@ -84,6 +86,7 @@ export function buildContext(d: ContextDeps, person: Person, actor: { platform: 
     ...(d.runbooks ? { runbooks: d.runbooks } : {}),
     ...(d.chart ? { chart: d.chart } : {}),
     ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.executing ? { executing: true } : {}),
     resetConversation: async () => (d.forget ? d.forget(actor.platform, chatId, person.id) : false),
     button: (label, command, args) => ({ id: command, label, style: 'default', value: d.signer.sign({ k: 'run', c: command, a: onCluster(command, args), ch: chatKey(actor.platform, chatId), t: d.now() }) }),
     requestButton: (label, command, args, style = 'default') => ({ id: command, label, style, value: d.signer.sign({ k: 'request', c: command, a: onCluster(command, args), ch: chatKey(actor.platform, chatId), t: d.now() }) }),

@@ -23,9 +23,11 @@ const writes = (path: RegExp) => app.demo!.count('PATCH', path, { dryRun: false 
 
 describe('approval flow (done-when)', () => {
   it('alice requests, alice and carol cannot approve, bob approves, the cluster scales, the card shows the result', async () => {
+    const dryRuns = app.demo!.count('PATCH', SCALE, { dryRun: true });
     const req = await one('alice', '/scale api-gateway 5 -n production');
     const id = idOf(req);
     expect(req.title).toBe(`Approval needed · ${id}`);
+    expect(app.demo!.count('PATCH', SCALE, { dryRun: true })).toBe(dryRuns + 1);
     expect(req.text).toContain('Alice Wang wants to scale production/api-gateway');
     expect(req.text).toContain('Change: replicas 3 → 5 · dry run ✓');
     expect(req.text).toContain('Risk: medium');
@@ -58,6 +60,8 @@ describe('approval flow (done-when)', () => {
     expect(done.title).toMatch(new RegExp(`^Done · ${id} · approved by Bob Li \\d\\d:\\d\\d$`));
     expect(done.text).toMatch(/✅ scaled production\/api-gateway 3 → 5 — 5\/5 ready in \d+ s/);
     expect(writes(/\/deployments\/api-gateway\/scale$/)).toBe(1);
+    // The dry run was the request's; the approved run re-read the target and wrote, without a second one.
+    expect(app.demo!.count('PATCH', SCALE, { dryRun: true })).toBe(dryRuns + 1);
     expect((await app.kube.readDeployment('production', 'api-gateway')).status?.readyReplicas).toBe(5);
 
     const log = (await app.audit()).filter((e) => e.approvalId === id).map((e) => `${e.kind}:${e.actor}:${e.outcome}`).reverse();

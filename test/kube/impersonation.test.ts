@@ -53,12 +53,16 @@ describe('per-user Kubernetes identity (impersonation)', () => {
     await app.dispatcher.idle();
     await expect.poll(async () => (await app.kube.readDeployment('production', 'api-gateway')).spec?.replicas, { timeout: 5000 }).toBe(6);
     const writes = since(from).filter((r) => r.method === 'PATCH');
-    // The dry run at request time (no approver yet), then the dry run and the write after approval.
+    // The dry run at request time (no approver yet), then after approval the re-read (a GET) and the write
+    // itself — no second dry run: the write answers what it would.
     expect(writes.map((r) => [r.dryRun, r.as?.user, r.as?.groups, r.as?.extra['approved-by']])).toEqual([
       [true, 'opsbot:alice', ['opsbot:oncall'], undefined],
-      [true, 'opsbot:alice', ['opsbot:oncall'], ['bob']],
       [false, 'opsbot:alice', ['opsbot:oncall'], ['bob']],
     ]);
+    const reads = since(from).filter((r) => r.method === 'GET' && /deployments\/api-gateway$/.test(r.path));
+    const approvedReads = reads.filter((r) => r.as?.extra['approved-by']?.[0] === 'bob');
+    expect(approvedReads.length).toBeGreaterThan(0);
+    expect(new Set(approvedReads.map((r) => r.as?.user))).toEqual(new Set(['opsbot:alice']));
   });
 
   it('a change the cluster would refuse is refused at request time, by the cluster, with nothing pending', async () => {

@@ -29,7 +29,7 @@ export interface ApprovalDeps {
   audit: Audit;
   now: () => number;
   /** Builds the context an approved command runs in (the requester's). */
-  context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal, lang: Lang, on?: { cluster?: string; approvedBy?: string[]; progress?: CommandContext['progress'] }) => CommandContext;
+  context: (person: Person, actor: ActorRef, chatId: string, signal: AbortSignal, lang: Lang, on?: { cluster?: string; approvedBy?: string[]; executing?: boolean; progress?: CommandContext['progress'] }) => CommandContext;
   /** Where the approval's cards are shown, brought up to date after every transition. */
   live: LiveCards;
   executionTimeoutMs?: number;
@@ -360,7 +360,7 @@ export class ApprovalService {
       const approvedBy = a.steps.flatMap((s) => (s.decidedBy ? [s.decidedBy.personId] : []));
       const timeout = Math.max(this.#d.executionTimeoutMs ?? 5 * 60_000, a.preview.runMs ?? 0);
       const progress = a.preview.steps ? (i: number, o: StepOutcome) => (progressed = this.#progress(a.id, i, o, log)) : undefined;
-      const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(timeout), lang, { ...onCluster(a), approvedBy, ...(progress ? { progress } : {}) });
+      const ctx = this.#d.context(person, a.requester, a.chatId, AbortSignal.timeout(timeout), lang, { ...onCluster(a), approvedBy, executing: true, ...(progress ? { progress } : {}) });
       // Re-read the target: if it moved since the request, the approver approved something else.
       const now = await spec.preview(ctx, a.args);
       if (!isDeepStrictEqual(now.before, a.preview.before)) {
