@@ -1,3 +1,4 @@
+import { withDeadline } from './deadline.js';
 import pRetry from 'p-retry';
 import PQueue from 'p-queue';
 import type { Logger } from '../log.js';
@@ -61,7 +62,7 @@ export class Outbound {
           pRetry(
             async () => {
               try {
-                return await fn(AbortSignal.timeout(this.#o.timeoutMs));
+                return await withDeadline(this.#o.timeoutMs, undefined, fn);
               } catch (err) {
                 const e = err as { name?: string };
                 if (e?.name === 'TimeoutError' || e?.name === 'AbortError') throw new RetryableError(`${what} timed out after ${this.#o.timeoutMs} ms`);

@@ -16,6 +16,7 @@ import {
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { KubeConfigSource } from '../config/env.js';
+import { withDeadline } from '../core/deadline.js';
 import { UsageError } from '../core/errors.js';
 import { type CallTarget, toKubeError } from './errors.js';
 
@@ -338,13 +339,10 @@ export class KubeClient {
 
   async #call<T>(target: CallTarget, o: CallOptions, fn: (opts: never) => Promise<T>, contentType?: string): Promise<T> {
     if (o.signal?.aborted) throw new UsageError(msg('kube.cancelled'));
-    // One controller, its timer cleared when the call ends: AbortSignal.timeout + AbortSignal.any cost
-    // ~18 µs a call and kept a timer and weak references alive for KUBE_TIMEOUT after every call.
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new DOMException('The operation timed out.', 'TimeoutError')), this.#timeoutMs);
-    const cancel = () => ac.abort(o.signal?.reason);
-    o.signal?.addEventListener('abort', cancel, { once: true });
-    const signal = ac.signal;
+    return withDeadline(this.#timeoutMs, o.signal, (signal) => this.#send(target, signal, fn, contentType));
+  }
+
+  async #send<T>(target: CallTarget, signal: AbortSignal, fn: (opts: never) => Promise<T>, contentType?: string): Promise<T> {
     const identity = this.identity;
     const agents = this.#agents;
     const mw: Middleware = {
@@ -367,9 +365,6 @@ export class KubeClient {
       // A missing object is an answer, not an API error.
       if (e.code !== 'not_found') (this.#root ?? this).onError?.(e.code);
       throw e;
-    } finally {
-      clearTimeout(timer);
-      o.signal?.removeEventListener('abort', cancel);
     }
   }
 }
