@@ -55,43 +55,59 @@ function points(samples: Series['samples'], local: (s: number) => number): Float
 }
 
 export class ChartRenderer {
-  readonly #engine: Engine;
+  /** Loaded on the first chart: undefined until then, null where it cannot load. */
+  #engine?: Engine | null;
   readonly #surfaces = new Map<string, { canvas: Canvas; chart: ReturnType<Engine['echarts']['init']> }>();
-  /** Whether labels can be drawn in Chinese (a CJK font was found). */
-  readonly cjk: boolean;
+  readonly #log: Logger;
+  /** The CJK font to register when the engine loads (found at startup), if any. */
+  readonly #font?: string;
+  #cjk = false;
 
-  private constructor(engine: Engine, cjk: boolean) {
-    this.#engine = engine;
-    this.cjk = cjk;
+  private constructor(log: Logger, font: string | undefined) {
+    this.#log = log;
+    if (font) this.#font = font;
   }
 
   /**
-   * The renderer, or undefined (and one log line) where the canvas binary cannot load on this machine:
-   * range queries then show their text trend only.
+   * The renderer. The canvas library and ECharts (~40 MB of memory) are loaded for the first chart, not
+   * at startup: a bot that never draws one does not carry them. Where the canvas binary cannot load,
+   * that first chart logs one line and every range query shows its text trend only.
    */
-  static create(log: Logger, font?: string): ChartRenderer | undefined {
-    const require = createRequire(import.meta.url);
-    let engine: Engine;
-    let fonts: { registerFromPath(path: string, family: string): unknown };
-    try {
-      const canvas = require('@napi-rs/canvas') as { createCanvas: Engine['createCanvas']; GlobalFonts: typeof fonts };
-      engine = { createCanvas: canvas.createCanvas, echarts: require('echarts') as Engine['echarts'] };
-      fonts = canvas.GlobalFonts;
-    } catch (e) {
-      log.warn({ reason: (e as Error).message.split('\n')[0] }, 'charts disabled: the canvas library cannot load here; range queries show a text trend');
-      return undefined;
-    }
+  static create(log: Logger, font?: string): ChartRenderer {
     const path = [font, ...FONT_PATHS].find((p) => p && existsSync(p));
-    const cjk = Boolean(path && fonts.registerFromPath(path, FAMILY));
-    if (!cjk) log.warn({ tried: font ? [font, ...FONT_PATHS] : FONT_PATHS }, 'charts: no CJK font found (apt-get install fonts-wqy-zenhei, or set OPSBOT_CHART_FONT); Chinese labels will not render');
-    return new ChartRenderer(engine, cjk);
+    if (!path) log.warn({ tried: font ? [font, ...FONT_PATHS] : FONT_PATHS }, 'charts: no CJK font found (apt-get install fonts-wqy-zenhei, or set OPSBOT_CHART_FONT); Chinese labels will not render');
+    return new ChartRenderer(log, path);
+  }
+
+  /** Whether labels can be drawn in Chinese (a CJK font was found and registered); loads the engine. */
+  get cjk(): boolean {
+    this.#load();
+    return this.#cjk;
+  }
+
+  #load(): Engine | undefined {
+    if (this.#engine === undefined) {
+      const require = createRequire(import.meta.url);
+      try {
+        const canvas = require('@napi-rs/canvas') as { createCanvas: Engine['createCanvas']; GlobalFonts: { registerFromPath(path: string, family: string): unknown } };
+        this.#engine = { createCanvas: canvas.createCanvas, echarts: require('echarts') as Engine['echarts'] };
+        this.#cjk = Boolean(this.#font && canvas.GlobalFonts.registerFromPath(this.#font, FAMILY));
+      } catch (e) {
+        this.#log.warn({ reason: (e as Error).message.split('\n')[0] }, 'charts disabled: the canvas library cannot load here; range queries show a text trend');
+        this.#engine = null;
+      }
+    }
+    return this.#engine ?? undefined;
   }
 
   /**
-   * A line chart of the series (at most 50, the largest last values first), as PNG bytes. The drawing
-   * is synchronous; the compression runs on libuv's thread pool, off the event loop.
+   * A line chart of the series (at most 50, the largest last values first), as PNG bytes, or undefined
+   * where charts cannot be drawn here. The drawing is synchronous; the compression runs on libuv's
+   * thread pool, off the event loop.
    */
-  async render(series: readonly Series[], o: ChartOptions): Promise<Buffer> {
+  async render(series: readonly Series[], o: ChartOptions): Promise<Buffer | undefined> {
+    const engine = this.#load();
+    if (!engine) return undefined;
     const width = o.width ?? 800;
     const height = o.height ?? 400;
     const shown = series.slice(0, MAX_SERIES);
@@ -106,8 +122,8 @@ export class ChartRenderer {
     const key = `${width}x${height}`;
     let surface = this.#surfaces.get(key);
     if (!surface) {
-      const canvas = this.#engine.createCanvas(width, height);
-      surface = { canvas, chart: this.#engine.echarts.init(canvas, null, { width, height }) };
+      const canvas = engine.createCanvas(width, height);
+      surface = { canvas, chart: engine.echarts.init(canvas, null, { width, height }) };
       if (this.#surfaces.size >= 4) this.#surfaces.clear();
       this.#surfaces.set(key, surface);
     }
@@ -120,7 +136,7 @@ export class ChartRenderer {
         tooltip: { show: false },
         useUTC: true,
         backgroundColor: '#ffffff',
-        textStyle: { fontFamily: this.cjk ? FAMILY : 'sans-serif' },
+        textStyle: { fontFamily: this.#cjk ? FAMILY : 'sans-serif' },
         grid: { left: 64, right: 24, top: 16, bottom: legend ? 64 : 32 },
         legend: { show: legend, bottom: 4, type: 'plain', textStyle: { fontSize: 11 }, itemWidth: 14, itemHeight: 8 },
         xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: { year: '{yyyy}', month: '{MM}-{dd}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } }, splitLine: { show: false } },

@@ -96,6 +96,7 @@ export function createCore(d: {
     // A chart of lone points says nothing the table does not.
     if (!series.some((s) => s.samples.filter(([, v]) => Number.isFinite(v)).length >= 2)) return undefined;
     const png = await charts.render(series, { format: o.format, timeZone: d.policy.timezone });
+    if (!png) return undefined;
     const ref = await images.put(png);
     return ref ? { type: 'image', ref, alt: o.alt, width: 800, height: 400 } : undefined;
   } } : {}) };

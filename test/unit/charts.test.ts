@@ -1,4 +1,6 @@
 import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ChartRenderer, encodePng } from '../../src/core/charts.js';
@@ -11,12 +13,30 @@ const pixels = async (png: Buffer, w: number, h: number) => {
 };
 
 describe('chart PNGs', () => {
+  it('the canvas library and ECharts are loaded for the first chart, not when the bot starts', async () => {
+    // In a process of its own: what a test file loaded before would hide it.
+    const script = `
+      const { createRequire } = await import('node:module');
+      const { ChartRenderer } = await import('./src/core/charts.ts');
+      const { createLogger } = await import('./src/log.ts');
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((k) => /@napi-rs[\\/]canvas|[\\/]echarts[\\/]/.test(k)).length;
+      const charts = ChartRenderer.create(createLogger({ level: 'silent', format: 'json' }));
+      const before = loaded();
+      const png = await charts.render([{ labels: { pod: 'a' }, samples: [[1, 1], [2, 2]] }], { format: String, timeZone: 'UTC' });
+      console.log(JSON.stringify({ before, after: loaded(), bytes: png.length }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../../', import.meta.url).pathname, timeout: 30_000 });
+    const r = JSON.parse(stdout) as { before: number; after: number; bytes: number };
+    expect(r.before).toBe(0);
+    expect(r.after).toBeGreaterThan(0);
+    expect(r.bytes).toBeGreaterThan(1000);
+  });
+
   it('a chart of 50 series: 800 × 400, decodable, its labels drawn with the CJK font registered', async () => {
-    const charts = ChartRenderer.create(createLogger({ level: 'silent', format: 'json' }))!;
+    const charts = ChartRenderer.create(createLogger({ level: 'silent', format: 'json' }));
     expect(charts).toBeDefined();
     const now = 1_764_800_000;
     const series = Array.from({ length: 50 }, (_, i) => ({ labels: { pod: `api-${i}` }, samples: Array.from({ length: 121 }, (_, j) => [now - 86_400 + j * 720, 0.2 + 0.1 * Math.sin(j / 10 + i)] as [number, number]) }));
-    const png = await charts.render(series, { format: (v) => `${v.toFixed(2)} 核`, timeZone: 'Asia/Shanghai' });
+    const png = (await charts.render(series, { format: (v) => `${v.toFixed(2)} 核`, timeZone: 'Asia/Shanghai' }))!;
     const img = await loadImage(png);
     expect([img.width, img.height]).toEqual([800, 400]);
     expect(png.length).toBeGreaterThan(20_000);
@@ -37,9 +57,9 @@ describe('chart PNGs', () => {
     const few = make(3, 61, 2); // with its legend
     const many = make(40, 121, 500); // no legend, other axis
     const one = make(1, 1, 1); // a lone sample: a dot
-    const fresh = async (s: ReturnType<typeof make>) => ChartRenderer.create(log)!.render(s, { format: (v) => v.toFixed(1), timeZone: 'UTC' });
-    const reused = ChartRenderer.create(log)!;
-    const draw = (s: ReturnType<typeof make>) => reused.render(s, { format: (v) => v.toFixed(1), timeZone: 'UTC' });
+    const fresh = async (s: ReturnType<typeof make>) => (await ChartRenderer.create(log).render(s, { format: (v) => v.toFixed(1), timeZone: 'UTC' }))!;
+    const reused = ChartRenderer.create(log);
+    const draw = async (s: ReturnType<typeof make>) => (await reused.render(s, { format: (v) => v.toFixed(1), timeZone: 'UTC' }))!;
     const [a, b, c] = [await draw(few), await draw(many), await draw(one)];
     const a2 = await draw(few);
     expect(a2.equals(a)).toBe(true);
