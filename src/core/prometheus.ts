@@ -1,3 +1,4 @@
+import { withDeadline } from './deadline.js';
 import { UpstreamError } from './errors.js';
 import { msg } from './i18n.js';
 
@@ -34,8 +35,11 @@ export class PrometheusClient {
     return this.#get('/api/v1/query_range', { query, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepMs / 1000), timeout: `${Math.floor(this.timeoutMs / 1000)}s` }, signal);
   }
 
-  async #get(path: string, params: Record<string, string>, signal?: AbortSignal): Promise<QueryResult> {
-    const s = signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+  #get(path: string, params: Record<string, string>, signal?: AbortSignal): Promise<QueryResult> {
+    return withDeadline(this.timeoutMs, signal, (s) => this.#post(path, params, s));
+  }
+
+  async #post(path: string, params: Record<string, string>, s: AbortSignal): Promise<QueryResult> {
     let r: Response;
     try {
       // POST with a form body, as Grafana does: a long PromQL does not hit URL length limits.

@@ -1,3 +1,4 @@
+import { withDeadline } from '../deadline.js';
 import { OpsError, UpstreamError } from '../errors.js';
 import { parseMatcher } from './matchers.js';
 
@@ -38,8 +39,11 @@ export class AlertmanagerClient {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  async #call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const s = signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+  #call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return withDeadline(this.timeoutMs, signal, (s) => this.#send<T>(method, path, body, s));
+  }
+
+  async #send<T>(method: string, path: string, body: unknown, s: AbortSignal): Promise<T> {
     let r: Response;
     try {
       r = await fetch(`${this.baseUrl}/api/v2${path}`, { method, headers: { 'content-type': 'application/json', accept: 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: s });
