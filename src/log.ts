@@ -85,5 +85,9 @@ export function lazyChild(log: Logger, bindings: Record<string, unknown>): Logge
       const v = (r as unknown as Record<PropertyKey, unknown>)[key];
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(r) : v;
     },
+    // A write (log.level = 'debug') goes to the child, never to the parent it was made from.
+    set(_target, key, value) {
+      return Reflect.set(real() as object, key, value);
+    },
   });
 }

@@ -97,5 +97,9 @@ describe('secrets never reach the log', () => {
     for (const l of lines) expect(l).toMatchObject({ chatId: 'oc_1', cfg: { token: '[redacted]' } });
     expect(lines[2]).toMatchObject({ step: 2 });
     expect(dest.text).not.toMatch(/PLANTED/);
+    // Setting the level changes the child, not the logger it came from.
+    lazy.level = 'debug';
+    expect(lazy.isLevelEnabled('debug')).toBe(true);
+    expect(log.isLevelEnabled('debug')).toBe(false);
   });
 });
