@@ -63,14 +63,14 @@ export function createLogger(opts: LogOptions): Logger {
 
 export { redactUrl } from './config/url.js';
 
+const noop = (): void => {};
+
 /**
  * `log.child(bindings)`, made only when something is logged through it. A pino child runs its bindings
  * through the redactor when made (about 13 KB of garbage each): per request, for a logger most requests
  * never write to, that was a tenth of what a burst of approval clicks allocated. Level checks, and
  * lines below the level, are answered by the parent without making the child.
  */
-const noop = (): void => {};
-
 export function lazyChild(log: Logger, bindings: Record<string, unknown>): Logger {
   let child: Logger | undefined;
   const real = (): Logger => (child ??= log.child(bindings));
